@@ -1,0 +1,1 @@
+export { protocGenNats } from "./protoc-gen-nats-plugin.js";

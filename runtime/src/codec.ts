@@ -1,0 +1,59 @@
+import { fromBinary, fromJsonString, toBinary, toJsonString, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { Code } from "./code.js";
+import { RpcError } from "./rpc-error.js";
+
+/** How a payload is encoded: protobuf binary (the default) or the protobuf JSON mapping. */
+export type Encoding = "binary" | "json";
+
+/** The `Content-Type` sent with JSON payloads. Binary payloads need none. */
+export const jsonContentType = "application/json";
+
+const binaryMediaTypes = new Set(["application/protobuf", "application/proto", "application/x-protobuf"]);
+const textDecoder = new TextDecoder("utf-8", { fatal: true });
+const textEncoder = new TextEncoder();
+
+/**
+ * The encoding a `Content-Type` header asks for. No header (or an empty one) means binary.
+ * Throws `INVALID_ARGUMENT` for any other media type, so a caller learns what went wrong.
+ */
+export function encodingFromContentType(contentType: string): Encoding {
+  // Parameters such as "; charset=utf-8" do not change the encoding.
+  const mediaType = contentType.split(";", 1)[0]!.trim().toLowerCase();
+  if (mediaType === "") {
+    return "binary";
+  }
+  if (mediaType === jsonContentType) {
+    return "json";
+  }
+  if (binaryMediaTypes.has(mediaType)) {
+    return "binary";
+  }
+  throw new RpcError(
+    `unsupported Content-Type "${contentType}": use application/json, or application/protobuf (the default, also when no Content-Type is set)`,
+    Code.InvalidArgument,
+  );
+}
+
+/** Encodes a message. */
+export function encodeMessage<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>, encoding: Encoding): Uint8Array {
+  return encoding === "json" ? textEncoder.encode(toJsonString(schema, message)) : toBinary(schema, message);
+}
+
+/**
+ * Decodes a payload into a message, or throws `INVALID_ARGUMENT` that says what is wrong with it.
+ * JSON must match the message exactly: unknown fields are an error, as a misspelt field would
+ * otherwise be silently dropped.
+ */
+export function decodeMessage<Desc extends DescMessage>(schema: Desc, payload: Uint8Array, encoding: Encoding): MessageShape<Desc> {
+  try {
+    if (encoding === "json") {
+      return fromJsonString(schema, textDecoder.decode(payload));
+    }
+    return fromBinary(schema, payload);
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new RpcError(`cannot decode ${schema.typeName} from ${encoding === "json" ? "JSON" : "protobuf binary"}: ${reason}`, Code.InvalidArgument, {
+      cause,
+    });
+  }
+}

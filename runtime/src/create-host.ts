@@ -1,0 +1,200 @@
+import { create, type DescMessage, type DescService, type MessageInitShape } from "@bufbuild/protobuf";
+import { headers as createHeaders, Match, nuid, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from "nats";
+import { Code } from "./code.js";
+import { decodeMessage, encodeMessage, encodingFromContentType, jsonContentType, type Encoding } from "./codec.js";
+import { parseTimeoutHeader } from "./deadline.js";
+import { createEndpointStats, recordRequest, type EndpointStats } from "./endpoint-stats.js";
+import { setErrorHeaders } from "./error-headers.js";
+import { createServerCallContext, type ServerCallContext } from "./handler-context.js";
+import { infoResponse, statsResponse, subscribeDiscovery, type InfoResponse, type InstanceState, type StatsResponse } from "./micro-discovery.js";
+import { HeaderName } from "./protocol-headers.js";
+import { RpcError } from "./rpc-error.js";
+import { defineService, type EndpointDefinition, type ServiceDefinition, type ServiceDefinitionOptions } from "./service-definition.js";
+import type { ServiceHandlers, UnaryHandler } from "./service-handlers.js";
+import { tryRespond } from "./try-respond.js";
+
+/** Options of {@link createHost}. */
+export interface HostOptions extends ServiceDefinitionOptions {}
+
+/** A running instance of a service. */
+export interface ServiceHost {
+  /** The unique id of this instance, as `$SRV` discovery reports it. */
+  readonly id: string;
+  /** The service as published: name, version, endpoints. */
+  readonly definition: ServiceDefinition;
+  /** What `$SRV.INFO` answers for this instance. */
+  info(): InfoResponse;
+  /** What `$SRV.STATS` answers for this instance. */
+  stats(): StatsResponse;
+  /**
+   * Stops gracefully: the endpoints leave their queue groups (new requests go to other
+   * instances), requests already received are answered, then discovery stops. The connection
+   * stays open; it belongs to the caller.
+   */
+  stop(): Promise<void>;
+}
+
+// Anything a handler may return; the output schema checks it when the reply is built.
+type AnyUnaryHandler = UnaryHandler<never, never>;
+
+/**
+ * Starts serving a proto service on a NATS connection as an ADR-32 micro service: one endpoint per
+ * unary method, `$SRV` discovery, stats. Resolves once the server has every subscription.
+ *
+ * @example
+ * const host = await createHost(nc, Calc, {
+ *   async average(request) {
+ *     return { operation: "average", result: mean(request.values) };
+ *   },
+ * });
+ * // ...
+ * await host.stop();
+ */
+export async function createHost<Service extends DescService>(
+  nc: NatsConnection,
+  service: Service,
+  handlers: ServiceHandlers<Service>,
+  options: HostOptions = {},
+): Promise<ServiceHost> {
+  const definition = defineService(service, options);
+  const handlerOf = (endpoint: EndpointDefinition): AnyUnaryHandler => {
+    const handler = (handlers as Record<string, unknown>)[endpoint.method.localName];
+    if (typeof handler !== "function") {
+      throw new Error(`service ${service.typeName}: no handler for method ${endpoint.name} (expected a function "${endpoint.method.localName}")`);
+    }
+    return handler.bind(handlers) as AnyUnaryHandler;
+  };
+  const endpointHandlers = definition.endpoints.map(handlerOf);
+  const state: InstanceState = {
+    definition,
+    id: nuid.next(),
+    started: new Date(),
+    stats: definition.endpoints.map(createEndpointStats),
+  };
+
+  let inFlight = 0;
+  let onIdle: (() => void) | undefined;
+  const track = (call: Promise<void>) => {
+    inFlight += 1;
+    void call.finally(() => {
+      inFlight -= 1;
+      if (inFlight === 0) {
+        onIdle?.();
+      }
+    });
+  };
+
+  const endpointSubscriptions: Subscription[] = definition.endpoints.map((endpoint, index) =>
+    nc.subscribe(endpoint.subject, {
+      ...(endpoint.queueGroup === undefined ? {} : { queue: endpoint.queueGroup }),
+      callback: (error, msg) => {
+        if (error === null) {
+          track(serveRequest(nc, definition.service, endpoint, endpointHandlers[index]!, state.stats[index]!, msg));
+        }
+      },
+    }),
+  );
+  const discoverySubscriptions = subscribeDiscovery(nc, state);
+  await nc.flush();
+
+  let stopping: Promise<void> | undefined;
+  return {
+    id: state.id,
+    definition,
+    info: () => infoResponse(state),
+    stats: () => statsResponse(state),
+    stop() {
+      stopping ??= (async () => {
+        // Draining unsubscribes at the server and still delivers what it had already routed here.
+        await Promise.allSettled(endpointSubscriptions.map((subscription) => subscription.drain()));
+        if (inFlight > 0) {
+          await new Promise<void>((resolve) => (onIdle = resolve));
+        }
+        for (const subscription of discoverySubscriptions) {
+          subscription.unsubscribe();
+        }
+      })();
+      return stopping;
+    },
+  };
+}
+
+/**
+ * Serves one request from arrival to reply. Never throws: whatever goes wrong becomes an error
+ * reply, counted in the endpoint's stats.
+ */
+async function serveRequest(
+  nc: NatsConnection,
+  service: DescService,
+  endpoint: EndpointDefinition,
+  handler: AnyUnaryHandler,
+  stats: EndpointStats,
+  msg: Msg,
+): Promise<void> {
+  const startedAt = process.hrtime.bigint();
+  const { method } = endpoint;
+  let encoding: Encoding = "binary";
+  let context: ServerCallContext | undefined;
+  let deadlineTimer: NodeJS.Timeout | undefined;
+  let deadlineExpired = false;
+  try {
+    encoding = encodingFromContentType(msg.headers?.get(HeaderName.ContentType, Match.IgnoreCase) ?? "");
+    const timeoutMs = parseTimeoutHeader(msg.headers?.get(HeaderName.Timeout, Match.IgnoreCase) ?? "");
+    const request = decodeMessage(method.input, msg.data, encoding);
+    const callContext = createServerCallContext(service, method, msg, encoding, timeoutMs === undefined ? undefined : Date.now() + timeoutMs);
+    context = callContext;
+    let result: unknown;
+    if (timeoutMs === undefined) {
+      result = await handler(request as never, callContext);
+    } else {
+      const deadline = new Promise<never>((_, reject) => {
+        deadlineTimer = setTimeout(() => {
+          deadlineExpired = true;
+          const error = new RpcError(`deadline of ${timeoutMs} ms exceeded`, Code.DeadlineExceeded);
+          callContext.abort(error);
+          reject(error);
+        }, timeoutMs);
+      });
+      result = await Promise.race([handler(request as never, callContext), deadline]);
+    }
+    const payload = encodeResponse(endpoint, result, encoding);
+    const maxPayload = nc.info?.max_payload;
+    if (maxPayload !== undefined && payload.length > maxPayload) {
+      throw new RpcError(`reply of ${payload.length} bytes exceeds the server's max_payload of ${maxPayload} bytes`, Code.ResourceExhausted);
+    }
+    tryRespond(msg, payload, replyHeaders(encoding, callContext.responseHeaderIfUsed()));
+    recordRequest(stats, startedAt, undefined);
+  } catch (reason) {
+    const error = RpcError.from(reason, Code.Internal);
+    // Past the deadline the caller has given up: a late reply would only be noise.
+    if (!deadlineExpired) {
+      const headers = replyHeaders(encoding, context?.responseHeaderIfUsed()) ?? createHeaders();
+      setErrorHeaders(headers, error);
+      tryRespond(msg, new Uint8Array(0), headers);
+    }
+    recordRequest(stats, startedAt, `${error.code}: ${error.rawMessage}`);
+  } finally {
+    clearTimeout(deadlineTimer);
+  }
+}
+
+/** Builds the reply payload from whatever the handler returned. */
+function encodeResponse(endpoint: EndpointDefinition, result: unknown, encoding: Encoding): Uint8Array {
+  if (typeof result !== "object" || result === null) {
+    throw new RpcError(`handler for ${endpoint.name} returned ${result === null ? "null" : typeof result}, not a ${endpoint.method.output.typeName}`, Code.Internal);
+  }
+  return encodeMessage(endpoint.method.output, create(endpoint.method.output, result as MessageInitShape<DescMessage>), encoding);
+}
+
+/** The reply's headers: its content type when JSON, and whatever the handler set. */
+function replyHeaders(encoding: Encoding, responseHeader: Headers | undefined): MsgHdrs | undefined {
+  if (encoding === "binary" && responseHeader === undefined) {
+    return undefined;
+  }
+  const headers = createHeaders();
+  responseHeader?.forEach((value, key) => headers.append(key, value));
+  if (encoding === "json") {
+    headers.set(HeaderName.ContentType, jsonContentType);
+  }
+  return headers;
+}

@@ -1,0 +1,28 @@
+// The public API of nats-micro-runtime. Generated code uses "./codegen" instead.
+export { Code, isCode } from "./code.js";
+export { RpcError } from "./rpc-error.js";
+export { HeaderName } from "./protocol-headers.js";
+export { codeFromHttpStatus, httpStatusFromCode } from "./error-headers.js";
+export { type Encoding, jsonContentType } from "./codec.js";
+export type { HandlerContext } from "./handler-context.js";
+export type { ServiceHandlers, UnaryHandler } from "./service-handlers.js";
+export { createHost, type HostOptions, type ServiceHost } from "./create-host.js";
+export {
+  callUnary,
+  createClient,
+  defaultTimeoutMs,
+  type CallOptions,
+  type ClientOptions,
+  type ServiceClient,
+  type UnaryCall,
+} from "./create-client.js";
+export {
+  defaultQueueGroup,
+  defaultSubject,
+  defaultVersion,
+  defineService,
+  type EndpointDefinition,
+  type ServiceDefinition,
+  type ServiceDefinitionOptions,
+} from "./service-definition.js";
+export type { InfoResponse, PingResponse, StatsResponse } from "./micro-discovery.js";

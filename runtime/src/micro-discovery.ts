@@ -1,0 +1,116 @@
+import type { NatsConnection, Subscription } from "nats";
+import { tryRespond } from "./try-respond.js";
+import { averageProcessingTimeNs, type EndpointStats } from "./endpoint-stats.js";
+import type { ServiceDefinition } from "./service-definition.js";
+
+/** A `$SRV.PING` reply (micro v1). */
+export interface PingResponse {
+  type: "io.nats.micro.v1.ping_response";
+  name: string;
+  id: string;
+  version: string;
+  metadata: Record<string, string>;
+}
+
+/** A `$SRV.INFO` reply (micro v1). */
+export interface InfoResponse extends Omit<PingResponse, "type"> {
+  type: "io.nats.micro.v1.info_response";
+  description: string;
+  endpoints: { name: string; subject: string; queue_group?: string; metadata: Record<string, string> }[];
+}
+
+/** A `$SRV.STATS` reply (micro v1). Times are whole nanoseconds. */
+export interface StatsResponse extends Omit<PingResponse, "type"> {
+  type: "io.nats.micro.v1.stats_response";
+  started: string;
+  endpoints: {
+    name: string;
+    subject: string;
+    queue_group?: string;
+    num_requests: number;
+    num_errors: number;
+    last_error: string;
+    processing_time: number;
+    average_processing_time: number;
+  }[];
+}
+
+/** What discovery needs to know of a running instance. */
+export interface InstanceState {
+  readonly definition: ServiceDefinition;
+  readonly id: string;
+  readonly started: Date;
+  /** Stats of each endpoint, in the order of `definition.endpoints`. */
+  readonly stats: readonly EndpointStats[];
+}
+
+const queueGroupField = (queueGroup: string | undefined) => (queueGroup === undefined ? {} : { queue_group: queueGroup });
+
+/** The `$SRV.PING` reply of an instance. */
+export function pingResponse({ definition, id }: InstanceState): PingResponse {
+  return { type: "io.nats.micro.v1.ping_response", name: definition.name, id, version: definition.version, metadata: { ...definition.metadata } };
+}
+
+/** The `$SRV.INFO` reply of an instance. */
+export function infoResponse(state: InstanceState): InfoResponse {
+  const { definition } = state;
+  return {
+    ...pingResponse(state),
+    type: "io.nats.micro.v1.info_response",
+    description: definition.description,
+    endpoints: definition.endpoints.map((endpoint) => ({
+      name: endpoint.name,
+      subject: endpoint.subject,
+      ...queueGroupField(endpoint.queueGroup),
+      metadata: {},
+    })),
+  };
+}
+
+/** The `$SRV.STATS` reply of an instance. */
+export function statsResponse(state: InstanceState): StatsResponse {
+  return {
+    ...pingResponse(state),
+    type: "io.nats.micro.v1.stats_response",
+    started: state.started.toISOString(),
+    endpoints: state.definition.endpoints.map((endpoint, index) => {
+      const stats = state.stats[index]!;
+      return {
+        name: endpoint.name,
+        subject: endpoint.subject,
+        ...queueGroupField(endpoint.queueGroup),
+        num_requests: stats.numRequests,
+        num_errors: stats.numErrors,
+        last_error: stats.lastError,
+        processing_time: stats.processingTimeNs,
+        average_processing_time: averageProcessingTimeNs(stats),
+      };
+    }),
+  };
+}
+
+const verbs = [
+  ["PING", pingResponse],
+  ["INFO", infoResponse],
+  ["STATS", statsResponse],
+] as const;
+
+/**
+ * Subscribes an instance to the ADR-32 discovery subjects: `$SRV.<VERB>`, `$SRV.<VERB>.<name>` and
+ * `$SRV.<VERB>.<name>.<id>` for PING, INFO and STATS. No queue group: every instance answers.
+ */
+export function subscribeDiscovery(nc: NatsConnection, state: InstanceState): Subscription[] {
+  const { name } = state.definition;
+  const encoder = new TextEncoder();
+  return verbs.flatMap(([verb, respond]) =>
+    [`$SRV.${verb}`, `$SRV.${verb}.${name}`, `$SRV.${verb}.${name}.${state.id}`].map((subject) =>
+      nc.subscribe(subject, {
+        callback: (error, msg) => {
+          if (error === null) {
+            tryRespond(msg, encoder.encode(JSON.stringify(respond(state))));
+          }
+        },
+      }),
+    ),
+  );
+}

@@ -1,0 +1,20 @@
+/**
+ * The NATS message headers of the wire contract (v1), in one place. `docs/protocol.md` describes
+ * each of them.
+ */
+export const HeaderName = {
+  /** Encoding of the payload: absent or a protobuf media type means binary, `application/json` means JSON. */
+  ContentType: "Content-Type",
+  /** Time the caller still waits for the reply, in whole milliseconds (relative, so clock skew does not matter). */
+  Timeout: "Nats-Rpc-Timeout-Ms",
+  /** ADR-32: the error message of an error reply. */
+  ServiceError: "Nats-Service-Error",
+  /** ADR-32: the HTTP-style numeric status of an error reply. */
+  ServiceErrorCode: "Nats-Service-Error-Code",
+  /** The exact {@link Code} of an error reply, which the numeric status cannot always tell apart. */
+  RpcCode: "Nats-Rpc-Code",
+  /** W3C trace context, passed through untouched. */
+  TraceParent: "traceparent",
+  /** W3C trace context, passed through untouched. */
+  TraceState: "tracestate",
+} as const;

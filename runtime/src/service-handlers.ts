@@ -1,0 +1,27 @@
+import type { DescMessage, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import type { HandlerContext } from "./handler-context.js";
+
+/**
+ * Serves one unary method: takes the decoded request and returns the response, as a message or
+ * as a plain object of its fields. Throw an `RpcError` to answer with an error code; any other
+ * error answers `internal` with its message (never its stack).
+ */
+export type UnaryHandler<Input extends DescMessage, Output extends DescMessage> = (
+  request: MessageShape<Input>,
+  context: HandlerContext,
+) => Promise<MessageInitShape<Output>> | MessageInitShape<Output>;
+
+/** The unary methods of a service, keyed by their local (camelCase) names. */
+type UnaryMethods<Service extends DescService> = {
+  [Name in keyof Service["method"] as Service["method"][Name] extends { methodKind: "unary" } ? Name : never]: Service["method"][Name];
+};
+
+/**
+ * One handler per unary method of a service, keyed by the method's local name. The generated
+ * `<Service>Handlers` interface is this type with the proto comments on each method.
+ */
+export type ServiceHandlers<Service extends DescService> = {
+  [Name in keyof UnaryMethods<Service>]: UnaryMethods<Service>[Name] extends { input: infer Input extends DescMessage; output: infer Output extends DescMessage }
+    ? UnaryHandler<Input, Output>
+    : never;
+};
