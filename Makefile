@@ -1,0 +1,28 @@
+# The human entry points. Each installs what it needs first, so a fresh machine needs nothing else.
+.PHONY: install demo test generate build bench clean
+
+# System packages (nats-server, protoc) and npm packages exactly as package-lock.json pins them.
+node_modules/.package-lock.json: package-lock.json
+	./scripts/install-system-deps.sh
+	npm ci --no-audit --no-fund
+install: node_modules/.package-lock.json
+	@./scripts/install-system-deps.sh
+
+build: install
+	npm run build
+
+# Regenerates the checked-in code from the .proto files (example and test protos).
+generate: install
+	npm run generate
+
+# Builds, type-checks, and runs every test (plugin, runtime, end to end against real nats-servers).
+# Extra jest arguments: make test JEST_ARGS="--testPathPatterns e2e"
+test: install
+	npm test -- $(JEST_ARGS)
+
+# Serves the calculator on a nats-server of its own, calls it through the generated client, stops.
+demo: install
+	npm run demo
+
+clean:
+	rm -rf runtime/dist plugin/dist example/dist */tsconfig.tsbuildinfo

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the system packages the project needs, from Debian's packages, when they are missing:
+# nats-server (tests and demo run a real one) and protoc (the plugin is also tested under protoc).
+set -euo pipefail
+
+missing=()
+command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
+command -v protoc >/dev/null 2>&1 || missing+=(protobuf-compiler)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing ${missing[*]} with apt-get" >&2
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || { echo "need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq "${missing[@]}" >/dev/null
