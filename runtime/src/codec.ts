@@ -51,9 +51,22 @@ export function decodeMessage<Desc extends DescMessage>(schema: Desc, payload: U
     }
     return fromBinary(schema, payload);
   } catch (cause) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
+    const reason = encoding === "binary" ? binaryDecodeFailure(cause) : cause instanceof Error ? cause.message : String(cause);
     throw new RpcError(`cannot decode ${schema.typeName} from ${encoding === "json" ? "JSON" : "protobuf binary"}: ${reason}`, Code.InvalidArgument, {
       cause,
     });
   }
+}
+
+/**
+ * Why a binary payload could not be decoded, in words a caller can act on. protobuf-es reads
+ * fixed-size values (float, double, fixed32 ...) through a `DataView`, so a payload cut short
+ * inside one fails with the `DataView`'s RangeError ("Offset is outside the bounds of the
+ * DataView"), which says nothing of the payload.
+ */
+function binaryDecodeFailure(cause: unknown): string {
+  if (cause instanceof RangeError) {
+    return `the payload is truncated or malformed (${cause.message})`;
+  }
+  return cause instanceof Error ? cause.message : String(cause);
 }

@@ -34,6 +34,9 @@ export interface ServiceHost {
   stop(): Promise<void>;
 }
 
+/** The longest `last_error` that `$SRV.STATS` reports, in bytes of UTF-8. */
+const maxLastErrorBytes = 1_024;
+
 // Anything a handler may return; the output schema checks it when the reply is built.
 type AnyUnaryHandler = UnaryHandler<never, never>;
 
@@ -110,9 +113,9 @@ export async function createHost<Service extends DescService>(
         if (inFlight > 0) {
           await new Promise<void>((resolve) => (onIdle = resolve));
         }
-        for (const subscription of discoverySubscriptions) {
-          subscription.unsubscribe();
-        }
+        // Drained too, not just unsubscribed: stop() resolves once the server has dropped every
+        // subscription, so a PING sent after it finds no responders instead of a vanished listener.
+        await Promise.allSettled(discoverySubscriptions.map((subscription) => subscription.drain()));
       })();
       return stopping;
     },
@@ -158,21 +161,22 @@ async function serveRequest(
       result = await Promise.race([handler(request as never, callContext), deadline]);
     }
     const payload = encodeResponse(endpoint, result, encoding);
+    const headers = replyHeaders(encoding, callContext.responseHeaderIfUsed());
+    const size = wireSize(payload, headers);
     const maxPayload = nc.info?.max_payload;
-    if (maxPayload !== undefined && payload.length > maxPayload) {
-      throw new RpcError(`reply of ${payload.length} bytes exceeds the server's max_payload of ${maxPayload} bytes`, Code.ResourceExhausted);
+    if (maxPayload !== undefined && size > maxPayload) {
+      throw new RpcError(`reply of ${size} bytes (payload and headers) exceeds the server's max_payload of ${maxPayload} bytes`, Code.ResourceExhausted);
     }
-    tryRespond(msg, payload, replyHeaders(encoding, callContext.responseHeaderIfUsed()));
+    tryRespond(msg, payload, headers);
     recordRequest(stats, startedAt, undefined);
   } catch (reason) {
     const error = RpcError.from(reason, Code.Internal);
     // Past the deadline the caller has given up: a late reply would only be noise.
     if (!deadlineExpired) {
-      const headers = replyHeaders(encoding, context?.responseHeaderIfUsed()) ?? createHeaders();
-      setErrorHeaders(headers, error);
-      tryRespond(msg, new Uint8Array(0), headers);
+      respondWithError(nc, msg, error, encoding, context?.responseHeaderIfUsed());
     }
-    recordRequest(stats, startedAt, `${error.code}: ${error.rawMessage}`);
+    // Cut, so that one huge message cannot take $SRV.STATS replies over the server's max_payload.
+    recordRequest(stats, startedAt, cutToBytes(`${error.code}: ${error.rawMessage}`, maxLastErrorBytes));
   } finally {
     clearTimeout(deadlineTimer);
   }
@@ -197,4 +201,53 @@ function replyHeaders(encoding: Encoding, responseHeader: Headers | undefined): 
     headers.set(HeaderName.ContentType, jsonContentType);
   }
   return headers;
+}
+
+/**
+ * Sends an error reply. The server refuses a message larger than its max_payload, and a refused
+ * reply leaves the caller waiting for its timeout; so when the handler's headers or a long message
+ * would take the reply over the limit, it goes without the handler's headers and with the message
+ * cut to fit.
+ */
+function respondWithError(nc: NatsConnection, msg: Msg, error: RpcError, encoding: Encoding, responseHeader: Headers | undefined): void {
+  const empty = new Uint8Array(0);
+  const headers = replyHeaders(encoding, responseHeader) ?? createHeaders();
+  setErrorHeaders(headers, error);
+  const maxPayload = nc.info?.max_payload;
+  if (maxPayload === undefined || wireSize(empty, headers) <= maxPayload) {
+    tryRespond(msg, empty, headers);
+    return;
+  }
+  const bare = replyHeaders(encoding, undefined) ?? createHeaders();
+  // Room for the protocol's own headers, whose values are short.
+  const room = Math.max(0, maxPayload - wireSize(empty, bare) - 256);
+  setErrorHeaders(bare, new RpcError(cutToBytes(error.rawMessage, room), error.code));
+  tryRespond(msg, empty, bare);
+}
+
+/**
+ * Bytes a message counts against the server's max_payload: its payload and its header block
+ * (`NATS/1.0`, one `name: value` line per value, a blank line).
+ */
+function wireSize(payload: Uint8Array, headers: MsgHdrs | undefined): number {
+  if (headers === undefined) {
+    return payload.length;
+  }
+  let size = payload.length + Buffer.byteLength("NATS/1.0\r\n\r\n");
+  for (const [name, values] of headers) {
+    for (const value of values) {
+      size += Buffer.byteLength(`${name}: ${value}\r\n`);
+    }
+  }
+  return size;
+}
+
+/** The text cut to at most `maxBytes` bytes of UTF-8, marked with "..." where it was cut. */
+function cutToBytes(text: string, maxBytes: number): string {
+  const bytes = Buffer.from(text);
+  if (bytes.length <= maxBytes) {
+    return text;
+  }
+  // Decoding may end in half a character: drop it rather than send a replacement character.
+  return `${bytes.subarray(0, Math.max(0, maxBytes - 3)).toString("utf8").replace(/\uFFFD$/, "")}...`;
 }
