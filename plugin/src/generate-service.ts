@@ -65,8 +65,13 @@ export function generateService(f: GeneratedFile, service: DescService, methods:
   f.print("}");
 }
 
-// The service's own leading comment, as a paragraph, or nothing.
+// The service's own leading comment, as a paragraph, or nothing. Every line loses the space after
+// `//`, as in the JSDoc protoplugin writes for methods.
 function serviceComment(service: DescService): string {
-  const comment = getComments(service).leading?.trim();
+  const comment = getComments(service)
+    .leading?.split("\n")
+    .map((line) => (line.startsWith(" ") ? line.substring(1) : line))
+    .join("\n")
+    .trim();
   return comment === undefined || comment === "" ? "" : `${comment}\n\n`;
 }
