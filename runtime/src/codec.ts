@@ -19,7 +19,7 @@ const textEncoder = new TextEncoder();
 export function encodingFromContentType(contentType: string): Encoding {
   // Parameters such as "; charset=utf-8" do not change the encoding.
   const mediaType = contentType.split(";", 1)[0]!.trim().toLowerCase();
-  if (mediaType === "") {
+  if (contentType.trim() === "") {
     return "binary";
   }
   if (mediaType === jsonContentType) {

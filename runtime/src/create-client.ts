@@ -85,8 +85,12 @@ export async function callUnary<Input extends DescMessage, Output extends DescMe
   options: CallOptions & { timeoutMs: number; encoding: Encoding },
 ): Promise<MessageShape<Output>> {
   const { timeoutMs, encoding, signal } = options;
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0 || timeoutMs > maxTimeoutMs) {
-    throw new RpcError(`timeout must be a whole number of milliseconds from 1 to ${maxTimeoutMs}, got ${timeoutMs}`, Code.InvalidArgument);
+  if (!Number.isInteger(timeoutMs) || timeoutMs > maxTimeoutMs) {
+    throw new RpcError(`timeout must be a whole number of milliseconds up to ${maxTimeoutMs}, got ${timeoutMs}`, Code.InvalidArgument);
+  }
+  // A handler that passes on its own remaining time (context.timeoutMs()) may have none left.
+  if (timeoutMs <= 0) {
+    throw new RpcError(`deadline already passed before calling ${subject}`, Code.DeadlineExceeded);
   }
   if (signal?.aborted === true) {
     throw new RpcError("call canceled before it was sent", Code.Canceled, { cause: signal.reason });
@@ -101,14 +105,17 @@ export async function callUnary<Input extends DescMessage, Output extends DescMe
   }
   const headers = createHeaders();
   new Headers(options.headers).forEach((value, key) => headers.append(key, value));
-  headers.set(HeaderName.Timeout, String(timeoutMs));
+  // The protocol's own headers replace any the caller gave, whatever their case.
+  headers.set(HeaderName.Timeout, String(timeoutMs), Match.IgnoreCase);
   if (encoding === "json") {
-    headers.set(HeaderName.ContentType, jsonContentType);
+    headers.set(HeaderName.ContentType, jsonContentType, Match.IgnoreCase);
+  } else {
+    headers.delete(HeaderName.ContentType, Match.IgnoreCase);
   }
 
   const reply = await withAbort(
     nc.request(subject, payload, { timeout: timeoutMs, headers }).catch((reason: unknown) => {
-      throw requestError(reason, subject, timeoutMs);
+      throw requestError(nc, reason, subject, timeoutMs);
     }),
     signal,
   );
@@ -139,9 +146,13 @@ function withAbort<T>(call: Promise<T>, signal: AbortSignal | undefined): Promis
 }
 
 /** Turns an error of `nc.request` into an `RpcError` that says what happened in the caller's terms. */
-function requestError(reason: unknown, subject: string, timeoutMs: number): RpcError {
+function requestError(nc: NatsConnection, reason: unknown, subject: string, timeoutMs: number): RpcError {
   if (!(reason instanceof NatsError)) {
     return RpcError.from(reason, Code.Unknown);
+  }
+  // nats.js fails the requests still waiting when the connection closes with its timeout error.
+  if (reason.code === ErrorCode.Timeout && nc.isClosed()) {
+    return new RpcError(`connection closed while waiting for the reply from ${subject}`, Code.Unavailable, { cause: reason });
   }
   switch (reason.code) {
     case ErrorCode.Timeout:

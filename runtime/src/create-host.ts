@@ -198,7 +198,10 @@ function replyHeaders(encoding: Encoding, responseHeader: Headers | undefined): 
   const headers = createHeaders();
   responseHeader?.forEach((value, key) => headers.append(key, value));
   if (encoding === "json") {
-    headers.set(HeaderName.ContentType, jsonContentType);
+    headers.set(HeaderName.ContentType, jsonContentType, Match.IgnoreCase);
+  } else {
+    // The reply's encoding is the request's, whatever the handler set.
+    headers.delete(HeaderName.ContentType, Match.IgnoreCase);
   }
   return headers;
 }

@@ -1,4 +1,4 @@
-import type { MsgHdrs } from "nats";
+import { Match, type MsgHdrs } from "nats";
 import { Code, isCode } from "./code.js";
 import { HeaderName } from "./protocol-headers.js";
 import { toFetchHeaders } from "./fetch-headers.js";
@@ -55,9 +55,9 @@ export function codeFromHttpStatus(status: number): Code {
 /** Writes an error to the headers of a reply: the two ADR-32 headers and the exact code. */
 export function setErrorHeaders(headers: MsgHdrs, error: RpcError): void {
   // A header value must stay on one line.
-  headers.set(HeaderName.ServiceError, error.rawMessage.replace(/[\r\n]+/g, " "));
-  headers.set(HeaderName.ServiceErrorCode, String(httpStatusFromCode(error.code)));
-  headers.set(HeaderName.RpcCode, error.code);
+  headers.set(HeaderName.ServiceError, error.rawMessage.replace(/[\r\n]+/g, " "), Match.IgnoreCase);
+  headers.set(HeaderName.ServiceErrorCode, String(httpStatusFromCode(error.code)), Match.IgnoreCase);
+  headers.set(HeaderName.RpcCode, error.code, Match.IgnoreCase);
 }
 
 /**
@@ -68,12 +68,14 @@ export function errorFromHeaders(headers: MsgHdrs | undefined): RpcError | undef
   if (headers === undefined) {
     return undefined;
   }
-  const status = headers.get(HeaderName.ServiceErrorCode);
-  const exactCode = headers.get(HeaderName.RpcCode);
-  if (status === "" && exactCode === "") {
+  // Header names are matched in any case: other implementations may spell them differently.
+  const status = headers.get(HeaderName.ServiceErrorCode, Match.IgnoreCase);
+  const exactCode = headers.get(HeaderName.RpcCode, Match.IgnoreCase);
+  const serviceError = headers.get(HeaderName.ServiceError, Match.IgnoreCase);
+  if (status === "" && exactCode === "" && serviceError === "") {
     return undefined;
   }
   const code = isCode(exactCode) ? exactCode : codeFromHttpStatus(Number.parseInt(status, 10));
-  const message = headers.get(HeaderName.ServiceError) || `error reply with status ${status || "(none)"}`;
+  const message = serviceError || `error reply with status ${status || "(none)"}`;
   return new RpcError(message, code, { metadata: toFetchHeaders(headers) });
 }

@@ -110,8 +110,38 @@ test("a signal aborted before the call fails it with canceled, and nothing is se
   }
 });
 
-test.each([0, -1, 1.5, Number.NaN, 2 ** 31])("a timeout of %s ms is refused with invalid_argument before anything is sent", async (timeoutMs) => {
+test.each([1.5, Number.NaN, 2 ** 31])("a timeout of %s ms is refused with invalid_argument before anything is sent", async (timeoutMs) => {
   const error = await rpcRejection(calc.average({ values: [1] }, { timeoutMs }));
   expect(error.code).toBe(Code.InvalidArgument);
   expect(error.rawMessage).toMatch(/timeout must be a whole number of milliseconds/);
+});
+
+test.each([0, -1])("a timeout of %s ms (no time left) fails with deadline_exceeded, and nothing is sent", async (timeoutMs) => {
+  const { count, subscription } = await silentListener();
+  try {
+    const error = await rpcRejection(calc.average({ values: [1] }, { timeoutMs }));
+    expect(error.code).toBe(Code.DeadlineExceeded);
+    expect(error.rawMessage).toMatch(/deadline already passed/);
+    await nc.flush();
+    expect(count()).toBe(0);
+  } finally {
+    subscription.unsubscribe();
+  }
+});
+
+test("a call waiting when its connection closes fails with unavailable at once, not at its timeout", async () => {
+  const closing = await connect({ servers: server.url });
+  const { received, subscription } = await silentListener();
+  try {
+    const startedAt = performance.now();
+    const call = rpcRejection(new CalcClient(closing).average({ values: [1] }, { timeoutMs: 10_000 }));
+    await received;
+    await closing.close();
+    const error = await call;
+    expect(error.code).toBe(Code.Unavailable);
+    expect(error.rawMessage).toMatch(/connection closed while waiting for the reply from calc\.v1\.Calc\.Average/);
+    expect(performance.now() - startedAt).toBeLessThan(5_000);
+  } finally {
+    subscription.unsubscribe();
+  }
 });

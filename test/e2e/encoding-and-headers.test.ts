@@ -197,6 +197,24 @@ describe("headers", () => {
     }
   });
 
+  test("protocol headers a caller passes in another case do not override the call's own", async () => {
+    const { reply, headers } = await withReplyHeaders((onHeader) =>
+      probe.echo({ text: "x" }, { timeoutMs: 2_000, headers: { "content-type": "text/plain", "nats-rpc-timeout-ms": "abc" }, onHeader }),
+    );
+    expect(reply.encoding).toBe("binary");
+    expect(reply.requestHeaders["content-type"]).toBeUndefined();
+    expect(reply.requestHeaders["nats-rpc-timeout-ms"]).toBe("2000");
+    expect(headers.get("content-type")).toBeNull();
+  });
+
+  test("a Content-Type a handler sets does not change the reply's encoding", async () => {
+    const { reply, headers } = await withReplyHeaders((onHeader) =>
+      probe.echo({ text: "x", replyHeaders: { "content-type": "application/json" } }, { onHeader }),
+    );
+    expect(reply.text).toBe("x");
+    expect(headers.get("content-type")).toBeNull();
+  });
+
   test("onHeader receives the headers of an error reply too", async () => {
     let received: Headers | undefined;
     const error = await rpcRejection(probe.fail({ code: Code.NotFound, message: "gone" }, { onHeader: (headers) => (received = headers) }));

@@ -166,3 +166,21 @@ test.each([
     bare.unsubscribe();
   }
 });
+
+test("a reply with only an error message, no status, is an error too", async () => {
+  const bare = nc.subscribe("bare.MessageOnly", {
+    callback: (error, msg) => {
+      if (error === null) {
+        msg.respond(new Uint8Array(0), { headers: natsHeaders({ "nats-service-error": "it broke" }) });
+      }
+    },
+  });
+  try {
+    await nc.flush();
+    const error = await rpcRejection(callUnary(nc, Probe.method.now, "bare.MessageOnly", {}, { timeoutMs: 2_000, encoding: "binary" }));
+    expect(error.code).toBe(Code.Unknown);
+    expect(error.rawMessage).toBe("it broke");
+  } finally {
+    bare.unsubscribe();
+  }
+});

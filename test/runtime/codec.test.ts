@@ -40,7 +40,7 @@ describe("encodingFromContentType", () => {
   });
 
   test("any other media type is invalid_argument, naming it and the supported ones", () => {
-    for (const contentType of ["text/plain", "application/grpc", "application/json+proto", "application/connect+json", "json"]) {
+    for (const contentType of ["text/plain", "application/grpc", "application/json+proto", "application/connect+json", "json", "; charset=utf-8"]) {
       const error = rpcErrorOf(() => encodingFromContentType(contentType));
       expect(error.code).toBe(Code.InvalidArgument);
       expect(error.rawMessage).toContain(`"${contentType}"`);
