@@ -1,5 +1,6 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
-import { getComments, type GeneratedFile } from "@bufbuild/protoplugin";
+import { getComments, type GeneratedFile, type Printable } from "@bufbuild/protoplugin";
+import type { ServiceDefinition } from "nats-micro-runtime";
 import type { PluginOptions } from "./plugin-options.js";
 
 /** The names a service's generated code exports. */
@@ -12,10 +13,17 @@ export function generatedNames(service: DescService) {
 }
 
 /**
- * Prints, for one service: the handler interface, the function that serves it, and the client
- * class. Every type comes from protoc-gen-es's output; the code only binds it to the runtime.
+ * Prints, for one service: the handler interface and the function that serves it, and the client
+ * class (as the `emit` option asks). Every type comes from protoc-gen-es's output; the code only
+ * binds it to the runtime. `definition` is what the runtime will make of the service, for the docs.
  */
-export function generateService(f: GeneratedFile, service: DescService, methods: readonly DescMethod[], options: PluginOptions): void {
+export function generateService(
+  f: GeneratedFile,
+  service: DescService,
+  methods: readonly DescMethod[],
+  definition: ServiceDefinition,
+  options: PluginOptions,
+): void {
   const runtime = (name: string, typeOnly = false) => f.import(name, `${options.runtimeImportPath}/codegen`, typeOnly);
   const messageInitShape = f.import("MessageInitShape", "@bufbuild/protobuf", true);
   const natsConnection = f.import("NatsConnection", "nats", true);
@@ -23,46 +31,78 @@ export function generateService(f: GeneratedFile, service: DescService, methods:
   const names = generatedNames(service);
   const methodDoc = (method: DescMethod) => f.jsDoc(method, "  ");
 
-  f.print(f.jsDoc(`The handlers of ${service.typeName}: implement one method per RPC and pass them to ${names.serve}().\n\n${serviceComment(service)}@generated from service ${service.typeName}`));
-  f.print(f.export("interface", names.handlers), " {");
-  for (const method of methods) {
-    const output = f.importSchema(method.output, true);
-    f.print(methodDoc(method));
-    f.print("  ", method.localName, "(request: ", f.importShape(method.input), ", context: ", runtime("HandlerContext", true), "):");
-    f.print("    | Promise<", messageInitShape, "<typeof ", output, ">>");
-    f.print("    | ", messageInitShape, "<typeof ", output, ">;");
-  }
-  f.print("}");
-  f.print();
-
-  f.print(f.jsDoc(`Serves ${service.typeName} on a NATS connection as a NATS micro service (ADR-32): one endpoint per\nmethod, in queue group "q", with $SRV discovery and stats. Resolves once the server has every\nsubscription; stop it with \`host.stop()\`, which drains in-flight requests.`));
-  f.print(f.export("function", names.serve), "(");
-  f.print("  nc: ", natsConnection, ",");
-  f.print("  handlers: ", names.handlers, ",");
-  f.print("  options?: ", runtime("HostOptions", true), ",");
-  f.print("): Promise<", runtime("ServiceHost", true), "> {");
-  f.print("  return ", runtime("createHost"), "(nc, ", serviceDescriptor, ", handlers, options);");
-  f.print("}");
-  f.print();
-
-  f.print(f.jsDoc(`A client of ${service.typeName}. Every method sends one request and resolves with the reply, or\nrejects with an \`RpcError\` whose \`code\` says what went wrong.\n\n${serviceComment(service)}@generated from service ${service.typeName}`));
-  f.print(f.export("class", names.client), " {");
-  f.print("  readonly #client: ", runtime("ServiceClient", true), "<typeof ", serviceDescriptor, ">;");
-  f.print();
-  f.print("  constructor(nc: ", natsConnection, ", options?: ", runtime("ClientOptions", true), ") {");
-  f.print("    this.#client = ", runtime("createClient"), "(nc, ", serviceDescriptor, ", options);");
-  f.print("  }");
-  for (const method of methods) {
+  if (options.emit !== "client") {
+    f.print(f.jsDoc(`The handlers of ${service.typeName}: implement one method per RPC and pass them to ${names.serve}().\n\n${serviceComment(service)}@generated from service ${service.typeName}`));
+    f.print(f.export("interface", names.handlers), " {");
+    for (const method of methods) {
+      const output = f.importSchema(method.output, true);
+      f.print(methodDoc(method));
+      f.print("  ", method.localName, "(request: ", f.importShape(method.input), ", context: ", runtime("HandlerContext", true), "):");
+      f.print("    | Promise<", messageInitShape, "<typeof ", output, ">>");
+      f.print("    | ", messageInitShape, "<typeof ", output, ">;");
+    }
+    f.print("}");
     f.print();
-    f.print(methodDoc(method));
-    f.print("  ", method.localName, "(");
-    f.print("    request: ", messageInitShape, "<typeof ", f.importSchema(method.input, true), ">,");
-    f.print("    options?: ", runtime("CallOptions", true), ",");
-    f.print("  ): Promise<", f.importShape(method.output), "> {");
-    f.print("    return this.#client.", method.localName, "(request, options);");
-    f.print("  }");
+
+    const defaults = generatedDefaults(service, options);
+    const hostOptions = Object.keys(defaults).length === 0 ? "options" : ["{ defaults: ", defaultsLiteral(f, defaults), ", ...options }"];
+    f.print(f.jsDoc(`Serves ${service.typeName} on a NATS connection as the NATS micro service "${definition.name}" (ADR-32), with\n$SRV discovery and stats, on these subjects:\n\n${endpointList(definition)}\n\nResolves once the server has every subscription; stop it with \`host.stop()\`, which drains\nin-flight requests.`));
+    f.print(f.export("function", names.serve), "(");
+    f.print("  nc: ", natsConnection, ",");
+    f.print("  handlers: ", names.handlers, ",");
+    f.print("  options?: ", runtime("HostOptions", true), ",");
+    f.print("): Promise<", runtime("ServiceHost", true), "> {");
+    f.print("  return ", runtime("createHost"), "(nc, ", serviceDescriptor, ", handlers, ", hostOptions, ");");
+    f.print("}");
   }
-  f.print("}");
+  if (options.emit === "both") {
+    f.print();
+  }
+  if (options.emit !== "host") {
+    f.print(f.jsDoc(`A client of ${service.typeName}. Every method sends one request and resolves with the reply, or\nrejects with an \`RpcError\` whose \`code\` says what went wrong.\n\n${serviceComment(service)}@generated from service ${service.typeName}`));
+    f.print(f.export("class", names.client), " {");
+    f.print("  readonly #client: ", runtime("ServiceClient", true), "<typeof ", serviceDescriptor, ">;");
+    f.print();
+    f.print("  constructor(nc: ", natsConnection, ", options?: ", runtime("ClientOptions", true), ") {");
+    f.print("    this.#client = ", runtime("createClient"), "(nc, ", serviceDescriptor, ", options);");
+    f.print("  }");
+    for (const method of methods) {
+      f.print();
+      f.print(methodDoc(method));
+      f.print("  ", method.localName, "(");
+      f.print("    request: ", messageInitShape, "<typeof ", f.importSchema(method.input, true), ">,");
+      f.print("    options?: ", runtime("CallOptions", true), ",");
+      f.print("  ): Promise<", f.importShape(method.output), "> {");
+      f.print("    return this.#client.", method.localName, "(request, options);");
+      f.print("  }");
+    }
+    f.print("}");
+  }
+}
+
+/**
+ * What generated code passes to the runtime as `defaults`: the service's proto comment as its
+ * description, and the plugin's `default_version`. The runtime uses them where the proto options
+ * set nothing; they are not in the descriptor, which carries no comments.
+ */
+export function generatedDefaults(service: DescService, options: PluginOptions): { description?: string; version?: string } {
+  const description = serviceComment(service).trim();
+  return {
+    ...(description === "" ? {} : { description }),
+    ...(options.defaultVersion === undefined ? {} : { version: options.defaultVersion }),
+  };
+}
+
+function defaultsLiteral(f: GeneratedFile, defaults: { description?: string; version?: string }): Printable {
+  const fields = Object.entries(defaults).map(([key, value]) => [key, ": ", f.string(value)]);
+  return ["{ ", ...fields.flatMap((field, index) => (index === 0 ? field : [", ", ...field])), " }"];
+}
+
+// One line per endpoint for the docs: "- Average: calc.v1.Calc.Average (queue group q)".
+function endpointList(definition: ServiceDefinition): string {
+  return definition.endpoints
+    .map(({ name, subject, queueGroup }) => `- ${name}: \`${subject}\` (${queueGroup === undefined ? "no queue group: every instance" : `queue group \`${queueGroup}\``})`)
+    .join("\n");
 }
 
 // The service's own leading comment, as a paragraph, or nothing. Every line loses the space after

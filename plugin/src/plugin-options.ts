@@ -1,17 +1,27 @@
+import { checkVersion } from "nats-micro-runtime";
+
+/** What the plugin emits for each service. */
+export type Emit = "both" | "host" | "client";
+
 /** The options of protoc-gen-nats itself (`opt:` in buf.gen.yaml, `--nats_opt` with protoc). */
 export interface PluginOptions {
   /** Where generated code imports the runtime from: `nats-micro-runtime` unless set. */
   runtimeImportPath: string;
+  /** `both` (default): handler interface, serve function and client; `host`: the first two; `client`: the client. */
+  emit: Emit;
+  /** The version of services whose proto options set none; the runtime's `0.0.0` unless set. */
+  defaultVersion: string | undefined;
 }
 
-const knownKeys = ["runtime_import_path"];
+const knownKeys = ["runtime_import_path", "emit", "default_version"];
+const emitValues: readonly string[] = ["both", "host", "client"] satisfies Emit[];
 
 /**
  * Reads the plugin's own options; the standard ones (`target`, `import_extension`, ...) are read by
- * protoplugin before. An unknown key is an error that lists the known ones.
+ * protoplugin before. An unknown key or a bad value is an error that says what is accepted.
  */
 export function parsePluginOptions(rawOptions: readonly { key: string; value: string }[]): PluginOptions {
-  const options: PluginOptions = { runtimeImportPath: "nats-micro-runtime" };
+  const options: PluginOptions = { runtimeImportPath: "nats-micro-runtime", emit: "both", defaultVersion: undefined };
   for (const { key, value } of rawOptions) {
     switch (key) {
       case "runtime_import_path":
@@ -20,8 +30,24 @@ export function parsePluginOptions(rawOptions: readonly { key: string; value: st
         }
         options.runtimeImportPath = value;
         break;
+      case "emit":
+        if (!emitValues.includes(value)) {
+          throw new Error(`option emit must be one of ${emitValues.join(", ")}, got "${value}"`);
+        }
+        options.emit = value as Emit;
+        break;
+      case "default_version": {
+        const problem = checkVersion(value);
+        if (problem !== undefined) {
+          throw new Error(`option default_version: ${problem}`);
+        }
+        options.defaultVersion = value;
+        break;
+      }
       default:
-        throw new Error(`unknown option "${key}": protoc-gen-nats knows ${knownKeys.join(", ")} and the standard options of protoc-gen-es (target, import_extension, js_import_style, keep_empty_files, ts_nocheck)`);
+        throw new Error(
+          `unknown option "${key}": protoc-gen-nats knows ${knownKeys.join(", ")} and the standard options of protoc-gen-es (target, import_extension, js_import_style, keep_empty_files, ts_nocheck)`,
+        );
     }
   }
   return options;

@@ -1,5 +1,7 @@
+import type { DescFile, DescMethod, DescService } from "@bufbuild/protobuf";
 import { createEcmaScriptPlugin, type Schema } from "@bufbuild/protoplugin";
-import { generateService } from "./generate-service.js";
+import { checkServicesTogether, defineService, type ServiceDefinition } from "nats-micro-runtime";
+import { generatedDefaults, generateService } from "./generate-service.js";
 import { parsePluginOptions, type PluginOptions } from "./plugin-options.js";
 import { version } from "./version.js";
 
@@ -7,6 +9,7 @@ import { version } from "./version.js";
  * The protoc-gen-nats plugin: for every proto file with services, a `<name>_nats.ts` beside
  * protoc-gen-es's `<name>_pb.ts`, with each service's handler interface, serve function and client.
  * Methods other than unary ones, and services left without methods, are skipped with a warning.
+ * Services whose options break a rule fail the generation, with every problem named.
  */
 export const protocGenNats = createEcmaScriptPlugin({
   name: "protoc-gen-nats",
@@ -15,33 +18,63 @@ export const protocGenNats = createEcmaScriptPlugin({
   generateTs,
 });
 
+/** A service to generate, with what the runtime will make of it. */
+interface ServiceToGenerate {
+  service: DescService;
+  unary: DescMethod[];
+  definition: ServiceDefinition;
+}
+
 function generateTs(schema: Schema<PluginOptions>): void {
-  for (const file of schema.files) {
-    const services = file.services.flatMap((service) => {
-      // This version of the protocol has unary methods only: others are skipped, loudly.
-      const unary = service.methods.filter((method) => method.methodKind === "unary");
-      for (const method of service.methods.filter((method) => method.methodKind !== "unary")) {
-        warn(`${file.proto.name}: skipping ${method.methodKind} method ${service.typeName}.${method.name}: only unary methods are supported`);
-      }
-      // A host and client without methods would be of no use (and would not compile under noUnusedLocals).
-      if (unary.length === 0) {
-        warn(`${file.proto.name}: skipping service ${service.typeName}: it has no unary methods`);
-        return [];
-      }
-      return [{ service, unary }];
-    });
+  const problems: string[] = [];
+  const filesToGenerate = schema.files.map((file) => ({ file, services: servicesOf(file, schema.options, problems) }));
+  const definitions = filesToGenerate.flatMap(({ services }) => services.map(({ definition }) => definition));
+  problems.push(...checkServicesTogether(definitions).map((problem) => `${fileNameOf(definitions, problem)}${problem}`));
+  if (problems.length > 0) {
+    throw new Error(`invalid nats.micro.v1 options:\n${problems.join("\n")}`);
+  }
+  for (const { file, services } of filesToGenerate) {
     if (services.length === 0) {
       continue;
     }
     const f = schema.generateFile(`${file.name}_nats.ts`);
     f.preamble(file);
-    services.forEach(({ service, unary }, index) => {
+    services.forEach(({ service, unary, definition }, index) => {
       if (index > 0) {
         f.print();
       }
-      generateService(f, service, unary, schema.options);
+      generateService(f, service, unary, definition, schema.options);
     });
   }
+}
+
+// The services of a file worth generating, each checked as the runtime will check it at start.
+function servicesOf(file: DescFile, options: PluginOptions, problems: string[]): ServiceToGenerate[] {
+  return file.services.flatMap((service) => {
+    // This version of the protocol has unary methods only: others are skipped, loudly.
+    const unary = service.methods.filter((method) => method.methodKind === "unary");
+    for (const method of service.methods.filter((method) => method.methodKind !== "unary")) {
+      warn(`${file.proto.name}: skipping ${method.methodKind} method ${service.typeName}.${method.name}: only unary methods are supported`);
+    }
+    // A host and client without methods would be of no use (and would not compile under noUnusedLocals).
+    if (unary.length === 0) {
+      warn(`${file.proto.name}: skipping service ${service.typeName}: it has no unary methods`);
+      return [];
+    }
+    try {
+      const definition = defineService(service, { defaults: generatedDefaults(service, options) });
+      return [{ service, unary, definition }];
+    } catch (error) {
+      problems.push(...String(error instanceof Error ? error.message : error).split("\n").map((line) => `${file.proto.name}: ${line}`));
+      return [];
+    }
+  });
+}
+
+// Problems between services name the service; this finds its file.
+function fileNameOf(definitions: readonly ServiceDefinition[], problem: string): string {
+  const definition = definitions.find(({ service }) => problem.startsWith(`service ${service.typeName}:`) || problem.startsWith(`method ${service.typeName}.`));
+  return definition === undefined ? "" : `${definition.service.file.proto.name}: `;
 }
 
 function warn(message: string): void {

@@ -28,7 +28,10 @@ export interface CallOptions {
 
 /** Options of a client: defaults for its calls. */
 export interface ClientOptions extends Pick<ServiceDefinitionOptions, "name"> {
-  /** Default timeout of every call, in milliseconds; {@link defaultTimeoutMs} unless set. */
+  /**
+   * Default timeout of every call, in milliseconds. Unless set: the method's `timeout` proto option,
+   * else the service's, else {@link defaultTimeoutMs}.
+   */
   timeoutMs?: number;
   /** Encoding of every call: protobuf `binary` (the default) or `json`. */
   encoding?: Encoding;
@@ -65,7 +68,7 @@ export function createClient<Service extends DescService>(nc: NatsConnection, se
     client[endpoint.method.localName] = (request, callOptions = {}) =>
       callUnary(nc, endpoint.method, endpoint.subject, request, {
         ...callOptions,
-        timeoutMs: callOptions.timeoutMs ?? options.timeoutMs ?? defaultTimeoutMs,
+        timeoutMs: callOptions.timeoutMs ?? options.timeoutMs ?? endpoint.timeoutMs ?? defaultTimeoutMs,
         encoding: callOptions.encoding ?? options.encoding ?? "binary",
       });
   }

@@ -142,7 +142,8 @@ async function serveRequest(
   let deadlineExpired = false;
   try {
     encoding = encodingFromContentType(msg.headers?.get(HeaderName.ContentType, Match.IgnoreCase) ?? "");
-    const timeoutMs = parseTimeoutHeader(msg.headers?.get(HeaderName.Timeout, Match.IgnoreCase) ?? "");
+    // The caller's deadline, else the method's default from its proto options.
+    const timeoutMs = parseTimeoutHeader(msg.headers?.get(HeaderName.Timeout, Match.IgnoreCase) ?? "") ?? endpoint.timeoutMs;
     const request = decodeMessage(method.input, msg.data, encoding);
     const callContext = createServerCallContext(service, method, msg, encoding, timeoutMs === undefined ? undefined : Date.now() + timeoutMs);
     context = callContext;

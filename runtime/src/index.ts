@@ -17,12 +17,16 @@ export {
   type UnaryCall,
 } from "./create-client.js";
 export {
+  checkServicesTogether,
   defaultQueueGroup,
   defaultSubject,
   defaultVersion,
   defineService,
+  requestTypeMetadataKey,
+  responseTypeMetadataKey,
   type EndpointDefinition,
   type ServiceDefinition,
   type ServiceDefinitionOptions,
 } from "./service-definition.js";
 export type { InfoResponse, PingResponse, StatsResponse } from "./micro-discovery.js";
+export { checkQueueGroup, checkServiceName, checkSubject, checkVersion } from "./naming-rules.js";

@@ -62,7 +62,7 @@ export function infoResponse(state: InstanceState): InfoResponse {
       name: endpoint.name,
       subject: endpoint.subject,
       ...queueGroupField(endpoint.queueGroup),
-      metadata: {},
+      metadata: { ...endpoint.metadata },
     })),
   };
 }

@@ -1,4 +1,7 @@
-import type { DescMethod, DescService } from "@bufbuild/protobuf";
+import { getOption, type DescMethod, type DescService } from "@bufbuild/protobuf";
+import type { Duration } from "@bufbuild/protobuf/wkt";
+import { maxTimeoutMs } from "./deadline.js";
+import { method as methodOption, service as serviceOption } from "./gen/nats/micro/v1/options_pb.js";
 import { checkQueueGroup, checkServiceName, checkSubject, checkVersion } from "./naming-rules.js";
 
 /** The queue group endpoints join unless told otherwise. */
@@ -6,6 +9,12 @@ export const defaultQueueGroup = "q";
 
 /** The version a service announces unless told otherwise. */
 export const defaultVersion = "0.0.0";
+
+/** Endpoint metadata key naming the proto request type, so that tools can find the schema. */
+export const requestTypeMetadataKey = "proto.request_type";
+
+/** Endpoint metadata key naming the proto response type. */
+export const responseTypeMetadataKey = "proto.response_type";
 
 /** How a proto service is published as an ADR-32 service: what the host serves and the client calls. */
 export interface ServiceDefinition {
@@ -27,52 +36,160 @@ export interface EndpointDefinition {
   readonly subject: string;
   /** The queue group, or `undefined` when every instance receives every request. */
   readonly queueGroup: string | undefined;
+  /** Timeout of a call whose caller sets none, in milliseconds; `undefined` for none. */
+  readonly timeoutMs: number | undefined;
+  /** Endpoint metadata: the method's option metadata and the proto type names. */
+  readonly metadata: Readonly<Record<string, string>>;
 }
 
-/** What can be changed of a service's defaults when it is defined. */
+/** What code can set of a service, over what its proto options say. */
 export interface ServiceDefinitionOptions {
-  /** ADR-32 name; the proto service name by default. */
+  /** ADR-32 name; the proto option, else the proto service name. */
   name?: string;
-  /** Semantic version; `0.0.0` by default. */
+  /** Semantic version; the proto option, else `0.0.0`. */
   version?: string;
   description?: string;
+  /** Added to the proto option's metadata. */
   metadata?: Record<string, string>;
-  /** Queue group of every endpoint: `q` by default; `false` to deliver every request to every instance. */
+  /** Queue group of every endpoint, whatever the proto options say; `false` for none. */
   queueGroup?: string | false;
+  /**
+   * Used where neither these options nor the proto options set a value. Generated code passes the
+   * service's proto comment as the description, and the plugin's `default_version`.
+   */
+  defaults?: { description?: string; version?: string };
 }
 
 /**
- * Derives the ADR-32 service for a proto service: name, version, and one endpoint per unary
- * method on subject `<package>.<Service>.<Method>`. Streaming methods are left out: this version
- * of the protocol has no streaming. Throws an `Error` that names the service when a rule is broken.
+ * Derives the ADR-32 service for a proto service from its descriptor, its `nats.micro.v1` options
+ * and `options`: name, version, and one endpoint per unary method, on subject
+ * `<package>.<Service>.<Method>` unless the options say otherwise. Streaming methods are left out:
+ * this version of the protocol has no streaming.
+ *
+ * Throws an `Error` with one line per broken rule, each naming the service or method at fault.
+ * The plugin calls it too, so that a mistake fails `buf generate`, not the first start.
  */
 export function defineService(service: DescService, options: ServiceDefinitionOptions = {}): ServiceDefinition {
-  const name = options.name ?? service.name;
-  const version = options.version ?? defaultVersion;
-  const queueGroup = options.queueGroup === false ? undefined : (options.queueGroup ?? defaultQueueGroup);
+  const problems: string[] = [];
+  const serviceProblem = (problem: string | undefined) => problem !== undefined && problems.push(`service ${service.typeName}: ${problem}`);
+  const methodProblem = (method: DescMethod, problem: string | undefined) =>
+    problem !== undefined && problems.push(`method ${service.typeName}.${method.name}: ${problem}`);
+
+  const proto = getOption(service, serviceOption);
+  const name = options.name ?? (proto.name || service.name);
+  const version = options.version ?? (proto.version || options.defaults?.version || defaultVersion);
+  serviceProblem(checkServiceName(name));
+  serviceProblem(checkVersion(version));
+  const prefix = proto.subjectPrefix || service.typeName;
+  const prefixProblem = checkSubject(prefix);
+  serviceProblem(prefixProblem && `subject_prefix: ${prefixProblem}`);
+  const serviceQueueGroup = queueGroupOf(proto.queueGroup, proto.noQueueGroup, serviceProblem);
+  const serviceTimeoutMs = timeoutOf(proto.timeout, serviceProblem);
+
   const endpoints = service.methods
     .filter((method) => method.methodKind === "unary")
-    .map((method) => ({ method, name: method.name, subject: defaultSubject(method), queueGroup }));
-  const problems = [
-    checkServiceName(name),
-    checkVersion(version),
-    queueGroup === undefined ? undefined : checkQueueGroup(queueGroup),
-    ...endpoints.map((endpoint) => checkSubject(endpoint.subject)),
-  ].filter((problem) => problem !== undefined);
+    .map((method): EndpointDefinition => {
+      const methodProto = getOption(method, methodOption);
+      const report = (problem: string | undefined) => methodProblem(method, problem);
+      const subject = methodProto.subject === "" ? `${prefix}.${method.name}` : methodProto.subject.includes(".") ? methodProto.subject : `${prefix}.${methodProto.subject}`;
+      report(checkSubject(subject));
+      const queueGroup = options.queueGroup ?? queueGroupOf(methodProto.queueGroup, methodProto.noQueueGroup, report) ?? serviceQueueGroup ?? defaultQueueGroup;
+      return {
+        method,
+        name: method.name,
+        subject,
+        queueGroup: queueGroup === false ? undefined : queueGroup,
+        timeoutMs: timeoutOf(methodProto.timeout, report) ?? serviceTimeoutMs,
+        metadata: {
+          ...methodProto.metadata,
+          [requestTypeMetadataKey]: method.input.typeName,
+          [responseTypeMetadataKey]: method.output.typeName,
+        },
+      };
+    });
+  if (options.queueGroup !== undefined && options.queueGroup !== false) {
+    serviceProblem(checkQueueGroup(options.queueGroup));
+  }
+  const methodOfSubject = new Map<string, DescMethod>();
+  for (const endpoint of endpoints) {
+    const other = methodOfSubject.get(endpoint.subject);
+    if (other !== undefined) {
+      methodProblem(endpoint.method, `subject "${endpoint.subject}" is the subject of method ${other.name} too`);
+    }
+    methodOfSubject.set(endpoint.subject, endpoint.method);
+  }
   if (problems.length > 0) {
-    throw new Error(`service ${service.typeName}: ${problems.join("; ")}`);
+    throw new Error(problems.join("\n"));
   }
   return {
     service,
     name,
     version,
-    description: options.description ?? "",
-    metadata: { ...options.metadata },
+    description: options.description ?? (proto.description || options.defaults?.description || ""),
+    metadata: { ...proto.metadata, ...options.metadata },
     endpoints,
   };
 }
 
-/** The default subject of a method: `<proto package>.<Service>.<Method>`. */
+/**
+ * Problems between services defined together, which each service alone cannot show: two services
+ * that publish the same ADR-32 name (discovery would mix their instances) or serve the same subject
+ * (requests would go to either).
+ */
+export function checkServicesTogether(definitions: readonly ServiceDefinition[]): string[] {
+  const problems: string[] = [];
+  const serviceOfName = new Map<string, DescService>();
+  const ownerOfSubject = new Map<string, string>();
+  for (const definition of definitions) {
+    const { service } = definition;
+    const sameName = serviceOfName.get(definition.name);
+    if (sameName !== undefined) {
+      problems.push(`service ${service.typeName}: name "${definition.name}" is the name of service ${sameName.typeName} too`);
+    }
+    serviceOfName.set(definition.name, service);
+    for (const endpoint of definition.endpoints) {
+      const owner = ownerOfSubject.get(endpoint.subject);
+      const self = `${service.typeName}.${endpoint.name}`;
+      if (owner !== undefined) {
+        problems.push(`method ${self}: subject "${endpoint.subject}" is the subject of method ${owner} too`);
+      }
+      ownerOfSubject.set(endpoint.subject, self);
+    }
+  }
+  return problems;
+}
+
+/** The default subject of a method, when no option changes it: `<proto package>.<Service>.<Method>`. */
 export function defaultSubject(method: DescMethod): string {
   return `${method.parent.typeName}.${method.name}`;
+}
+
+// The queue group an option pair asks for: a name, none (`no_queue_group`), or `undefined` to inherit.
+function queueGroupOf(queueGroup: string, noQueueGroup: boolean, report: (problem: string | undefined) => void): string | false | undefined {
+  if (noQueueGroup) {
+    report(queueGroup === "" ? undefined : `queue_group "${queueGroup}" and no_queue_group contradict each other`);
+    return false;
+  }
+  if (queueGroup === "") {
+    return undefined;
+  }
+  report(checkQueueGroup(queueGroup));
+  return queueGroup;
+}
+
+// A timeout option in whole milliseconds (rounded up), or `undefined` when it is not set.
+function timeoutOf(timeout: Duration | undefined, report: (problem: string | undefined) => void): number | undefined {
+  if (timeout === undefined) {
+    return undefined;
+  }
+  const milliseconds = Math.ceil(Number(timeout.seconds) * 1000 + timeout.nanos / 1_000_000);
+  if (milliseconds <= 0 || timeout.nanos < 0) {
+    report(`timeout must be positive, got ${timeout.seconds}s ${timeout.nanos}ns`);
+    return undefined;
+  }
+  if (milliseconds > maxTimeoutMs) {
+    report(`timeout must be at most ${maxTimeoutMs} ms, got ${milliseconds} ms`);
+    return undefined;
+  }
+  return milliseconds;
 }

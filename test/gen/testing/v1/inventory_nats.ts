@@ -30,16 +30,20 @@ export interface InventoryHandlers {
 }
 
 /**
- * Serves testing.v1.Inventory on a NATS connection as a NATS micro service (ADR-32): one endpoint per
- * method, in queue group "q", with $SRV discovery and stats. Resolves once the server has every
- * subscription; stop it with `host.stop()`, which drains in-flight requests.
+ * Serves testing.v1.Inventory on a NATS connection as the NATS micro service "Inventory" (ADR-32), with
+ * $SRV discovery and stats, on these subjects:
+ *
+ * - Lookup: `testing.v1.Inventory.Lookup` (queue group `q`)
+ *
+ * Resolves once the server has every subscription; stop it with `host.stop()`, which drains
+ * in-flight requests.
  */
 export function serveInventory(
   nc: NatsConnection,
   handlers: InventoryHandlers,
   options?: HostOptions,
 ): Promise<ServiceHost> {
-  return createHost(nc, Inventory, handlers, options);
+  return createHost(nc, Inventory, handlers, { defaults: { description: "Inventory uses messages from another file of the package." }, ...options });
 }
 
 /**

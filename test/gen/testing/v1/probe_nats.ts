@@ -64,16 +64,24 @@ export interface ProbeHandlers {
 }
 
 /**
- * Serves testing.v1.Probe on a NATS connection as a NATS micro service (ADR-32): one endpoint per
- * method, in queue group "q", with $SRV discovery and stats. Resolves once the server has every
- * subscription; stop it with `host.stop()`, which drains in-flight requests.
+ * Serves testing.v1.Probe on a NATS connection as the NATS micro service "Probe" (ADR-32), with
+ * $SRV discovery and stats, on these subjects:
+ *
+ * - Echo: `testing.v1.Probe.Echo` (queue group `q`)
+ * - Fail: `testing.v1.Probe.Fail` (queue group `q`)
+ * - Sleep: `testing.v1.Probe.Sleep` (queue group `q`)
+ * - Now: `testing.v1.Probe.Now` (queue group `q`)
+ * - Nest: `testing.v1.Probe.Nest` (queue group `q`)
+ *
+ * Resolves once the server has every subscription; stop it with `host.stop()`, which drains
+ * in-flight requests.
  */
 export function serveProbe(
   nc: NatsConnection,
   handlers: ProbeHandlers,
   options?: HostOptions,
 ): Promise<ServiceHost> {
-  return createHost(nc, Probe, handlers, options);
+  return createHost(nc, Probe, handlers, { defaults: { description: "Probe reports what the host saw of a call, and can fail or wait on request." }, ...options });
 }
 
 /**
@@ -193,16 +201,24 @@ export interface ReservedHandlers {
 }
 
 /**
- * Serves testing.v1.Reserved on a NATS connection as a NATS micro service (ADR-32): one endpoint per
- * method, in queue group "q", with $SRV discovery and stats. Resolves once the server has every
- * subscription; stop it with `host.stop()`, which drains in-flight requests.
+ * Serves testing.v1.Reserved on a NATS connection as the NATS micro service "Reserved" (ADR-32), with
+ * $SRV discovery and stats, on these subjects:
+ *
+ * - Delete: `testing.v1.Reserved.Delete` (queue group `q`)
+ * - Function: `testing.v1.Reserved.Function` (queue group `q`)
+ * - Class: `testing.v1.Reserved.Class` (queue group `q`)
+ * - Constructor: `testing.v1.Reserved.Constructor` (queue group `q`)
+ * - ToString: `testing.v1.Reserved.ToString` (queue group `q`)
+ *
+ * Resolves once the server has every subscription; stop it with `host.stop()`, which drains
+ * in-flight requests.
  */
 export function serveReserved(
   nc: NatsConnection,
   handlers: ReservedHandlers,
   options?: HostOptions,
 ): Promise<ServiceHost> {
-  return createHost(nc, Reserved, handlers, options);
+  return createHost(nc, Reserved, handlers, { defaults: { description: "Reserved has methods whose names are reserved words or built-in properties in JavaScript." }, ...options });
 }
 
 /**

@@ -39,16 +39,21 @@ export interface CalcHandlers {
 }
 
 /**
- * Serves calc.v1.Calc on a NATS connection as a NATS micro service (ADR-32): one endpoint per
- * method, in queue group "q", with $SRV discovery and stats. Resolves once the server has every
- * subscription; stop it with `host.stop()`, which drains in-flight requests.
+ * Serves calc.v1.Calc on a NATS connection as the NATS micro service "Calc" (ADR-32), with
+ * $SRV discovery and stats, on these subjects:
+ *
+ * - Average: `calc.v1.Calc.Average` (queue group `q`)
+ * - Sum: `calc.v1.Calc.Sum` (queue group `q`)
+ *
+ * Resolves once the server has every subscription; stop it with `host.stop()`, which drains
+ * in-flight requests.
  */
 export function serveCalc(
   nc: NatsConnection,
   handlers: CalcHandlers,
   options?: HostOptions,
 ): Promise<ServiceHost> {
-  return createHost(nc, Calc, handlers, options);
+  return createHost(nc, Calc, handlers, { defaults: { description: "Calc does arithmetic on lists of numbers." }, ...options });
 }
 
 /**
