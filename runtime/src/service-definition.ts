@@ -93,7 +93,9 @@ export function defineService(service: DescService, options: ServiceDefinitionOp
       const report = (problem: string | undefined) => methodProblem(method, problem);
       const subject = methodProto.subject === "" ? `${prefix}.${method.name}` : methodProto.subject.includes(".") ? methodProto.subject : `${prefix}.${methodProto.subject}`;
       report(checkSubject(subject));
-      const queueGroup = options.queueGroup ?? queueGroupOf(methodProto.queueGroup, methodProto.noQueueGroup, report) ?? serviceQueueGroup ?? defaultQueueGroup;
+      // Read before the code's queue group is applied, so that a broken option is reported either way, as the service's is.
+      const methodQueueGroup = queueGroupOf(methodProto.queueGroup, methodProto.noQueueGroup, report);
+      const queueGroup = options.queueGroup ?? methodQueueGroup ?? serviceQueueGroup ?? defaultQueueGroup;
       return {
         method,
         name: method.name,
