@@ -1,7 +1,7 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { binPath } from "./paths.js";
+import { binPath, rootDirectory } from "./paths.js";
 import { readTree } from "./read-tree.js";
 import { runProcess, type ProcessResult } from "./run-process.js";
 
@@ -16,6 +16,12 @@ export interface RunPluginOptions {
   readonly protocGenEsOptions?: readonly string[];
   /** The compiler that parses the protos and runs the plugins: `buf` unless set. */
   readonly compiler?: "buf" | "protoc";
+  /**
+   * How buf runs protoc-gen-nats: `all` (unless set), once with every file, as the project's
+   * templates do, so that services of different directories are checked together; or
+   * `directory`, buf's default, once per directory.
+   */
+  readonly bufStrategy?: "all" | "directory";
 }
 
 /** What one run produced. */
@@ -31,6 +37,12 @@ export interface PluginRun {
 /** The options the checked-in code is generated with. */
 export const defaultOptions: readonly string[] = ["target=ts", "import_extension=js"];
 
+/**
+ * The plugin's own protos (`nats/micro/v1/options.proto`), which inline protos import as users'
+ * protos do: a second buf module, or a second `-I` for protoc.
+ */
+export const pluginProtoDirectory = join(rootDirectory, "plugin", "proto");
+
 /** No compiler run may take longer than this (several test files run buf at the same time). */
 const timeoutMs = 20_000;
 
@@ -39,6 +51,9 @@ const timeoutMs = 20_000;
  * plugin/dist: `npm run build` first) on inline proto files, through the real `buf generate`, or
  * through `protoc` when asked. Resolves with the generated files, the compiler's stderr, and the
  * error text when generation failed; rejects only when a compiler cannot be run at all or times out.
+ *
+ * The protos may import `nats/micro/v1/options.proto`: the plugin's proto directory is on the
+ * include path, as a second buf module that is not generated itself (or a second `-I`).
  *
  * buf passes a plugin's stderr through to its own, so warnings such as skipped streaming methods
  * show in `stderr` with either compiler.
@@ -63,7 +78,9 @@ export async function runPlugin(protos: ProtoFiles, runOptions: RunPluginOptions
       await writeFile(join(protoDirectory, path), content);
     }
     await mkdir(outDirectory);
-    await writeFile(join(directory, "buf.yaml"), "version: v2\nmodules:\n  - path: proto\n");
+    // buf's modules must lie inside the workspace: the plugin's protos are copied in.
+    await cp(pluginProtoDirectory, join(directory, "include"), { recursive: true });
+    await writeFile(join(directory, "buf.yaml"), "version: v2\nmodules:\n  - path: proto\n  - path: include\n");
     const run = runOptions.compiler === "protoc" ? runProtoc : runBuf;
     const result = await run(directory, protoDirectory, outDirectory, Object.keys(protos), runOptions);
     return {
@@ -96,15 +113,16 @@ type Compile = (
   runOptions: RunPluginOptions,
 ) => Promise<ProcessResult>;
 
-// `buf generate` with a template of the real plugin binaries, written in JSON (which is YAML).
+// `buf generate` with a template of the real plugin binaries, written in JSON (which is YAML). The
+// input `proto` generates the inline protos only; the module `include` only serves imports.
 const runBuf: Compile = async (directory, _protoDirectory, outDirectory, _protoPaths, runOptions) => {
   const plugins = [];
   if (runOptions.protocGenEsOptions !== undefined) {
     plugins.push(bufPlugin("protoc-gen-es", outDirectory, runOptions.protocGenEsOptions));
   }
-  plugins.push(bufPlugin("protoc-gen-nats", outDirectory, runOptions.options ?? defaultOptions));
+  plugins.push({ ...bufPlugin("protoc-gen-nats", outDirectory, runOptions.options ?? defaultOptions), strategy: runOptions.bufStrategy ?? "all" });
   await writeFile(join(directory, "buf.gen.yaml"), JSON.stringify({ version: "v2", plugins }, null, 2));
-  return runProcess(binPath("buf"), ["generate", "--template", "buf.gen.yaml"], { cwd: directory, timeoutMs });
+  return runProcess(binPath("buf"), ["generate", "--template", "buf.gen.yaml", "proto"], { cwd: directory, timeoutMs });
 };
 
 function bufPlugin(name: string, out: string, options: readonly string[]) {
@@ -118,7 +136,7 @@ const runProtoc: Compile = async (directory, protoDirectory, outDirectory, proto
   if (build.exitCode !== 0) {
     return build;
   }
-  const args = [`--descriptor_set_in=${imports}`, "-I", protoDirectory];
+  const args = [`--descriptor_set_in=${imports}`, "-I", protoDirectory, "-I", pluginProtoDirectory];
   if (runOptions.protocGenEsOptions !== undefined) {
     args.push(...protocPlugin("es", outDirectory, runOptions.protocGenEsOptions));
   }

@@ -38,13 +38,35 @@ test("each file starts with the preamble naming the plugin, its options and the 
   );
 });
 
-test.each(["Orders", "Admin"])("the service %s gets a handlers interface, a serve function and a client class", (service) => {
+// The serve function passes the service's comment as the default description (the descriptor has no comments).
+test.each([
+  ["Orders", String.raw`{ defaults: { description: "Orders takes orders\nand tells what they cost." }, ...options }`],
+  ["Admin", `{ defaults: { description: "Admin has methods named like JavaScript reserved words and built-in properties." }, ...options }`],
+])("the service %s gets a handlers interface, a serve function and a client class", (service, hostOptions) => {
   const orders = generated("shop/v1/orders_nats.ts");
   expect(orders).toContain(`export interface ${service}Handlers {`);
   expect(orders).toContain(`export function serve${service}(\n  nc: NatsConnection,\n  handlers: ${service}Handlers,\n  options?: HostOptions,\n): Promise<ServiceHost> {`);
-  expect(orders).toContain(`  return createHost(nc, ${service}, handlers, options);`);
+  expect(orders).toContain(`  return createHost(nc, ${service}, handlers, ${hostOptions});\n}\n`);
   expect(orders).toContain(`export class ${service}Client {`);
   expect(orders).toContain(`    this.#client = createClient(nc, ${service}, options);`);
+});
+
+test("the serve function documents the ADR-32 name and every endpoint's subject and queue group", () => {
+  const orders = generated("shop/v1/orders_nats.ts");
+  expect(orders).toContain(
+    "/**\n" +
+      ' * Serves shop.v1.Orders on a NATS connection as the NATS micro service "Orders" (ADR-32), with\n' +
+      " * $SRV discovery and stats, on these subjects:\n" +
+      " *\n" +
+      " * - Place: `shop.v1.Orders.Place` (queue group `q`)\n" +
+      " * - Currency: `shop.v1.Orders.Currency` (queue group `q`)\n" +
+      " * - Now: `shop.v1.Orders.Now` (queue group `q`)\n" +
+      " *\n" +
+      " * Resolves once the server has every subscription; stop it with `host.stop()`, which drains\n" +
+      " * in-flight requests.\n" +
+      " */\n" +
+      "export function serveOrders(",
+  );
 });
 
 test("every method is in the handler interface and in the client, with the runtime's types", () => {

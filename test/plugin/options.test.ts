@@ -13,6 +13,11 @@ service Echo {
   rpc Ping(google.protobuf.Empty) returns (google.protobuf.Empty);
 }
 
+// Loud echoes in capitals.
+service Loud {
+  rpc Shout(Text) returns (Text);
+}
+
 message Text {
   string text = 1;
 }
@@ -28,6 +33,12 @@ const optionSets = {
   runtime: ["target=ts", "import_extension=js", "runtime_import_path=@acme/runtime"],
   standard: ["target=ts", "import_extension=js"],
   noExtension: ["target=ts"],
+  emitBoth: ["target=ts", "import_extension=js", "emit=both"],
+  emitHost: ["target=ts", "import_extension=js", "emit=host"],
+  emitClient: ["target=ts", "import_extension=js", "emit=client"],
+  emitBad: ["target=ts", "emit=bad"],
+  defaultVersion: ["target=ts", "import_extension=js", "default_version=1.4.0"],
+  badDefaultVersion: ["target=ts", "default_version=v1"],
 };
 const runs: Partial<Record<keyof typeof optionSets, PluginRun>> = {};
 
@@ -55,6 +66,11 @@ function generated(name: keyof typeof optionSets): string {
   return run.files[path] ?? "";
 }
 
+// The code after the preamble, which records the options.
+function withoutPreamble(source: string): string {
+  return source.slice(source.indexOf("\n"));
+}
+
 test("an unknown option fails generation with a message that names it and lists the known ones", () => {
   const run = runWith("unknown");
   expect(run.error).toContain('unknown option "foo"');
@@ -79,7 +95,6 @@ test("runtime_import_path changes where the runtime is imported from, and nothin
   expect(code).toContain('import { createClient, createHost } from "@acme/runtime/codegen";\n');
   expect(code).toContain('} from "@acme/runtime/codegen";\n');
   expect(code).not.toContain("nats-micro-runtime");
-  const withoutPreamble = (source: string) => source.slice(source.indexOf("\n"));
   expect(withoutPreamble(code).replaceAll("@acme/runtime/", "nats-micro-runtime/")).toBe(withoutPreamble(generated("standard")));
 });
 
@@ -95,4 +110,62 @@ test("without import_extension, relative imports have no extension and packages 
   expect(code).toContain('from "./echo_pb";\n');
   expect(code).not.toContain("_pb.js");
   expect(code).toContain('from "nats-micro-runtime/codegen";\n');
+});
+
+
+test("a service without a comment is served with the caller's options as they are", () => {
+  expect(generated("standard")).toContain("  return createHost(nc, Echo, handlers, options);\n}\n");
+});
+
+test("a service with a comment passes it to the runtime as the default description", () => {
+  expect(generated("standard")).toContain('  return createHost(nc, Loud, handlers, { defaults: { description: "Loud echoes in capitals." }, ...options });\n}\n');
+});
+
+test("emit=both is the default", () => {
+  expect(withoutPreamble(generated("emitBoth"))).toBe(withoutPreamble(generated("standard")));
+});
+
+test("emit=host generates the handlers interfaces and serve functions, and no client", () => {
+  const code = generated("emitHost");
+  for (const service of ["Echo", "Loud"]) {
+    expect(code).toContain(`export interface ${service}Handlers {`);
+    expect(code).toContain(`export function serve${service}(\n`);
+  }
+  expect(code).toContain('import { createHost } from "nats-micro-runtime/codegen";\n');
+  expect(code).toContain('import type { HandlerContext, HostOptions, ServiceHost } from "nats-micro-runtime/codegen";\n');
+  expect(code).not.toContain("Client");
+  expect(code).not.toContain("createClient");
+  expect(code).not.toContain("CallOptions");
+});
+
+test("emit=client generates the clients, and no handlers interface or serve function", () => {
+  const code = generated("emitClient");
+  for (const service of ["Echo", "Loud"]) {
+    expect(code).toContain(`export class ${service}Client {`);
+    expect(code).toContain(`    this.#client = createClient(nc, ${service}, options);`);
+  }
+  expect(code).toContain('import { createClient } from "nats-micro-runtime/codegen";\n');
+  expect(code).toContain('import type { CallOptions, ClientOptions, ServiceClient } from "nats-micro-runtime/codegen";\n');
+  expect(code).not.toContain("Handlers");
+  expect(code).not.toContain("serve");
+  expect(code).not.toContain("createHost");
+  expect(code).not.toContain("HostOptions");
+});
+
+test("a value of emit other than both, host and client fails generation with the accepted values", () => {
+  const run = runWith("emitBad");
+  expect(run.error).toContain('option emit must be one of both, host, client, got "bad"');
+  expect(run.files).toEqual({});
+});
+
+test("default_version is passed to the runtime as the default version of every service, beside the comment", () => {
+  const code = generated("defaultVersion");
+  expect(code).toContain('  return createHost(nc, Echo, handlers, { defaults: { version: "1.4.0" }, ...options });\n');
+  expect(code).toContain('  return createHost(nc, Loud, handlers, { defaults: { description: "Loud echoes in capitals.", version: "1.4.0" }, ...options });\n');
+});
+
+test("a default_version that is not a semantic version fails generation with a message that names the option", () => {
+  const run = runWith("badDefaultVersion");
+  expect(run.error).toContain('option default_version: version "v1" is not a semantic version such as 1.0.0');
+  expect(run.files).toEqual({});
 });

@@ -9,25 +9,40 @@ import { generate, type PluginRun } from "../helpers/run-plugin.js";
 import { runProcess } from "../helpers/run-process.js";
 import { sampleProtos } from "../helpers/sample-protos.js";
 
-let run: PluginRun;
+// Each value of the plugin option `emit`, with code that uses what it generates.
+const emits = ["both", "host", "client"] as const;
+type Emit = (typeof emits)[number];
+
+const runs: Partial<Record<Emit, PluginRun>> = {};
 let directory: string;
 
 beforeAll(async () => {
-  run = await generate(sampleProtos, { protocGenEsOptions: ["target=ts", "import_extension=js"] });
   directory = await mkdtemp(join(rootDirectory, "test", ".tmp-"));
-  for (const [path, content] of Object.entries(run.files)) {
-    await mkdir(dirname(join(directory, "gen", path)), { recursive: true });
-    await writeFile(join(directory, "gen", path), content);
-  }
-  // Code that uses the generated API as a user would: a handler object and client calls.
-  await writeFile(join(directory, "use.ts"), usage);
-  const tsconfig = {
-    extends: join(rootDirectory, "tsconfig.json"),
-    compilerOptions: { noEmit: true },
-    include: ["gen/**/*.ts", "use.ts"],
-  };
-  await writeFile(join(directory, "tsconfig.json"), JSON.stringify(tsconfig, null, 2));
-}, 30_000);
+  await Promise.all(
+    emits.map(async (emit) => {
+      const run = await generate(sampleProtos, {
+        options: ["target=ts", "import_extension=js", `emit=${emit}`],
+        protocGenEsOptions: ["target=ts", "import_extension=js"],
+      });
+      runs[emit] = run;
+      const project = join(directory, emit);
+      for (const [path, content] of Object.entries(run.files)) {
+        await mkdir(dirname(join(project, "gen", path)), { recursive: true });
+        await writeFile(join(project, "gen", path), content);
+      }
+      // Code that uses the generated API as a user would: handler objects and client calls.
+      for (const [path, content] of Object.entries(usages[emit])) {
+        await writeFile(join(project, path), content);
+      }
+      const tsconfig = {
+        extends: join(rootDirectory, "tsconfig.json"),
+        compilerOptions: { noEmit: true },
+        include: ["gen/**/*.ts", ...Object.keys(usages[emit])],
+      };
+      await writeFile(join(project, "tsconfig.json"), JSON.stringify(tsconfig, null, 2));
+    }),
+  );
+}, 40_000);
 
 afterAll(async () => {
   if (directory !== undefined) {
@@ -35,21 +50,24 @@ afterAll(async () => {
   }
 });
 
-test("the generated code and a use of it compile with tsc --noEmit under the strict base config", async () => {
+test.each(emits)("the code generated with emit=%s and a use of it compile with tsc --noEmit under the strict base config", async (emit) => {
+  const run = runs[emit];
+  if (run === undefined) {
+    throw new Error(`no run with emit=${emit}`);
+  }
   expect(Object.keys(run.files)).toEqual(expect.arrayContaining(["shop/v1/orders_nats.ts", "shop/v1/orders_pb.ts", "acme/common/v1/money_pb.ts"]));
-  const result = await runProcess(binPath("tsc"), ["-p", directory], { cwd: directory, timeoutMs: 40_000 });
+  const project = join(directory, emit);
+  const result = await runProcess(binPath("tsc"), ["-p", project], { cwd: project, timeoutMs: 40_000 });
   // tsc reports errors on stdout.
   expect(`${result.stdout}${result.stderr}`).toBe("");
   expect(result.exitCode).toBe(0);
 }, 45_000);
 
-const usage = `import type { NatsConnection } from "nats";
-import { create } from "@bufbuild/protobuf";
+const hostUsage = `import type { NatsConnection } from "nats";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
-import { MoneySchema } from "./gen/acme/common/v1/money_pb.js";
-import { AdminClient, OrdersClient, serveAdmin, serveOrders, type OrdersHandlers } from "./gen/shop/v1/orders_nats.js";
-import { CatalogClient } from "./gen/shop/v1/catalog_nats.js";
-import { FeedClient, serveFeed } from "./gen/shop/v1/feed_nats.js";
+import { serveAdmin, serveOrders, type OrdersHandlers } from "./gen/shop/v1/orders_nats.js";
+import { serveCatalog } from "./gen/shop/v1/catalog_nats.js";
+import { serveFeed } from "./gen/shop/v1/feed_nats.js";
 
 const orders: OrdersHandlers = {
   async place(request, context) {
@@ -60,8 +78,8 @@ const orders: OrdersHandlers = {
   now: () => timestampNow(),
 };
 
-export async function use(nc: NatsConnection): Promise<string> {
-  const host = await serveOrders(nc, orders);
+export async function serve(nc: NatsConnection): Promise<void> {
+  const host = await serveOrders(nc, orders, { version: "1.0.0" });
   await serveAdmin(nc, {
     delete: () => ({}),
     class: () => ({}),
@@ -69,14 +87,33 @@ export async function use(nc: NatsConnection): Promise<string> {
     constructor$: () => ({}),
     toString$: () => ({}),
   });
+  await serveCatalog(nc, { price: async () => ({ prices: [] }) });
   await serveFeed(nc, { latest: () => timestampNow() });
+  await host.stop();
+}
+`;
+
+const clientUsage = `import type { NatsConnection } from "nats";
+import { create } from "@bufbuild/protobuf";
+import { MoneySchema } from "./gen/acme/common/v1/money_pb.js";
+import { AdminClient, OrdersClient } from "./gen/shop/v1/orders_nats.js";
+import { CatalogClient } from "./gen/shop/v1/catalog_nats.js";
+import { FeedClient } from "./gen/shop/v1/feed_nats.js";
+
+export async function call(nc: NatsConnection): Promise<string> {
   const price = await new OrdersClient(nc).place({ item: "tea", quantity: 2 }, { timeoutMs: 1_000 });
   const currency = await new OrdersClient(nc).currency(create(MoneySchema, { units: 1n }));
   await new AdminClient(nc).constructor$({});
   await new AdminClient(nc).toString$({});
   const list = await new CatalogClient(nc).price({ item: "tea" });
   const latest = await new FeedClient(nc).latest({});
-  await host.stop();
   return \`\${price.units} \${currency.code} \${list.prices.length} \${latest.seconds}\`;
 }
 `;
+
+// The files of code that use what each value of emit generates.
+const usages: Record<Emit, Readonly<Record<string, string>>> = {
+  both: { "host.ts": hostUsage, "client.ts": clientUsage },
+  host: { "host.ts": hostUsage },
+  client: { "client.ts": clientUsage },
+};
