@@ -1,37 +1,21 @@
 // $SRV discovery (ADR-32): PING, INFO and STATS answer on all three subject forms with JSON that
 // the official micro v1 schemas accept, and every instance answers for itself.
-import { readFile } from "node:fs/promises";
-import { Ajv, type ValidateFunction } from "ajv";
-import addFormats from "ajv-formats";
 import { connect, ErrorCode, NatsError, RequestStrategy, type Msg, type NatsConnection } from "nats";
 import { Code, type HostOptions, type InfoResponse, type PingResponse, type ServiceHost, type StatsResponse } from "nats-micro-runtime";
 import { calcHandlers } from "../../example/src/calc-handlers.js";
 import { CalcClient, serveCalc } from "../../example/src/gen/calc/v1/calc_nats.js";
+import { loadAdr32Validators, validDiscoveryReply, type Adr32Validators, type Verb } from "../helpers/adr32-schemas.js";
 import { startNatsServer, type NatsServer } from "../helpers/nats-server.js";
 import { rpcRejection } from "../helpers/rpc-rejection.js";
-
-type Verb = "PING" | "INFO" | "STATS";
 
 let server: NatsServer;
 // Each instance has a connection of its own, as separate processes would.
 let hostConnections: [NatsConnection, NatsConnection];
 let nc: NatsConnection;
-const validators = {} as Record<Verb, ValidateFunction>;
+let validators: Adr32Validators;
 
 beforeAll(async () => {
-  // The schemas of nats-io/jsm.go, copied with their provenance (SOURCE.txt).
-  const ajv = new Ajv({ allErrors: true, strict: true });
-  // ajv-formats is CommonJS: imported from ESM, its default export is the module object, whose
-  // `default` is the plugin (ajv itself exports its class by name, which needs no such step).
-  addFormats.default(ajv);
-  for (const [verb, file] of [
-    ["PING", "ping_response.json"],
-    ["INFO", "info_response.json"],
-    ["STATS", "stats_response.json"],
-  ] as const) {
-    const schema: unknown = JSON.parse(await readFile(new URL(`../data/adr32-schemas/${file}`, import.meta.url), "utf8"));
-    validators[verb] = ajv.compile(schema as object);
-  }
+  validators = await loadAdr32Validators();
   server = await startNatsServer();
   hostConnections = [await connect({ servers: server.url }), await connect({ servers: server.url })];
   nc = await connect({ servers: server.url });
@@ -44,12 +28,7 @@ afterAll(async () => {
 
 /** Parses a discovery reply and fails, with the schema's complaints, unless it is valid. */
 function validReply(verb: Verb, msg: Msg): unknown {
-  const body: unknown = JSON.parse(new TextDecoder().decode(msg.data));
-  const validate = validators[verb];
-  if (!validate(body)) {
-    throw new Error(`$SRV.${verb} reply does not match the micro v1 schema: ${JSON.stringify(validate.errors)}\n${JSON.stringify(body)}`);
-  }
-  return body;
+  return validDiscoveryReply(validators, verb, msg);
 }
 
 /** Every reply to a discovery request that arrives within `windowMs` (or until `count` have). */
@@ -126,13 +105,24 @@ describe.each(verbs)("$SRV.%s", (verb) => {
   });
 });
 
-test("INFO lists every endpoint with its subject and queue group q, and names without dots", async () => {
+test("INFO lists every endpoint with its subject, queue group q and proto types, and names without dots", async () => {
   await withHosts(1, async ([host]) => {
     const info = validReply("INFO", await nc.request(`$SRV.INFO.Calc.${host!.id}`, undefined, { timeout: 2_000 })) as InfoResponse;
-    expect(info.description).toBe("");
+    // The generated code passes the service's proto comment as the description.
+    expect(info.description).toBe("Calc does arithmetic on lists of numbers.");
     expect(info.endpoints).toEqual([
-      { name: "Average", subject: "calc.v1.Calc.Average", queue_group: "q", metadata: {} },
-      { name: "Sum", subject: "calc.v1.Calc.Sum", queue_group: "q", metadata: {} },
+      {
+        name: "Average",
+        subject: "calc.v1.Calc.Average",
+        queue_group: "q",
+        metadata: { "proto.request_type": "calc.v1.AverageRequest", "proto.response_type": "calc.v1.CalcResponse" },
+      },
+      {
+        name: "Sum",
+        subject: "calc.v1.Calc.Sum",
+        queue_group: "q",
+        metadata: { "proto.request_type": "calc.v1.SumRequest", "proto.response_type": "calc.v1.CalcResponse" },
+      },
     ]);
     for (const endpoint of info.endpoints) {
       expect(endpoint.name).not.toContain(".");

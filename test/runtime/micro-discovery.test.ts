@@ -1,4 +1,5 @@
 import { Calc } from "../../example/src/gen/calc/v1/calc_pb.js";
+import { Ledger } from "../gen/testing/options/v1/ledger_pb.js";
 import { Reserved } from "../gen/testing/v1/probe_pb.js";
 import { createEndpointStats } from "../../runtime/src/endpoint-stats.js";
 import { infoResponse, pingResponse, statsResponse, type InstanceState } from "../../runtime/src/micro-discovery.js";
@@ -37,7 +38,7 @@ test("PING answers the service's identity", () => {
   expectIdentity(reply);
 });
 
-test("INFO lists every endpoint with its subject and queue group", () => {
+test("INFO lists every endpoint with its subject, queue group and proto types", () => {
   const reply = infoResponse(instance({ name: "calculator", version: "1.4.0", description: "Arithmetic" }));
   expect(onTheWire(reply)).toEqual({
     type: "io.nats.micro.v1.info_response",
@@ -47,11 +48,69 @@ test("INFO lists every endpoint with its subject and queue group", () => {
     metadata: {},
     description: "Arithmetic",
     endpoints: [
-      { name: "Average", subject: "calc.v1.Calc.Average", queue_group: "q", metadata: {} },
-      { name: "Sum", subject: "calc.v1.Calc.Sum", queue_group: "q", metadata: {} },
+      {
+        name: "Average",
+        subject: "calc.v1.Calc.Average",
+        queue_group: "q",
+        metadata: { "proto.request_type": "calc.v1.AverageRequest", "proto.response_type": "calc.v1.CalcResponse" },
+      },
+      {
+        name: "Sum",
+        subject: "calc.v1.Calc.Sum",
+        queue_group: "q",
+        metadata: { "proto.request_type": "calc.v1.SumRequest", "proto.response_type": "calc.v1.CalcResponse" },
+      },
     ],
   });
   expectIdentity(reply);
+});
+
+test("INFO carries the proto options: service metadata, endpoint metadata, subjects and queue groups", () => {
+  const definition = defineService(Ledger);
+  const reply = onTheWire(infoResponse({ definition, id: "NUID0000000000000000AB", started, stats: definition.endpoints.map(createEndpointStats) }));
+  expect(reply).toEqual({
+    type: "io.nats.micro.v1.info_response",
+    name: "ledger",
+    id: "NUID0000000000000000AB",
+    version: "1.2.0",
+    metadata: { team: "finance" },
+    description: "Keeps the books.",
+    endpoints: [
+      {
+        name: "Post",
+        subject: "books.post",
+        queue_group: "ledger-workers",
+        metadata: { idempotent: "no", "proto.request_type": "testing.options.v1.PostRequest", "proto.response_type": "testing.options.v1.PostResponse" },
+      },
+      {
+        name: "Balance",
+        subject: "finance.balance",
+        queue_group: "readers",
+        metadata: { "proto.request_type": "google.protobuf.Empty", "proto.response_type": "testing.options.v1.BalanceResponse" },
+      },
+      // No queue group: the field is left out.
+      {
+        name: "Audit",
+        subject: "books.Audit",
+        metadata: { "proto.request_type": "testing.common.v1.Outer", "proto.response_type": "google.protobuf.Timestamp" },
+      },
+      {
+        name: "Wait",
+        subject: "books.Wait",
+        queue_group: "ledger-workers",
+        metadata: { "proto.request_type": "testing.options.v1.WaitRequest", "proto.response_type": "google.protobuf.Empty" },
+      },
+    ],
+  });
+  // STATS has no endpoint metadata in micro v1, but the same subjects and queue groups.
+  const stats = statsResponse({ definition, id: "x", started, stats: definition.endpoints.map(createEndpointStats) });
+  expect(stats.endpoints.map(({ name, subject, queue_group }) => ({ name, subject, queue_group }))).toEqual([
+    { name: "Post", subject: "books.post", queue_group: "ledger-workers" },
+    { name: "Balance", subject: "finance.balance", queue_group: "readers" },
+    { name: "Audit", subject: "books.Audit", queue_group: undefined },
+    { name: "Wait", subject: "books.Wait", queue_group: "ledger-workers" },
+  ]);
+  expect(Object.keys(stats.endpoints[2]!)).not.toContain("queue_group");
 });
 
 test("without a queue group, INFO and STATS leave queue_group out", () => {
@@ -124,9 +183,11 @@ test("started is an RFC 3339 time in UTC", () => {
   expect(statsResponse(instance()).started).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/);
 });
 
-test("replies do not share the definition's metadata object", () => {
+test("replies do not share the definition's metadata objects", () => {
   const state = instance({ metadata: { a: "1" } });
   pingResponse(state).metadata["a"] = "changed";
   expect(pingResponse(state).metadata).toEqual({ a: "1" });
   expect(infoResponse(state).metadata).toEqual({ a: "1" });
+  infoResponse(state).endpoints[0]!.metadata["proto.request_type"] = "changed";
+  expect(infoResponse(state).endpoints[0]?.metadata["proto.request_type"]).toBe("calc.v1.AverageRequest");
 });
