@@ -2,7 +2,6 @@
 // proto/testing/options/v1/ledger.proto use every option, and each one is observed here on a real
 // nats-server: subjects, queue groups or none, timeouts at the host and in the client's header,
 // name, version, description and metadata in $SRV discovery.
-import { EventEmitter } from "node:events";
 import { performance } from "node:perf_hooks";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { TimestampSchema } from "@bufbuild/protobuf/wkt";
@@ -32,6 +31,7 @@ import { loadAdr32Validators, validDiscoveryReply, type Adr32Validators, type Ve
 import { startNatsServer, type NatsServer } from "../helpers/nats-server.js";
 import { openInbox, rawRequest } from "../helpers/raw-nats.js";
 import { rpcRejection } from "../helpers/rpc-rejection.js";
+import { createChangeWaiter } from "../helpers/change-waiter.js";
 import { serviceWithOptions } from "../helpers/service-with-options.js";
 
 let server: NatsServer;
@@ -52,35 +52,11 @@ afterAll(async () => {
   await server.stop();
 });
 
-// Wakes whoever waits for a handler to record something.
-const changes = new EventEmitter();
-changes.setMaxListeners(0);
+// Lets tests wait for what the handlers record.
+const { changed, waitFor } = createChangeWaiter();
 // Ends every Wait still sleeping, so that no timer outlives a test.
 const releases = new Set<() => void>();
 
-/** Resolves once `condition` holds, checked now and after every change a handler records. */
-function waitFor(what: string, condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  if (condition()) {
-    return Promise.resolve();
-  }
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      if (condition()) {
-        stop();
-        resolve();
-      }
-    };
-    const timer = setTimeout(() => {
-      stop();
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-    }, timeoutMs);
-    const stop = () => {
-      clearTimeout(timer);
-      changes.off("change", check);
-    };
-    changes.on("change", check);
-  });
-}
 
 /** One call of Wait, as the handler lived it. Times are `performance.now()` milliseconds. */
 interface WaitRecord {
@@ -108,7 +84,6 @@ interface LedgerInstance {
  */
 function ledgerHandlers(instanceNumber: number): { handlers: LedgerHandlers; instance: LedgerInstance } {
   const instance: LedgerInstance = { calls: { post: 0, balance: 0, audit: 0, wait: 0 }, postTimeouts: [], waits: [] };
-  const changed = () => changes.emit("change");
   const handlers: LedgerHandlers = {
     post(request, context) {
       instance.calls.post += 1;
@@ -192,7 +167,7 @@ function cacheHandlers(instance: string, dropped: string[]): CacheHandlers {
   return {
     invalidate(request) {
       dropped.push(request.key);
-      changes.emit("change");
+      changed();
       return { instance };
     },
   };

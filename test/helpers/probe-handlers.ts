@@ -1,8 +1,8 @@
-import { EventEmitter } from "node:events";
 import { performance } from "node:perf_hooks";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, isCode, RpcError } from "nats-micro-runtime";
 import type { ProbeHandlers } from "../gen/testing/v1/probe_nats.js";
+import { createChangeWaiter } from "./change-waiter.js";
 
 /** One call of Sleep, as the handler lived it. Times are `performance.now()` milliseconds. */
 export interface SleepRecord {
@@ -45,12 +45,10 @@ export interface ProbeHandlersOptions {
  * - Nest returns the first inner message (`inner`, else the first of `more`).
  */
 export function createProbeHandlers(options: ProbeHandlersOptions = {}): { handlers: ProbeHandlers; recorder: ProbeRecorder } {
-  const changes = new EventEmitter();
-  // Any number of tests may wait at once.
-  changes.setMaxListeners(0);
+  const waiter = createChangeWaiter();
   const sleeps: SleepRecord[] = [];
   const releases = new Set<() => void>();
-  const changed = () => changes.emit("change");
+  const { changed } = waiter;
 
   const handlers: ProbeHandlers = {
     echo(request, context) {
@@ -123,28 +121,7 @@ export function createProbeHandlers(options: ProbeHandlersOptions = {}): { handl
 
   const recorder: ProbeRecorder = {
     sleeps,
-    waitFor(what, condition, timeoutMs = 5_000) {
-      if (condition()) {
-        return Promise.resolve();
-      }
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (condition()) {
-            stop();
-            resolve();
-          }
-        };
-        const timer = setTimeout(() => {
-          stop();
-          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-        }, timeoutMs);
-        const stop = () => {
-          clearTimeout(timer);
-          changes.off("change", check);
-        };
-        changes.on("change", check);
-      });
-    },
+    waitFor: waiter.waitFor,
     releaseAll() {
       for (const release of [...releases]) {
         release();
