@@ -107,7 +107,9 @@ export async function callUnary<Input extends DescMessage, Output extends DescMe
     );
   }
   const headers = createHeaders();
-  new Headers(options.headers).forEach((value, key) => headers.append(key, value));
+  if (options.headers !== undefined) {
+    new Headers(options.headers).forEach((value, key) => headers.append(key, value));
+  }
   // The protocol's own headers replace any the caller gave, whatever their case.
   headers.set(HeaderName.Timeout, String(timeoutMs), Match.IgnoreCase);
   if (encoding === "json") {
