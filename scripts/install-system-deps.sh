@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the system packages the project needs, from Debian's packages, when they are missing:
-# nats-server (tests and demo run a real one) and protoc (the plugin is also tested under protoc).
+# nats-server (tests and demo run a real one), protoc (the plugin is also tested under protoc) and
+# promtool (from prometheus: the tests check the metrics' names and format with it).
 set -euo pipefail
 
 missing=()
 command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
 command -v protoc >/dev/null 2>&1 || missing+=(protobuf-compiler)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "installing ${missing[*]} with apt-get" >&2
