@@ -7,6 +7,7 @@ import { errorFromHeaders } from "./error-headers.js";
 import { toFetchHeaders, type HeadersInit } from "./fetch-headers.js";
 import { HeaderName } from "./protocol-headers.js";
 import { RpcError } from "./rpc-error.js";
+import { clientMethodMetrics, okCode, type MethodMetrics, type RpcMetrics } from "./rpc-metrics.js";
 import { defineService, type ServiceDefinitionOptions } from "./service-definition.js";
 
 /** The timeout of a call when neither the call nor the client sets one. */
@@ -35,6 +36,11 @@ export interface ClientOptions extends Pick<ServiceDefinitionOptions, "name"> {
   timeoutMs?: number;
   /** Encoding of every call: protobuf `binary` (the default) or `json`. */
   encoding?: Encoding;
+  /**
+   * Prometheus metrics to record every call in (see `createRpcMetrics`): count by code and
+   * latency. Without it the client records none and pays nothing for them.
+   */
+  metrics?: RpcMetrics;
 }
 
 /** A function that calls one unary method. */
@@ -65,12 +71,15 @@ export function createClient<Service extends DescService>(nc: NatsConnection, se
   const definition = defineService(service, options);
   const client: Record<string, UnaryCall<DescMessage, DescMessage>> = {};
   for (const endpoint of definition.endpoints) {
-    client[endpoint.method.localName] = (request, callOptions = {}) =>
+    const call: UnaryCall<DescMessage, DescMessage> = (request, callOptions = {}) =>
       callUnary(nc, endpoint.method, endpoint.subject, request, {
         ...callOptions,
         timeoutMs: callOptions.timeoutMs ?? options.timeoutMs ?? endpoint.timeoutMs ?? defaultTimeoutMs,
         encoding: callOptions.encoding ?? options.encoding ?? "binary",
       });
+    // Wrapped once here rather than checked per call, so that a client without metrics pays nothing.
+    client[endpoint.method.localName] =
+      options.metrics === undefined ? call : withMetrics(call, clientMethodMetrics(options.metrics, definition.name, endpoint.name));
   }
   return client as ServiceClient<Service>;
 }
@@ -136,6 +145,21 @@ export async function callUnary<Input extends DescMessage, Output extends DescMe
   } catch (reason) {
     throw new RpcError(`invalid reply from ${subject}: ${RpcError.from(reason).rawMessage}`, Code.Internal, { cause: reason });
   }
+}
+
+/** A call that records its outcome and latency in the method's metrics. */
+function withMetrics(call: UnaryCall<DescMessage, DescMessage>, methodMetrics: MethodMetrics): UnaryCall<DescMessage, DescMessage> {
+  return async (request, callOptions) => {
+    const startedAt = process.hrtime.bigint();
+    try {
+      const reply = await call(request, callOptions);
+      methodMetrics.finished(startedAt, okCode);
+      return reply;
+    } catch (reason) {
+      methodMetrics.finished(startedAt, reason instanceof RpcError ? reason.code : Code.Unknown);
+      throw reason;
+    }
+  };
 }
 
 /** Rejects with `canceled` as soon as the signal aborts, whatever the call is doing. */

@@ -9,12 +9,19 @@ import { createServerCallContext, type ServerCallContext } from "./handler-conte
 import { infoResponse, statsResponse, subscribeDiscovery, type InfoResponse, type InstanceState, type StatsResponse } from "./micro-discovery.js";
 import { HeaderName } from "./protocol-headers.js";
 import { RpcError } from "./rpc-error.js";
+import { okCode, serverMethodMetrics, type MethodMetrics, type RpcMetrics } from "./rpc-metrics.js";
 import { defineService, type EndpointDefinition, type ServiceDefinition, type ServiceDefinitionOptions } from "./service-definition.js";
 import type { ServiceHandlers, UnaryHandler } from "./service-handlers.js";
 import { tryRespond } from "./try-respond.js";
 
 /** Options of {@link createHost}. */
-export interface HostOptions extends ServiceDefinitionOptions {}
+export interface HostOptions extends ServiceDefinitionOptions {
+  /**
+   * Prometheus metrics to record every request in (see `createRpcMetrics`): count by code,
+   * latency, requests in flight. Without it the host records none and pays nothing for them.
+   */
+  metrics?: RpcMetrics;
+}
 
 /** A running instance of a service. */
 export interface ServiceHost {
@@ -87,16 +94,22 @@ export async function createHost<Service extends DescService>(
     });
   };
 
-  const endpointSubscriptions: Subscription[] = definition.endpoints.map((endpoint, index) =>
-    nc.subscribe(endpoint.subject, {
+  const { metrics } = options;
+  const endpointSubscriptions: Subscription[] = definition.endpoints.map((endpoint, index) => {
+    const handler = endpointHandlers[index]!;
+    const stats = state.stats[index]!;
+    // Resolved once per endpoint: a host without metrics pays one undefined check per request.
+    const methodMetrics = metrics === undefined ? undefined : serverMethodMetrics(metrics, definition.name, endpoint.name);
+    return nc.subscribe(endpoint.subject, {
       ...(endpoint.queueGroup === undefined ? {} : { queue: endpoint.queueGroup }),
       callback: (error, msg) => {
         if (error === null) {
-          track(serveRequest(nc, definition.service, endpoint, endpointHandlers[index]!, state.stats[index]!, msg));
+          methodMetrics?.started();
+          track(serveRequest(nc, definition.service, endpoint, handler, stats, msg, methodMetrics));
         }
       },
-    }),
-  );
+    });
+  });
   const discoverySubscriptions = subscribeDiscovery(nc, state);
   await nc.flush();
 
@@ -124,7 +137,8 @@ export async function createHost<Service extends DescService>(
 
 /**
  * Serves one request from arrival to reply. Never throws: whatever goes wrong becomes an error
- * reply, counted in the endpoint's stats.
+ * reply, counted in the endpoint's stats (and its metrics, when the host has them; the caller
+ * counted the request as in flight).
  */
 async function serveRequest(
   nc: NatsConnection,
@@ -133,6 +147,7 @@ async function serveRequest(
   handler: AnyUnaryHandler,
   stats: EndpointStats,
   msg: Msg,
+  methodMetrics: MethodMetrics | undefined,
 ): Promise<void> {
   const startedAt = process.hrtime.bigint();
   const { method } = endpoint;
@@ -170,6 +185,7 @@ async function serveRequest(
     }
     tryRespond(msg, payload, headers);
     recordRequest(stats, startedAt, undefined);
+    methodMetrics?.finished(startedAt, okCode);
   } catch (reason) {
     const error = RpcError.from(reason, Code.Internal);
     // Past the deadline the caller has given up: a late reply would only be noise.
@@ -178,6 +194,7 @@ async function serveRequest(
     }
     // Cut, so that one huge message cannot take $SRV.STATS replies over the server's max_payload.
     recordRequest(stats, startedAt, cutToBytes(`${error.code}: ${error.rawMessage}`, maxLastErrorBytes));
+    methodMetrics?.finished(startedAt, error.code);
   } finally {
     clearTimeout(deadlineTimer);
   }

@@ -1,0 +1,185 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/** Labels of the request counters: `code` is `ok` or the `RpcError` code of the failure. */
+type CodeLabels = "service" | "method" | "code";
+/** Labels of the histograms and the in-flight gauge. */
+type MethodLabels = "service" | "method";
+
+/** The code label of a request that succeeded; failures carry their `Code` value. */
+export const okCode = "ok";
+
+/**
+ * Upper bounds of the latency histograms, in seconds. NATS requests on one network take well
+ * under a millisecond of transport, so the buckets start at half a millisecond; they end at ten
+ * seconds, past the default call timeout of five.
+ */
+export const defaultLatencyBuckets: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * Gauges of prom-client's default metrics whose names end in `_total`, which Prometheus keeps for
+ * counters (`promtool check metrics` rejects them). Each is the sum over the `type` label of the
+ * gauge of the same name without `_total` (`nodejs_active_handles{type}`, ...), which stays, so
+ * dropping them loses nothing.
+ */
+const gaugesNamedLikeCounters = ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"];
+
+/** Options of {@link createRpcMetrics}. */
+export interface RpcMetricsOptions {
+  /** Where the metrics are registered; a new `Registry` by default, so that two sets never collide. */
+  registry?: Registry;
+  /** Prefix of every metric name; `nats_rpc_` by default. */
+  prefix?: string;
+  /** Upper bounds of the latency histograms, in seconds; {@link defaultLatencyBuckets} by default. */
+  buckets?: readonly number[];
+  /**
+   * Also collect prom-client's default process and Node.js metrics (`process_cpu_seconds_total`,
+   * `nodejs_heap_size_used_bytes`, ...) in the same registry, less the three `nodejs_active_*_total`
+   * gauges whose names break Prometheus conventions. Off by default: a registry may hold them only
+   * once, and a program with two metric sets wants them once.
+   */
+  processMetrics?: boolean;
+}
+
+/** Metrics a host records: one series per service, method and (for the counter) code. */
+export interface ServerRpcMetrics {
+  /** `nats_rpc_server_requests_total{service,method,code}`: requests answered, by outcome. */
+  readonly requests: Counter<CodeLabels>;
+  /** `nats_rpc_server_request_duration_seconds{service,method}`: arrival to reply. */
+  readonly duration: Histogram<MethodLabels>;
+  /** `nats_rpc_server_requests_in_flight{service,method}`: requests received and not yet answered. */
+  readonly inFlight: Gauge<MethodLabels>;
+}
+
+/** Metrics a client records: one series per service, method and (for the counter) code. */
+export interface ClientRpcMetrics {
+  /** `nats_rpc_client_requests_total{service,method,code}`: calls finished, by outcome. */
+  readonly requests: Counter<CodeLabels>;
+  /** `nats_rpc_client_request_duration_seconds{service,method}`: call to reply or failure. */
+  readonly duration: Histogram<MethodLabels>;
+}
+
+/**
+ * Prometheus metrics of RPCs, to pass as the `metrics` option of hosts and clients. The `service`
+ * label is the ADR-32 service name (what `$SRV.INFO` reports and `nats micro` shows, overridable
+ * per deployment), the `method` label the ADR-32 endpoint name (the proto method name).
+ */
+export interface RpcMetrics {
+  /** The registry that holds the metrics: scrape it with `registry.metrics()` or {@link serveMetrics}. */
+  readonly registry: Registry;
+  readonly server: ServerRpcMetrics;
+  readonly client: ClientRpcMetrics;
+}
+
+/**
+ * Creates the RPC metrics in a registry (a new one unless given).
+ *
+ * @example
+ * const metrics = createRpcMetrics({ processMetrics: true });
+ * const host = await serveCalc(nc, handlers, { metrics });
+ * const endpoint = await serveMetrics(metrics.registry, { port: 9464 });
+ */
+export function createRpcMetrics(options: RpcMetricsOptions = {}): RpcMetrics {
+  const registry = options.registry ?? new Registry();
+  const prefix = options.prefix ?? "nats_rpc_";
+  const buckets = [...(options.buckets ?? defaultLatencyBuckets)];
+  const registers = [registry];
+  const metrics: RpcMetrics = {
+    registry,
+    server: {
+      requests: new Counter({
+        name: `${prefix}server_requests_total`,
+        help: "Requests a service host answered, by outcome: code is ok or the error code.",
+        labelNames: ["service", "method", "code"],
+        registers,
+      }),
+      duration: new Histogram({
+        name: `${prefix}server_request_duration_seconds`,
+        help: "Time a service host took from a request's arrival to its reply, in seconds.",
+        labelNames: ["service", "method"],
+        buckets,
+        registers,
+      }),
+      inFlight: new Gauge({
+        name: `${prefix}server_requests_in_flight`,
+        help: "Requests a service host has received and not yet answered.",
+        labelNames: ["service", "method"],
+        registers,
+      }),
+    },
+    client: {
+      requests: new Counter({
+        name: `${prefix}client_requests_total`,
+        help: "Calls a client made that finished, by outcome: code is ok or the error code.",
+        labelNames: ["service", "method", "code"],
+        registers,
+      }),
+      duration: new Histogram({
+        name: `${prefix}client_request_duration_seconds`,
+        help: "Time a client call took from sending to its reply or failure, in seconds.",
+        labelNames: ["service", "method"],
+        buckets,
+        registers,
+      }),
+    },
+  };
+  if (options.processMetrics === true) {
+    collectDefaultMetrics({ register: registry });
+    for (const name of gaugesNamedLikeCounters) {
+      registry.removeSingleMetric(name);
+    }
+  }
+  return metrics;
+}
+
+/**
+ * The metrics of one method, with its label values bound once so that recording a request does
+ * not look series up by labels. Internal: hosts and clients build one per endpoint.
+ */
+export interface MethodMetrics {
+  /** Counts a request as received (servers only; a no-op for clients). */
+  started(): void;
+  /** Records a finished request: its outcome and the time since `startedAt` (`process.hrtime.bigint()`). */
+  finished(startedAt: bigint, code: string): void;
+}
+
+/** Binds the server metrics to one method. */
+export function serverMethodMetrics(metrics: RpcMetrics, service: string, method: string): MethodMetrics {
+  const { requests, duration, inFlight } = metrics.server;
+  const inFlightChild = inFlight.labels(service, method);
+  const recordFinished = methodRecorder(requests, duration, service, method);
+  return {
+    started: () => inFlightChild.inc(),
+    finished(startedAt, code) {
+      inFlightChild.dec();
+      recordFinished(startedAt, code);
+    },
+  };
+}
+
+/** Binds the client metrics to one method. */
+export function clientMethodMetrics(metrics: RpcMetrics, service: string, method: string): MethodMetrics {
+  const { requests, duration } = metrics.client;
+  return { started: () => {}, finished: methodRecorder(requests, duration, service, method) };
+}
+
+/** Records outcome and latency of one method's requests, with series bound on first use. */
+function methodRecorder(
+  requests: Counter<CodeLabels>,
+  duration: Histogram<MethodLabels>,
+  service: string,
+  method: string,
+): (startedAt: bigint, code: string) => void {
+  const durationChild = duration.labels(service, method);
+  // One child per code, created on first use: the set of codes is closed, but a series that
+  // never happened should not be exported as a zero for every method.
+  const requestsByCode = new Map<string, Counter.Internal>();
+  return (startedAt, code) => {
+    let child = requestsByCode.get(code);
+    if (child === undefined) {
+      child = requests.labels(service, method, code);
+      requestsByCode.set(code, child);
+    }
+    child.inc();
+    durationChild.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
+  };
+}
