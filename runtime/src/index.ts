@@ -30,3 +30,21 @@ export {
 } from "./service-definition.js";
 export type { InfoResponse, PingResponse, StatsResponse } from "./micro-discovery.js";
 export { checkQueueGroup, checkServiceName, checkSubject, checkVersion } from "./naming-rules.js";
+export {
+  createRpcMetrics,
+  defaultLatencyBuckets,
+  okCode,
+  type ClientRpcMetrics,
+  type RpcMetrics,
+  type RpcMetricsOptions,
+  type ServerRpcMetrics,
+} from "./rpc-metrics.js";
+export { serveMetrics, type MetricsEndpoint, type ServeMetricsOptions } from "./serve-metrics.js";
+export {
+  defaultContextDirectory,
+  defaultServer,
+  resolveConnectionSettings,
+  type ConnectionFlags,
+  type ConnectionSettings,
+} from "./connection-options.js";
+export { connectNats } from "./connect-nats.js";
