@@ -32,6 +32,7 @@ import { startNatsServer, type NatsServer } from "../helpers/nats-server.js";
 import { openInbox, rawRequest } from "../helpers/raw-nats.js";
 import { rpcRejection } from "../helpers/rpc-rejection.js";
 import { createChangeWaiter } from "../helpers/change-waiter.js";
+import { recordedSleep } from "../helpers/probe-handlers.js";
 import { serviceWithOptions } from "../helpers/service-with-options.js";
 
 let server: NatsServer;
@@ -113,30 +114,7 @@ function ledgerHandlers(instanceNumber: number): { handlers: LedgerHandlers; ins
       };
       instance.waits.push(record);
       changed();
-      const { signal } = context;
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          signal.removeEventListener("abort", onAbort);
-          releases.delete(done);
-          resolve();
-        };
-        const onAbort = () => {
-          record.abortedAt = performance.now();
-          record.abortReason = signal.reason;
-          changed();
-          done();
-        };
-        const timer = setTimeout(done, request.millis);
-        releases.add(done);
-        if (signal.aborted) {
-          onAbort();
-        } else {
-          signal.addEventListener("abort", onAbort);
-        }
-      });
-      record.endedAt = performance.now();
-      changed();
+      await recordedSleep(record, context.signal, { releases, changed });
       return {};
     },
   };

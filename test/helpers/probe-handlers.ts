@@ -82,31 +82,7 @@ export function createProbeHandlers(options: ProbeHandlersOptions = {}): { handl
       sleeps.push(record);
       changed();
       const { signal } = context;
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          signal.removeEventListener("abort", onAbort);
-          releases.delete(done);
-          resolve();
-        };
-        const onAbort = () => {
-          record.abortedAt = performance.now();
-          record.abortReason = signal.reason;
-          changed();
-          if (options.ignoreAbort !== true) {
-            done();
-          }
-        };
-        const timer = setTimeout(done, request.millis);
-        releases.add(done);
-        if (signal.aborted) {
-          onAbort();
-        } else {
-          signal.addEventListener("abort", onAbort);
-        }
-      });
-      record.endedAt = performance.now();
-      changed();
+      await recordedSleep(record, signal, { releases, changed, ignoreAbort: options.ignoreAbort === true });
       return { aborted: signal.aborted };
     },
 
@@ -129,4 +105,51 @@ export function createProbeHandlers(options: ProbeHandlersOptions = {}): { handl
     },
   };
   return { handlers, recorder };
+}
+
+/** What a sleeping handler needs of the test around it. */
+export interface SleepHooks {
+  /** Each running sleep adds its early end here, so that a test can end them all. */
+  readonly releases: Set<() => void>;
+  /** Called whenever the record changes. */
+  changed(): void;
+  /** Keep sleeping when the signal aborts (a handler that ignores its deadline). */
+  ignoreAbort?: boolean;
+}
+
+/**
+ * Sleeps `record.millis`, or until `signal` aborts (unless told to ignore it), writing into `record`
+ * when the abort came and when the sleep ended.
+ */
+export async function recordedSleep(
+  record: Pick<SleepRecord, "millis" | "abortedAt" | "abortReason" | "endedAt">,
+  signal: AbortSignal,
+  hooks: SleepHooks,
+): Promise<void> {
+  const { releases, changed } = hooks;
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+      releases.delete(done);
+      resolve();
+    };
+    const onAbort = () => {
+      record.abortedAt = performance.now();
+      record.abortReason = signal.reason;
+      changed();
+      if (hooks.ignoreAbort !== true) {
+        done();
+      }
+    };
+    const timer = setTimeout(done, record.millis);
+    releases.add(done);
+    if (signal.aborted) {
+      onAbort();
+    } else {
+      signal.addEventListener("abort", onAbort);
+    }
+  });
+  record.endedAt = performance.now();
+  changed();
 }
