@@ -15,15 +15,12 @@ export function generatedNames(service: DescService) {
 /**
  * Prints, for one service: the handler interface and the function that serves it, and the client
  * class (as the `emit` option asks). Every type comes from protoc-gen-es's output; the code only
- * binds it to the runtime. `definition` is what the runtime will make of the service, for the docs.
+ * binds it to the runtime. `definition` is what the runtime will make of the service.
  */
-export function generateService(
-  f: GeneratedFile,
-  service: DescService,
-  methods: readonly DescMethod[],
-  definition: ServiceDefinition,
-  options: PluginOptions,
-): void {
+export function generateService(f: GeneratedFile, definition: ServiceDefinition, options: PluginOptions): void {
+  const { service } = definition;
+  // The endpoints are the service's unary methods, in proto order.
+  const methods = definition.endpoints.map(({ method }) => method);
   const runtime = (name: string, typeOnly = false) => f.import(name, `${options.runtimeImportPath}/codegen`, typeOnly);
   const messageInitShape = f.import("MessageInitShape", "@bufbuild/protobuf", true);
   const natsConnection = f.import("NatsConnection", "nats", true);

@@ -1,4 +1,4 @@
-import type { DescFile, DescMethod, DescService } from "@bufbuild/protobuf";
+import type { DescFile } from "@bufbuild/protobuf";
 import { createEcmaScriptPlugin, type Schema } from "@bufbuild/protoplugin";
 import { checkServicesTogether, defineService, type ServiceDefinition } from "nats-micro-runtime";
 import { generatedDefaults, generateService } from "./generate-service.js";
@@ -18,18 +18,11 @@ export const protocGenNats = createEcmaScriptPlugin({
   generateTs,
 });
 
-/** A service to generate, with what the runtime will make of it. */
-interface ServiceToGenerate {
-  service: DescService;
-  unary: DescMethod[];
-  definition: ServiceDefinition;
-}
-
 function generateTs(schema: Schema<PluginOptions>): void {
   const problems: string[] = [];
   const filesToGenerate = schema.files.map((file) => ({ file, services: servicesOf(file, schema.options, problems) }));
-  const definitions = filesToGenerate.flatMap(({ services }) => services.map(({ definition }) => definition));
-  problems.push(...checkServicesTogether(definitions).map((problem) => `${fileNameOf(definitions, problem)}${problem}`));
+  const definitions = filesToGenerate.flatMap(({ services }) => services);
+  problems.push(...checkServicesTogether(definitions).map(({ service, message }) => `${service.file.proto.name}: ${message}`));
   if (problems.length > 0) {
     throw new Error(`invalid nats.micro.v1 options:\n${problems.join("\n")}`);
   }
@@ -39,17 +32,17 @@ function generateTs(schema: Schema<PluginOptions>): void {
     }
     const f = schema.generateFile(`${file.name}_nats.ts`);
     f.preamble(file);
-    services.forEach(({ service, unary, definition }, index) => {
+    services.forEach((definition, index) => {
       if (index > 0) {
         f.print();
       }
-      generateService(f, service, unary, definition, schema.options);
+      generateService(f, definition, schema.options);
     });
   }
 }
 
-// The services of a file worth generating, each checked as the runtime will check it at start.
-function servicesOf(file: DescFile, options: PluginOptions, problems: string[]): ServiceToGenerate[] {
+// The services of a file worth generating, as the runtime will define them at start (which checks them).
+function servicesOf(file: DescFile, options: PluginOptions, problems: string[]): ServiceDefinition[] {
   return file.services.flatMap((service) => {
     // This version of the protocol has unary methods only: others are skipped, loudly.
     const unary = service.methods.filter((method) => method.methodKind === "unary");
@@ -62,19 +55,12 @@ function servicesOf(file: DescFile, options: PluginOptions, problems: string[]):
       return [];
     }
     try {
-      const definition = defineService(service, { defaults: generatedDefaults(service, options) });
-      return [{ service, unary, definition }];
+      return [defineService(service, { defaults: generatedDefaults(service, options) })];
     } catch (error) {
       problems.push(...String(error instanceof Error ? error.message : error).split("\n").map((line) => `${file.proto.name}: ${line}`));
       return [];
     }
   });
-}
-
-// Problems between services name the service; this finds its file.
-function fileNameOf(definitions: readonly ServiceDefinition[], problem: string): string {
-  const definition = definitions.find(({ service }) => problem.startsWith(`service ${service.typeName}:`) || problem.startsWith(`method ${service.typeName}.`));
-  return definition === undefined ? "" : `${definition.service.file.proto.name}: `;
 }
 
 function warn(message: string): void {

@@ -27,6 +27,7 @@ export {
   type EndpointDefinition,
   type ServiceDefinition,
   type ServiceDefinitionOptions,
+  type ServicesProblem,
 } from "./service-definition.js";
 export type { InfoResponse, PingResponse, StatsResponse } from "./micro-discovery.js";
 export { checkQueueGroup, checkServiceName, checkSubject, checkVersion } from "./naming-rules.js";

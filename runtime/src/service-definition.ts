@@ -133,27 +133,33 @@ export function defineService(service: DescService, options: ServiceDefinitionOp
   };
 }
 
+/** A problem found by {@link checkServicesTogether}, with the service it is reported on. */
+export interface ServicesProblem {
+  readonly service: DescService;
+  readonly message: string;
+}
+
 /**
  * Problems between services defined together, which each service alone cannot show: two services
  * that publish the same ADR-32 name (discovery would mix their instances) or serve the same subject
  * (requests would go to either).
  */
-export function checkServicesTogether(definitions: readonly ServiceDefinition[]): string[] {
-  const problems: string[] = [];
+export function checkServicesTogether(definitions: readonly ServiceDefinition[]): ServicesProblem[] {
+  const problems: ServicesProblem[] = [];
   const serviceOfName = new Map<string, DescService>();
   const ownerOfSubject = new Map<string, string>();
   for (const definition of definitions) {
     const { service } = definition;
     const sameName = serviceOfName.get(definition.name);
     if (sameName !== undefined) {
-      problems.push(`service ${service.typeName}: name "${definition.name}" is the name of service ${sameName.typeName} too`);
+      problems.push({ service, message: `service ${service.typeName}: name "${definition.name}" is the name of service ${sameName.typeName} too` });
     }
     serviceOfName.set(definition.name, service);
     for (const endpoint of definition.endpoints) {
       const owner = ownerOfSubject.get(endpoint.subject);
       const self = `${service.typeName}.${endpoint.name}`;
       if (owner !== undefined) {
-        problems.push(`method ${self}: subject "${endpoint.subject}" is the subject of method ${owner} too`);
+        problems.push({ service, message: `method ${self}: subject "${endpoint.subject}" is the subject of method ${owner} too` });
       }
       ownerOfSubject.set(endpoint.subject, self);
     }

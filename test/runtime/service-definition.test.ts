@@ -524,13 +524,17 @@ describe("invalid option values are rejected, one line per problem naming the se
 });
 
 describe("checkServicesTogether", () => {
+  // Each problem as "<service it is reported on> | <message>".
+  const problemsOf = (definitions: ServiceDefinition[]) =>
+    checkServicesTogether(definitions).map(({ service, message }) => `${service.typeName} | ${message}`);
+
   test("Ledger and Cache go together", () => {
-    expect(checkServicesTogether([defineService(Ledger), defineService(Cache)])).toEqual([]);
+    expect(problemsOf([defineService(Ledger), defineService(Cache)])).toEqual([]);
   });
 
   test("two services with one ADR-32 name", () => {
-    expect(checkServicesTogether([defineService(Ledger), defineService(Cache, { name: "ledger" })])).toEqual([
-      'service testing.options.v1.Cache: name "ledger" is the name of service testing.options.v1.Ledger too',
+    expect(problemsOf([defineService(Ledger), defineService(Cache, { name: "ledger" })])).toEqual([
+      'testing.options.v1.Cache | service testing.options.v1.Cache: name "ledger" is the name of service testing.options.v1.Ledger too',
     ]);
   });
 
@@ -540,17 +544,17 @@ describe("checkServicesTogether", () => {
       { name: "Read", option: { subject: "finance.balance" } },
       { name: "Own", option: { subject: "journal.own" } },
     ]);
-    expect(checkServicesTogether([defineService(Ledger), defineService(journal)])).toEqual([
-      'method opts.v1.Journal.Record: subject "books.post" is the subject of method testing.options.v1.Ledger.Post too',
-      'method opts.v1.Journal.Read: subject "finance.balance" is the subject of method testing.options.v1.Ledger.Balance too',
+    expect(problemsOf([defineService(Ledger), defineService(journal)])).toEqual([
+      'opts.v1.Journal | method opts.v1.Journal.Record: subject "books.post" is the subject of method testing.options.v1.Ledger.Post too',
+      'opts.v1.Journal | method opts.v1.Journal.Read: subject "finance.balance" is the subject of method testing.options.v1.Ledger.Balance too',
     ]);
   });
 
   test("the same name and a shared subject are both reported", () => {
     const other = serviceWithOptions("Other", { name: "cache" }, [{ name: "Drop", option: { subject: "testing.options.v1.Cache.Invalidate" } }]);
-    expect(checkServicesTogether([defineService(Cache), defineService(other)])).toEqual([
-      'service opts.v1.Other: name "cache" is the name of service testing.options.v1.Cache too',
-      'method opts.v1.Other.Drop: subject "testing.options.v1.Cache.Invalidate" is the subject of method testing.options.v1.Cache.Invalidate too',
+    expect(problemsOf([defineService(Cache), defineService(other)])).toEqual([
+      'opts.v1.Other | service opts.v1.Other: name "cache" is the name of service testing.options.v1.Cache too',
+      'opts.v1.Other | method opts.v1.Other.Drop: subject "testing.options.v1.Cache.Invalidate" is the subject of method testing.options.v1.Cache.Invalidate too',
     ]);
   });
 });
