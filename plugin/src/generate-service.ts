@@ -83,14 +83,15 @@ export function generateService(f: GeneratedFile, definition: ServiceDefinition,
  * set nothing; they are not in the descriptor, which carries no comments.
  */
 export function generatedDefaults(service: DescService, options: PluginOptions): { description?: string; version?: string } {
-  const description = serviceComment(service).trim();
+  const description = leadingComment(service);
   return {
     ...(description === "" ? {} : { description }),
     ...(options.defaultVersion === undefined ? {} : { version: options.defaultVersion }),
   };
 }
 
-function defaultsLiteral(f: GeneratedFile, defaults: { description?: string; version?: string }): Printable {
+/** The `defaults` object as a TypeScript literal. */
+export function defaultsLiteral(f: GeneratedFile, defaults: { description?: string; version?: string }): Printable {
   const fields = Object.entries(defaults).map(([key, value]) => [key, ": ", f.string(value)]);
   return ["{ ", ...fields.flatMap((field, index) => (index === 0 ? field : [", ", ...field])), " }"];
 }
@@ -102,13 +103,22 @@ function endpointList(definition: ServiceDefinition): string {
     .join("\n");
 }
 
-// The service's own leading comment, as a paragraph, or nothing. Every line loses the space after
-// `//`, as in the JSDoc protoplugin writes for methods.
+// The service's own leading comment, as a paragraph, or nothing.
 function serviceComment(service: DescService): string {
-  const comment = getComments(service)
-    .leading?.split("\n")
-    .map((line) => (line.startsWith(" ") ? line.substring(1) : line))
-    .join("\n")
-    .trim();
-  return comment === undefined || comment === "" ? "" : `${comment}\n\n`;
+  const comment = leadingComment(service);
+  return comment === "" ? "" : `${comment}\n\n`;
+}
+
+/**
+ * The leading comment of a service or method, trimmed; every line loses the space after `//`, as
+ * in the JSDoc protoplugin writes for methods.
+ */
+export function leadingComment(desc: DescService | DescMethod): string {
+  return (
+    getComments(desc)
+      .leading?.split("\n")
+      .map((line) => (line.startsWith(" ") ? line.substring(1) : line))
+      .join("\n")
+      .trim() ?? ""
+  );
 }

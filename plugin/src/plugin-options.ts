@@ -11,9 +11,17 @@ export interface PluginOptions {
   emit: Emit;
   /** The version of services whose proto options set none; the runtime's `0.0.0` unless set. */
   defaultVersion: string | undefined;
+  /** Whether to emit a command-line program per service (`<name>_cli.ts`). */
+  cli: boolean;
+  /**
+   * The module that exports each service's handlers as `<service>Handlers` (`calcHandlers` for
+   * `Calc`): the CLI then has a `serve` command. A path starting with `./` or `../` is relative to
+   * the output directory, as protoc-gen-es's `rewrite_imports` paths are; any other is a package.
+   */
+  cliHandlers: string | undefined;
 }
 
-const knownKeys = ["runtime_import_path", "emit", "default_version"];
+const knownKeys = ["runtime_import_path", "emit", "default_version", "cli", "cli_handlers"];
 const emitValues: readonly string[] = ["both", "host", "client"] satisfies Emit[];
 
 /**
@@ -21,7 +29,7 @@ const emitValues: readonly string[] = ["both", "host", "client"] satisfies Emit[
  * protoplugin before. An unknown key or a bad value is an error that says what is accepted.
  */
 export function parsePluginOptions(rawOptions: readonly { key: string; value: string }[]): PluginOptions {
-  const options: PluginOptions = { runtimeImportPath: "nats-micro-runtime", emit: "both", defaultVersion: undefined };
+  const options: PluginOptions = { runtimeImportPath: "nats-micro-runtime", emit: "both", defaultVersion: undefined, cli: false, cliHandlers: undefined };
   for (const { key, value } of rawOptions) {
     switch (key) {
       case "runtime_import_path":
@@ -44,6 +52,20 @@ export function parsePluginOptions(rawOptions: readonly { key: string; value: st
         options.defaultVersion = value;
         break;
       }
+      case "cli":
+        if (value !== "" && value !== "true" && value !== "false") {
+          throw new Error(`option cli must be true or false, got "${value}"`);
+        }
+        options.cli = value !== "false";
+        break;
+      case "cli_handlers":
+        if (value === "") {
+          throw new Error("option cli_handlers needs the module that exports the handlers, such as cli_handlers=../calc-handlers.js");
+        }
+        // Naming the handlers asks for the program that serves them.
+        options.cli = true;
+        options.cliHandlers = value;
+        break;
       default:
         throw new Error(
           `unknown option "${key}": protoc-gen-nats knows ${knownKeys.join(", ")} and the standard options of protoc-gen-es (target, import_extension, js_import_style, keep_empty_files, ts_nocheck)`,

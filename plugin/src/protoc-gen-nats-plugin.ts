@@ -1,13 +1,15 @@
 import type { DescFile } from "@bufbuild/protobuf";
 import { createEcmaScriptPlugin, type Schema } from "@bufbuild/protoplugin";
 import { checkServicesTogether, defineService, type ServiceDefinition } from "nats-micro-runtime";
+import { generateCli } from "./generate-cli.js";
 import { generatedDefaults, generateService } from "./generate-service.js";
 import { parsePluginOptions, type PluginOptions } from "./plugin-options.js";
 import { version } from "./version.js";
 
 /**
  * The protoc-gen-nats plugin: for every proto file with services, a `<name>_nats.ts` beside
- * protoc-gen-es's `<name>_pb.ts`, with each service's handler interface, serve function and client.
+ * protoc-gen-es's `<name>_pb.ts`, with each service's handler interface, serve function and client,
+ * and with the `cli` option a `<name>_cli.ts` with each service's command-line program.
  * Methods other than unary ones, and services left without methods, are skipped with a warning.
  * Services whose options break a rule fail the generation, with every problem named.
  */
@@ -38,6 +40,16 @@ function generateTs(schema: Schema<PluginOptions>): void {
       }
       generateService(f, definition, schema.options);
     });
+    if (schema.options.cli) {
+      const cli = schema.generateFile(`${file.name}_cli.ts`);
+      cli.preamble(file);
+      services.forEach((definition, index) => {
+        if (index > 0) {
+          cli.print();
+        }
+        generateCli(cli, definition, schema.options);
+      });
+    }
   }
 }
 

@@ -7,3 +7,4 @@
 export { createClient, type CallOptions, type ClientOptions, type ServiceClient } from "./create-client.js";
 export { createHost, type HostOptions, type ServiceHost } from "./create-host.js";
 export type { HandlerContext } from "./handler-context.js";
+export { runServiceCli } from "./cli/service-cli.js";

@@ -40,7 +40,7 @@ export {
   type RpcMetricsOptions,
   type ServerRpcMetrics,
 } from "./rpc-metrics.js";
-export { serveMetrics, type MetricsEndpoint, type ServeMetricsOptions } from "./serve-metrics.js";
+export { serveMetrics, type MetricsEndpoint, type MetricsSource, type ServeMetricsOptions } from "./serve-metrics.js";
 export {
   defaultContextDirectory,
   defaultServer,
@@ -49,3 +49,7 @@ export {
   type ConnectionSettings,
 } from "./connection-options.js";
 export { connectNats } from "./connect-nats.js";
+export { createServiceCli, runServiceCli, type HandlersSource, type ServiceCliOptions } from "./cli/service-cli.js";
+export { ExitCode, exitCodeOf, exitCodeOfCode } from "./cli/exit-codes.js";
+export { createLogger, logLevels, type LogLevel } from "./cli/create-logger.js";
+export { runWorkerPool, type WorkerPoolOptions } from "./cli/worker-pool.js";

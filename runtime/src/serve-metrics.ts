@@ -1,6 +1,16 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Registry } from "prom-client";
+
+/**
+ * Where metrics come from: a prom-client `Registry`, or anything with the same two members, such
+ * as a cluster primary's view of its workers' metrics.
+ */
+export interface MetricsSource {
+  /** The metrics in Prometheus's text exposition format. */
+  metrics(): Promise<string>;
+  /** The Content-Type of that text. */
+  readonly contentType: string;
+}
 
 /** Options of {@link serveMetrics}. */
 export interface ServeMetricsOptions {
@@ -31,7 +41,7 @@ export interface MetricsEndpoint {
  * // ... scrape endpoint.url ...
  * await endpoint.close();
  */
-export async function serveMetrics(registry: Registry, options: ServeMetricsOptions): Promise<MetricsEndpoint> {
+export async function serveMetrics(registry: MetricsSource, options: ServeMetricsOptions): Promise<MetricsEndpoint> {
   const host = options.host ?? "127.0.0.1";
   const server = createServer((request, response) => {
     const path = (request.url ?? "").split("?", 1)[0];

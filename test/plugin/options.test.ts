@@ -39,6 +39,11 @@ const optionSets = {
   emitBad: ["target=ts", "emit=bad"],
   defaultVersion: ["target=ts", "import_extension=js", "default_version=1.4.0"],
   badDefaultVersion: ["target=ts", "default_version=v1"],
+  cli: ["target=ts", "import_extension=js", "cli=true"],
+  cliHandlers: ["target=ts", "import_extension=js", "cli_handlers=../handlers/echo-handlers.js"],
+  cliPackageHandlers: ["target=ts", "import_extension=js", "cli_handlers=@acme/echo-handlers"],
+  cliBad: ["target=ts", "cli=yes"],
+  cliHandlersEmpty: ["target=ts", "cli_handlers="],
 };
 const runs: Partial<Record<keyof typeof optionSets, PluginRun>> = {};
 
@@ -168,4 +173,50 @@ test("a default_version that is not a semantic version fails generation with a m
   const run = runWith("badDefaultVersion");
   expect(run.error).toContain('option default_version: version "v1" is not a semantic version such as 1.0.0');
   expect(run.files).toEqual({});
+});
+
+const cliPath = "echo/v1/echo_cli.ts";
+
+function generatedCli(name: keyof typeof optionSets): string {
+  generated(name);
+  const code = runWith(name).files[cliPath];
+  if (code === undefined) {
+    throw new Error(`generation with ${optionSets[name].join(",")} wrote no ${cliPath}`);
+  }
+  return code;
+}
+
+test("without cli or cli_handlers, no command-line program is generated", () => {
+  expect(Object.keys(runWith("standard").files).sort()).toEqual([path]);
+});
+
+test("cli=true generates a client-side program per service: no handlers, so no serve command", () => {
+  const code = generatedCli("cli");
+  expect(code).toContain('import { runServiceCli } from "nats-micro-runtime/codegen";\n');
+  expect(code).toContain('import { Echo, Loud } from "./echo_pb.js";\n');
+  expect(code).toContain("export function runEchoCli(argv?: readonly string[]): Promise<void> {\n  return runServiceCli(\n    Echo,\n    {},\n    argv,\n  );\n}\n");
+  expect(code).toContain('      defaults: { description: "Loud echoes in capitals." },\n');
+  expect(code).toContain("`call`, `ping`, `info` and `stats`.");
+  expect(code).not.toContain("handlers");
+  expect(code).not.toContain("`serve`");
+});
+
+test("cli_handlers imports <service>Handlers from the module, relative to the output directory, for serve", () => {
+  const code = generatedCli("cliHandlers");
+  expect(code).toContain('import { echoHandlers, loudHandlers } from "../../../handlers/echo-handlers.js";\n');
+  expect(code).toContain("    Echo,\n    {\n      handlers: echoHandlers,\n");
+  expect(code).toContain("    Loud,\n    {\n      handlers: loudHandlers,\n");
+  expect(code).toContain("`serve`, `call`, `ping`, `info` and `stats`.");
+  // The rest of the code is the same as without the CLI.
+  expect(runWith("cliHandlers").files[path]?.slice(runWith("cliHandlers").files[path]!.indexOf("\n"))).toBe(withoutPreamble(generated("standard")));
+});
+
+test("cli_handlers may name a package", () => {
+  expect(generatedCli("cliPackageHandlers")).toContain('import { echoHandlers, loudHandlers } from "@acme/echo-handlers";\n');
+});
+
+test("cli values other than true and false, and an empty cli_handlers, fail generation with what is accepted", () => {
+  expect(runWith("cliBad").error).toContain('option cli must be true or false, got "yes"');
+  expect(runWith("cliHandlersEmpty").error).toContain("option cli_handlers needs the module that exports the handlers, such as cli_handlers=../calc-handlers.js");
+  expect(runWith("cliBad").files).toEqual({});
 });

@@ -1,0 +1,21 @@
+import { InvalidArgumentError } from "commander";
+
+/** Parses a flag's value as a whole number; commander reports a bad one as a usage error. */
+export function parseInteger(value: string): number {
+  const number = Number(value);
+  if (value.trim() === "" || !Number.isSafeInteger(number)) {
+    throw new InvalidArgumentError(`"${value}" is not a whole number`);
+  }
+  return number;
+}
+
+/** Parses a flag's value as a whole number of at least `minimum`. */
+export function integerAtLeast(minimum: number): (value: string) => number {
+  return (value) => {
+    const number = parseInteger(value);
+    if (number < minimum) {
+      throw new InvalidArgumentError(`must be at least ${minimum}, got ${number}`);
+    }
+    return number;
+  };
+}

@@ -1,0 +1,56 @@
+import type { DescService } from "@bufbuild/protobuf";
+import type { Logger } from "pino";
+import { Code } from "../code.js";
+import { RpcError } from "../rpc-error.js";
+import type { ServiceDefinition } from "../service-definition.js";
+import type { ServiceHandlers, UnaryHandler } from "../service-handlers.js";
+
+// Codes that mean the serving side is at fault: logged as errors, whatever the log level.
+const serverFaults: ReadonlySet<Code> = new Set([Code.Internal, Code.Unknown, Code.DataLoss]);
+
+type AnyUnaryHandler = UnaryHandler<never, never>;
+
+/**
+ * Wraps handlers so that a request the handler fails with `internal`, `unknown` or `data_loss`
+ * (or with an error that is no `RpcError`: a bug) is logged as an error, with its stack, which
+ * stays in the log and never reaches the caller. At `debug`, every request is logged with its
+ * method, outcome and duration.
+ */
+export function withRequestLogging<Service extends DescService>(
+  handlers: ServiceHandlers<Service>,
+  definition: ServiceDefinition,
+  logger: Logger,
+): ServiceHandlers<Service> {
+  const logEveryRequest = logger.isLevelEnabled("debug");
+  const logged: Record<string, AnyUnaryHandler> = { ...(handlers as unknown as Record<string, AnyUnaryHandler>) };
+  for (const endpoint of definition.endpoints) {
+    const handler = logged[endpoint.method.localName];
+    if (handler === undefined) {
+      continue;
+    }
+    const method = endpoint.name;
+    logged[endpoint.method.localName] = async (request, context) => {
+      const startedAt = performance.now();
+      try {
+        const reply = await handler(request, context);
+        if (logEveryRequest) {
+          logger.debug({ method, code: "ok", durationMs: elapsedMs(startedAt) }, "request");
+        }
+        return reply;
+      } catch (error) {
+        const code = error instanceof RpcError ? error.code : Code.Internal;
+        if (serverFaults.has(code)) {
+          logger.error({ method, code, durationMs: elapsedMs(startedAt), err: error }, "request failed");
+        } else if (logEveryRequest) {
+          logger.debug({ method, code, durationMs: elapsedMs(startedAt), error: error instanceof RpcError ? error.rawMessage : String(error) }, "request");
+        }
+        throw error;
+      }
+    };
+  }
+  return logged as unknown as ServiceHandlers<Service>;
+}
+
+function elapsedMs(startedAt: number): number {
+  return Math.round((performance.now() - startedAt) * 1_000) / 1_000;
+}

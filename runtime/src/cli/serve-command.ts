@@ -1,0 +1,184 @@
+import cluster from "node:cluster";
+import { Command, Option } from "commander";
+import type { DescService } from "@bufbuild/protobuf";
+import type { NatsConnection } from "nats";
+import type { Logger } from "pino";
+import { AggregatorRegistry } from "prom-client";
+import { Code } from "../code.js";
+import { createHost, type HostOptions } from "../create-host.js";
+import { RpcError } from "../rpc-error.js";
+import { createRpcMetrics } from "../rpc-metrics.js";
+import { serveMetrics, type MetricsEndpoint } from "../serve-metrics.js";
+import type { ServiceDefinition } from "../service-definition.js";
+import type { ServiceHandlers } from "../service-handlers.js";
+import { createLogger, logLevelEnvironmentName, logLevels, type LogLevel } from "./create-logger.js";
+import { describeFailure, ExitCode, exitCodeOf, exitCodeOfCode } from "./exit-codes.js";
+import { integerAtLeast } from "./parse-flags.js";
+import { withRequestLogging } from "./request-logging.js";
+import { waitForStopRequest } from "./stop-signals.js";
+import { runWorkerPool, workerReadyMessage } from "./worker-pool.js";
+
+/** What the `serve` command needs from the program around it. */
+export interface ServeCommandContext<Service extends DescService> {
+  readonly service: Service;
+  readonly definition: ServiceDefinition;
+  /** Options for `createHost` (the generated defaults). */
+  readonly hostOptions: HostOptions;
+  /** The handlers, loaded once per process. */
+  loadHandlers(): Promise<ServiceHandlers<Service>>;
+  /** Connects with the program's connection flags. */
+  connect(command: Command): Promise<NatsConnection>;
+}
+
+interface ServeFlags {
+  metricsPort?: number;
+  metricsAddress: string;
+  workers: number;
+  drainTimeout: number;
+  logLevel: LogLevel;
+}
+
+/** How long a drain may take unless `--drain-timeout` says otherwise: within Kubernetes's 30 s grace period. */
+export const defaultDrainTimeoutMs = 25_000;
+
+/**
+ * The `serve` command: runs the service until SIGINT or SIGTERM, then drains (requests in flight
+ * are answered) and exits 0. Logs JSON lines on standard output; `--metrics-port` serves
+ * Prometheus metrics; `--workers N` runs N processes in the service's queue group.
+ */
+export function createServeCommand<Service extends DescService>(context: ServeCommandContext<Service>): Command {
+  const environmentLevel = process.env[logLevelEnvironmentName];
+  return new Command("serve")
+    .description(`run ${context.definition.name} until SIGINT or SIGTERM, then drain and exit`)
+    .addOption(new Option("--metrics-port <port>", "serve Prometheus metrics at http://ADDRESS:PORT/metrics").argParser(integerAtLeast(0)))
+    .addOption(new Option("--metrics-address <address>", "address the metrics endpoint listens on").default("127.0.0.1"))
+    .addOption(new Option("-w, --workers <count>", "processes to run, each with its own connection, in the same queue group").argParser(integerAtLeast(1)).default(1))
+    .addOption(new Option("--drain-timeout <ms>", "how long to wait for requests in flight when stopping").argParser(integerAtLeast(0)).default(defaultDrainTimeoutMs))
+    .addOption(
+      new Option("--log-level <level>", `log level (env ${logLevelEnvironmentName})`)
+        .choices(logLevels)
+        .default(environmentLevel !== undefined && (logLevels as readonly string[]).includes(environmentLevel) ? environmentLevel : "info"),
+    )
+    .action(async (flags: ServeFlags, self: Command) => {
+      const logger = createLogger({ level: flags.logLevel, service: context.definition.name });
+      if (flags.workers > 1 && cluster.isPrimary) {
+        process.exitCode = await runWorkerPool({
+          workers: flags.workers,
+          logger,
+          drainTimeoutMs: flags.drainTimeout,
+          ...(flags.metricsPort === undefined ? {} : { metrics: { port: flags.metricsPort, host: flags.metricsAddress } }),
+        });
+        return;
+      }
+      try {
+        process.exitCode = await serveInstance(context, flags, self, logger);
+      } finally {
+        // A worker's channel to its primary would keep it alive after it has stopped. Through
+        // the cluster API, so that node does not take the disconnect for a lost primary and exit 0.
+        cluster.worker?.disconnect();
+      }
+    });
+}
+
+// Runs one instance in this process, from start to exit code.
+async function serveInstance<Service extends DescService>(context: ServeCommandContext<Service>, flags: ServeFlags, command: Command, logger: Logger): Promise<number> {
+  const isWorker = cluster.isWorker;
+  // Listening at once, so that a signal during start-up is not lost.
+  const stopRequested = waitForStopRequest(logger, { worker: isWorker });
+  let nc: NatsConnection | undefined;
+  let metricsEndpoint: MetricsEndpoint | undefined;
+  try {
+    const handlers = withRequestLogging(await context.loadHandlers(), context.definition, logger);
+    nc = await context.connect(command);
+    const metrics = flags.metricsPort === undefined ? undefined : createRpcMetrics({ processMetrics: true });
+    const host = await createHost(nc, context.service, handlers, { ...context.hostOptions, ...(metrics === undefined ? {} : { metrics }) });
+    if (metrics !== undefined && flags.metricsPort !== undefined) {
+      if (isWorker) {
+        // The primary serves /metrics for all its workers; prom-client asks each over IPC.
+        AggregatorRegistry.setRegistries([metrics.registry]);
+        new AggregatorRegistry();
+      } else {
+        metricsEndpoint = await serveMetrics(metrics.registry, { port: flags.metricsPort, host: flags.metricsAddress });
+      }
+    }
+    logConnectionEvents(nc, logger);
+    logger.info(
+      {
+        version: host.definition.version,
+        instance: host.id,
+        server: nc.getServer(),
+        endpoints: host.definition.endpoints.map(({ name, subject }) => `${name} ${subject}`),
+        ...(metricsEndpoint === undefined ? {} : { metrics: metricsEndpoint.url }),
+      },
+      "serving",
+    );
+    process.send?.(workerReadyMessage);
+
+    const reason = await Promise.race([stopRequested, nc.closed().then((error) => ({ closed: error }))]);
+    if (typeof reason === "object") {
+      logger.error({ err: reason.closed }, "connection to NATS closed: cannot serve any more");
+      await metricsEndpoint?.close();
+      return exitCodeOfCode(Code.Unavailable);
+    }
+    logger.info({ reason, drainTimeoutMs: flags.drainTimeout }, "stopping: answering requests in flight");
+    const drained = await withinTimeout(
+      (async () => {
+        await host.stop();
+        await nc.drain();
+      })(),
+      flags.drainTimeout,
+    );
+    await metricsEndpoint?.close();
+    if (!drained) {
+      logger.error({ drainTimeoutMs: flags.drainTimeout }, "drain timed out: exiting with requests unanswered");
+      // Handlers still running would keep the process alive; the timeout is there to end it.
+      process.exit(ExitCode.Failure);
+    }
+    logger.info("stopped");
+    return ExitCode.Ok;
+  } catch (error) {
+    // An RpcError says all in its code and message; anything else is a bug, worth its stack.
+    logger.fatal(error instanceof RpcError ? { code: error.code, error: error.rawMessage } : { err: error }, "cannot serve");
+    await metricsEndpoint?.close();
+    await nc?.close();
+    process.stderr.write(`error: ${describeFailure(error)}\n`);
+    return exitCodeOf(error);
+  }
+}
+
+// Whether the work finished within the time; it goes on in the background if not.
+async function withinTimeout(work: Promise<void>, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  try {
+    return await Promise.race([work.then(() => true as const), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// One log line per connection event; the frequent ones (reconnect attempts, pings) only at debug.
+function logConnectionEvents(nc: NatsConnection, logger: Logger): void {
+  void (async () => {
+    for await (const status of nc.status()) {
+      const fields = { event: status.type, data: String(status.data) };
+      switch (status.type) {
+        case "disconnect":
+        case "ldm":
+        case "staleConnection":
+          logger.warn(fields, `connection ${status.type}`);
+          break;
+        case "error":
+          logger.error(fields, "connection error");
+          break;
+        case "reconnect":
+          logger.info(fields, "connection reconnect");
+          break;
+        default:
+          logger.debug(fields, `connection ${status.type}`);
+      }
+    }
+  })();
+}

@@ -1,0 +1,115 @@
+import { Command, CommanderError } from "commander";
+import type { DescService } from "@bufbuild/protobuf";
+import type { HostOptions } from "../create-host.js";
+import { defineService, type ServiceDefinitionOptions } from "../service-definition.js";
+import type { ServiceHandlers } from "../service-handlers.js";
+import { createCallCommand, methodList } from "./call-command.js";
+import { addConnectionFlags, connectWithFlags, type ConnectionFlagValues } from "./connection-flags.js";
+import { createDiscoveryCommands } from "./discovery-commands.js";
+import { describeFailure, exitCodeOf, ExitCode } from "./exit-codes.js";
+import { createServeCommand } from "./serve-command.js";
+
+/** The handlers of a service, or a function that makes them (once per process, awaited). */
+export type HandlersSource<Service extends DescService> = ServiceHandlers<Service> | (() => ServiceHandlers<Service> | Promise<ServiceHandlers<Service>>);
+
+/** Options of {@link createServiceCli}. */
+export interface ServiceCliOptions<Service extends DescService> {
+  /** The program's name in `--help`; the service name in kebab case unless set (`calc` for `Calc`). */
+  programName?: string;
+  /** The handlers: with them the program has a `serve` command; without, only the client commands. */
+  handlers?: HandlersSource<Service>;
+  /**
+   * The methods' proto comments by local name, for `--help`: descriptors embedded in code carry
+   * none, so generated code passes them (and the service's as `defaults.description`).
+   */
+  methodComments?: Readonly<Record<string, string>>;
+  /** As for `createHost` and `createClient`: the generated defaults. */
+  defaults?: ServiceDefinitionOptions["defaults"];
+  /** Where results go (standard output unless set); errors go to standard error. */
+  write?: (text: string) => void;
+}
+
+/**
+ * Builds the command-line program of a service (commander): `serve` (when given handlers),
+ * `call <method> [request]`, `ping`, `info` and `stats`, with the connection flags of the NATS
+ * CLI. Generated `<name>_cli.ts` files call {@link runServiceCli}; this is for programs that add
+ * commands of their own.
+ */
+export function createServiceCli<Service extends DescService>(service: Service, options: ServiceCliOptions<Service> = {}): Command {
+  const defaults = options.defaults;
+  const definition = defineService(service, defaults === undefined ? {} : { defaults });
+  const programName = options.programName ?? kebabCase(service.name);
+  const write = options.write ?? ((text: string) => process.stdout.write(text));
+  const methodComments = options.methodComments ?? {};
+  const connect = (command: Command) => connectWithFlags(command.optsWithGlobals<ConnectionFlagValues>(), programName);
+
+  const program = addConnectionFlags(new Command(programName))
+    .description(definition.description)
+    .version(definition.version, "-V, --version", "print the service version")
+    .addHelpText("after", `\n${methodList(definition, methodComments)}`);
+  const handlers = options.handlers;
+  if (handlers !== undefined) {
+    const hostOptions: HostOptions = defaults === undefined ? {} : { defaults };
+    program.addCommand(
+      createServeCommand({
+        service,
+        definition,
+        hostOptions,
+        loadHandlers: async () => (typeof handlers === "function" ? await handlers() : handlers),
+        connect,
+      }),
+    );
+  }
+  program.addCommand(createCallCommand({ definition, methodComments, connect, write }));
+  for (const command of createDiscoveryCommands({ definition, connect, write })) {
+    program.addCommand(command);
+  }
+  return program;
+}
+
+/**
+ * Runs the command-line program of a service on `argv` (`process.argv` unless given) and sets
+ * `process.exitCode`: 0 on success, 2 for a wrong command line, 64 + the gRPC code number for a
+ * failed call or connection (see docs/cli.md), 1 for anything else. Errors print one line on
+ * standard error: `error: <code>: <message>`.
+ *
+ * @example
+ * // bin/calc.js
+ * import { runCalcCli } from "../dist/gen/calc/v1/calc_cli.js";
+ * await runCalcCli();
+ */
+export async function runServiceCli<Service extends DescService>(service: Service, options: ServiceCliOptions<Service> = {}, argv: readonly string[] = process.argv): Promise<void> {
+  const program = createServiceCli(service, options);
+  // Commander exits by itself on errors and --help; here it throws instead, so that the exit code is ours.
+  const configure = (command: Command) => {
+    command.exitOverride();
+    // `call` lists the methods in its help: the best answer to a mistyped method name.
+    command.showHelpAfterError(command.name() === "call" ? true : "(add --help for usage)");
+    command.commands.forEach(configure);
+  };
+  configure(program);
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    process.exitCode = reportFailure(error);
+  }
+}
+
+// Prints one line for a failure and returns the exit code for it.
+function reportFailure(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Commander has printed its message; --help and --version are not failures.
+    return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+  }
+  process.stderr.write(`error: ${describeFailure(error)}\n`);
+  return exitCodeOf(error);
+}
+
+// "Calc" → "calc", "OrderHistory" → "order-history", "HTTPGateway" → "http-gateway".
+function kebabCase(name: string): string {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, "$1-$2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1-$2")
+    .toLowerCase();
+}
+
