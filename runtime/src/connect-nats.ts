@@ -110,6 +110,8 @@ function describeConnectError(settings: ConnectionSettings, error: unknown): str
       return `authentication failed ${who(settings)}at ${where}: ${authenticationHint(settings)}`;
     case "AUTHENTICATION_EXPIRED":
       return `authentication failed ${who(settings)}at ${where}: the credentials have expired`;
+    case "BAD_CREDS":
+      return `creds file ${settings.creds ?? ""} is not a valid credentials file: it needs the user JWT and the nkey seed, as nsc writes them`;
     default:
       // Node's TLS errors speak of certificates; say that it is TLS and which setting decides it.
       return /certificate/i.test(message)

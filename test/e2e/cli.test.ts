@@ -189,6 +189,14 @@ describe("credentials", () => {
     expect(log).toEqual([expect.objectContaining({ level: "fatal", msg: "cannot serve", code: "unauthenticated" })]);
   });
 
+  test("a creds file that is not one says so", async () => {
+    const file = join(directory, "garbage.creds");
+    await writeFile(file, "not a creds file\n");
+    const result = await runCli(calcProgram, ["ping", "--server", secured.url, "--creds", file]);
+    expect(result.exitCode).toBe(67);
+    expect(result.stderr).toBe(`error: invalid_argument: creds file ${file} is not a valid credentials file: it needs the user JWT and the nkey seed, as nsc writes them\n`);
+  });
+
   test("a creds file that does not exist is named", async () => {
     const result = await runCli(calcProgram, ["ping", "--server", secured.url, "--creds", join(directory, "nobody.creds")]);
     expect(result.exitCode).toBe(67);

@@ -99,8 +99,8 @@ function connectFailureCode(error: unknown): Code {
   if (cause?.code === "AUTHORIZATION_VIOLATION" || cause?.code === "AUTHENTICATION_EXPIRED") {
     return Code.Unauthenticated;
   }
-  // Node's file errors carry an errno: a setting named a file that cannot be read.
-  if (cause?.errno !== undefined || (error instanceof Error && error.message.startsWith("nkey seed file"))) {
+  // Node's file errors carry an errno: a setting named a file that cannot be read, or is not what it should be.
+  if (cause?.errno !== undefined || cause?.code === "BAD_CREDS" || (error instanceof Error && error.message.startsWith("nkey seed file"))) {
     return Code.InvalidArgument;
   }
   return Code.Unavailable;
