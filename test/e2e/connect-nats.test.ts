@@ -7,6 +7,7 @@ import { performance } from "node:perf_hooks";
 import { nkeys } from "nats";
 import { connectNats, resolveConnectionSettings, type ConnectionSettings } from "nats-micro-runtime";
 import { startNatsServer, type NatsServer } from "../helpers/nats-server.js";
+import { createOperatorCredentials } from "../helpers/operator-credentials.js";
 import { createTlsCertificates, type TlsCertificates } from "../helpers/tls-certificates.js";
 
 let directory: string;
@@ -139,6 +140,40 @@ describe("nkey", () => {
     await writeFile(file, "nothing here\n");
     const error = await connectError({ servers: [server.url], nkey: file });
     expect(error.message).toBe(`nkey seed file ${file} holds no nkey seed (a line starting with "S")`);
+  });
+});
+
+describe("creds file (operator mode: JWTs signed by an operator and an account)", () => {
+  let server: NatsServer;
+  let credsFile: string;
+  let strangerCredsFile: string;
+  beforeAll(async () => {
+    const credentials = createOperatorCredentials();
+    credsFile = join(directory, "user.creds");
+    await writeFile(credsFile, credentials.creds);
+    strangerCredsFile = join(directory, "stranger.creds");
+    await writeFile(strangerCredsFile, credentials.strangerCreds);
+    server = await startNatsServer(credentials.serverConfig);
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  test("the user's creds file logs in", async () => {
+    await connectAndClose(resolveConnectionSettings({}, { NATS_URL: server.url, NATS_CREDS: credsFile }));
+  });
+
+  test("creds of an account the server does not know are one line naming the file", async () => {
+    const error = await connectError({ servers: [server.url], creds: strangerCredsFile });
+    expect(error.message).toBe(`authentication failed with creds file ${strangerCredsFile} at ${server.url}: the server does not accept this identity`);
+    expectOneLine(error);
+  });
+
+  test("no credentials at all are one line saying that the server requires them", async () => {
+    const error = await connectError({ servers: [server.url] });
+    expect(error.message).toBe(
+      `authentication failed at ${server.url}: the server requires credentials (--creds, --nkey, --user/--password or --token)`,
+    );
   });
 });
 
