@@ -1,11 +1,11 @@
 // The generated command line as a real process: the example's `calc` program (example/bin/calc.js,
 // generated with cli_handlers) serving, calling and discovering against a real nats-server.
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { calcProgram, runCli, startCli, type RunningCli } from "../helpers/cli-process.js";
 import { startNatsServer, type NatsServer } from "../helpers/nats-server.js";
+import { promtoolCheck } from "../helpers/promtool.js";
 
 let server: NatsServer;
 let serving: RunningCli[] = [];
@@ -85,7 +85,7 @@ describe("call", () => {
     expect(fromFile.exitCode).toBe(0);
     expect(JSON.parse(fromFile.stdout)).toEqual({ operation: "average", result: 3 });
 
-    const fromStdin = await runWithStdin(["call", "Sum", "-", "--server", server.url], '{"values": [5, 6]}');
+    const fromStdin = await runCli(calcProgram, ["call", "Sum", "-", "--server", server.url], { input: '{"values": [5, 6]}' });
     expect(fromStdin.exitCode).toBe(0);
     expect(JSON.parse(fromStdin.stdout)).toEqual({ operation: "sum", result: 11 });
 
@@ -308,37 +308,4 @@ async function waitForInstances(count: number): Promise<void> {
     }
   }
   throw new Error(`${count} instances did not start within 10 s`);
-}
-
-function runWithStdin(args: readonly string[], input: string): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [calcProgram, ...args], { stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-    child.on("error", reject);
-    child.on("close", (exitCode) => {
-      clearTimeout(timer);
-      resolve({ exitCode, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
-}
-
-function promtoolCheck(text: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("promtool", ["check", "metrics"], { stdio: ["pipe", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-    child.stdin.end(text);
-  });
 }

@@ -117,7 +117,9 @@ describe("nkey", () => {
     await writeFile(seedFile, `# a user seed\n${new TextDecoder().decode(user.getSeed())}\n`);
     otherSeedFile = join(directory, "other.nk");
     await writeFile(otherSeedFile, nkeys.createUser().getSeed());
-    server = await startNatsServer(`authorization { users = [ { nkey: "${user.getPublicKey()}" } ] }`);
+    // Signing the server's nonce can take a second in a busy test process: more than the
+    // server's default 2 s authentication timeout allows on a loaded machine.
+    server = await startNatsServer(`authorization { timeout: 15, users = [ { nkey: "${user.getPublicKey()}" } ] }`);
   });
   afterAll(async () => {
     await server.stop();
@@ -153,7 +155,8 @@ describe("creds file (operator mode: JWTs signed by an operator and an account)"
     await writeFile(credsFile, credentials.creds);
     strangerCredsFile = join(directory, "stranger.creds");
     await writeFile(strangerCredsFile, credentials.strangerCreds);
-    server = await startNatsServer(credentials.serverConfig);
+    // As for nkeys: time to sign the nonce on a busy machine.
+    server = await startNatsServer(`${credentials.serverConfig}authorization { timeout: 15 }\n`);
   });
   afterAll(async () => {
     await server.stop();

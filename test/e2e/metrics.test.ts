@@ -1,9 +1,9 @@
-import { spawn } from "node:child_process";
 import { connect, type NatsConnection } from "nats";
 import { Code, createRpcMetrics, serveMetrics, type MetricsEndpoint, type RpcMetrics, type ServiceHost } from "nats-micro-runtime";
 import { calcHandlers } from "../../example/src/calc-handlers.js";
 import { CalcClient, serveCalc } from "../../example/src/gen/calc/v1/calc_nats.js";
 import { startNatsServer, type NatsServer } from "../helpers/nats-server.js";
+import { promtoolCheck } from "../helpers/promtool.js";
 
 let server: NatsServer;
 let nc: NatsConnection;
@@ -57,22 +57,6 @@ function valueOf(samples: Sample[], name: string, labels: Record<string, string>
   return found[0]?.value;
 }
 
-/** Runs `promtool check metrics` on the text; resolves with its exit code and output. */
-function promtoolCheck(text: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("promtool", ["check", "metrics"], { stdio: ["pipe", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-    child.stdin.end(text);
-  });
-}
 
 test("host and client metrics count calls by method and code, and pass promtool's checks", async () => {
   const calc = new CalcClient(nc, { metrics });

@@ -10,8 +10,12 @@ export const calcProgram = join(rootDirectory, "example", "bin", "calc.js");
 export const slowCalcProgram = join(rootDirectory, "test", "fixtures", "slow-calc-cli.mjs");
 
 /** Runs a CLI program to its end. */
-export function runCli(program: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<ProcessResult> {
-  return runProcess(process.execPath, [program, ...args], { timeoutMs: options.timeoutMs ?? 15_000, env: { ...process.env, ...options.env } });
+export function runCli(program: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<ProcessResult> {
+  return runProcess(process.execPath, [program, ...args], {
+    timeoutMs: 15_000,
+    env: { ...process.env, ...options.env },
+    ...(options.input === undefined ? {} : { input: options.input }),
+  });
 }
 
 /** One JSON line of a serving process's log. */

@@ -15,6 +15,8 @@ export interface RunProcessOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** The process and everything it started are killed after this long, and the promise rejects. */
   readonly timeoutMs: number;
+  /** Written to the process's standard input, which is then closed; no input unless set. */
+  readonly input?: string;
 }
 
 /**
@@ -27,13 +29,14 @@ export function runProcess(command: string, args: readonly string[], options: Ru
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: options.env ?? process.env,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
       detached: true,
     });
+    child.stdin?.end(options.input);
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
-    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+    child.stdout!.on("data", (chunk: Buffer) => stdout.push(chunk));
+    child.stderr!.on("data", (chunk: Buffer) => stderr.push(chunk));
     const commandLine = [command, ...args].join(" ");
     let timedOut = false;
     const timer = setTimeout(() => {
