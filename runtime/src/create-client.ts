@@ -8,6 +8,8 @@ import { toFetchHeaders, type HeadersInit } from "./fetch-headers.js";
 import { HeaderName } from "./protocol-headers.js";
 import { RpcError } from "./rpc-error.js";
 import { clientMethodMetrics, okCode, type MethodMetrics, type RpcMetrics } from "./rpc-metrics.js";
+import { requestReply } from "./reply-multiplexer.js";
+import { callWithRetry, mayRetryMethod, resolveRetryPolicy, type ResolvedRetryPolicy, type RetryPolicy } from "./retry-policy.js";
 import { defineService, type ServiceDefinitionOptions } from "./service-definition.js";
 
 /** The timeout of a call when neither the call nor the client sets one. */
@@ -25,6 +27,8 @@ export interface CallOptions {
   onHeader?: (headers: Headers) => void;
   /** Encoding of this call; the client's by default. */
   encoding?: Encoding;
+  /** `false` makes this call once, whatever the client's retry policy (see {@link ClientOptions.retry}). */
+  retry?: false;
 }
 
 /** Options of a client: defaults for its calls. */
@@ -41,6 +45,12 @@ export interface ClientOptions extends Pick<ServiceDefinitionOptions, "name"> {
    * latency. Without it the client records none and pays nothing for them.
    */
   metrics?: RpcMetrics;
+  /**
+   * Retries calls that fail with `unavailable` (by default) for the methods whose proto declares
+   * `idempotency_level` `NO_SIDE_EFFECTS` or `IDEMPOTENT`, within each call's timeout; see
+   * {@link RetryPolicy}. Without it every call is made once, as in gRPC and Connect.
+   */
+  retry?: RetryPolicy;
 }
 
 /** A function that calls one unary method. */
@@ -69,17 +79,23 @@ export type ServiceClient<Service extends DescService> = {
  */
 export function createClient<Service extends DescService>(nc: NatsConnection, service: Service, options: ClientOptions = {}): ServiceClient<Service> {
   const definition = defineService(service, options);
+  const retryPolicy = options.retry === undefined ? undefined : resolveRetryPolicy(options.retry);
   const client: Record<string, UnaryCall<DescMessage, DescMessage>> = {};
   for (const endpoint of definition.endpoints) {
-    const call: UnaryCall<DescMessage, DescMessage> = (request, callOptions = {}) =>
+    const once: UnaryCall<DescMessage, DescMessage> = (request, callOptions = {}) =>
       callUnary(nc, endpoint.method, endpoint.subject, request, {
         ...callOptions,
         timeoutMs: callOptions.timeoutMs ?? options.timeoutMs ?? endpoint.timeoutMs ?? defaultTimeoutMs,
         encoding: callOptions.encoding ?? options.encoding ?? "binary",
       });
+    const methodMetrics = options.metrics === undefined ? undefined : clientMethodMetrics(options.metrics, definition.name, endpoint.name);
+    // The retry loop wraps whole single attempts, so that it holds whatever one attempt does.
+    const call =
+      retryPolicy === undefined || !mayRetryMethod(endpoint.method, retryPolicy)
+        ? once
+        : withRetry(once, retryPolicy, options.timeoutMs ?? endpoint.timeoutMs ?? defaultTimeoutMs, () => nc.isClosed(), methodMetrics);
     // Wrapped once here rather than checked per call, so that a client without metrics pays nothing.
-    client[endpoint.method.localName] =
-      options.metrics === undefined ? call : withMetrics(call, clientMethodMetrics(options.metrics, definition.name, endpoint.name));
+    client[endpoint.method.localName] = methodMetrics === undefined ? call : withMetrics(call, methodMetrics);
   }
   return client as ServiceClient<Service>;
 }
@@ -128,7 +144,8 @@ export async function callUnary<Input extends DescMessage, Output extends DescMe
   }
 
   const reply = await withAbort(
-    nc.request(subject, payload, { timeout: timeoutMs, headers }).catch((reason: unknown) => {
+    // Not nc.request: see reply-multiplexer.ts for what that saves on every call.
+    requestReply(nc, subject, payload, headers, timeoutMs).catch((reason: unknown) => {
       throw requestError(nc, reason, subject, timeoutMs);
     }),
     signal,
@@ -145,6 +162,29 @@ export async function callUnary<Input extends DescMessage, Output extends DescMe
   } catch (reason) {
     throw new RpcError(`invalid reply from ${subject}: ${RpcError.from(reason).rawMessage}`, Code.Internal, { cause: reason });
   }
+}
+
+/** A call made up to the policy's number of times, each attempt with the time left of the call's timeout. */
+function withRetry(
+  once: UnaryCall<DescMessage, DescMessage>,
+  policy: ResolvedRetryPolicy,
+  clientTimeoutMs: number,
+  isClosed: () => boolean,
+  methodMetrics: MethodMetrics | undefined,
+): UnaryCall<DescMessage, DescMessage> {
+  const onRetry = methodMetrics?.retried;
+  return (request, callOptions = {}) => {
+    if (callOptions.retry === false) {
+      return once(request, callOptions);
+    }
+    const timeoutMs = callOptions.timeoutMs ?? clientTimeoutMs;
+    return callWithRetry((attemptTimeoutMs) => once(request, { ...callOptions, timeoutMs: attemptTimeoutMs }), policy, {
+      timeoutMs,
+      signal: callOptions.signal,
+      isClosed,
+      onRetry,
+    });
+  };
 }
 
 /** A call that records its outcome and latency in the method's metrics. */
@@ -174,7 +214,7 @@ function withAbort<T>(call: Promise<T>, signal: AbortSignal | undefined): Promis
   });
 }
 
-/** Turns an error of `nc.request` into an `RpcError` that says what happened in the caller's terms. */
+/** Turns an error of a request (nats.js's codes) into an `RpcError` that says what happened in the caller's terms. */
 function requestError(nc: NatsConnection, reason: unknown, subject: string, timeoutMs: number): RpcError {
   if (!(reason instanceof NatsError)) {
     return RpcError.from(reason, Code.Unknown);

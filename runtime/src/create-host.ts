@@ -2,7 +2,9 @@ import { create, type DescMessage, type DescService, type MessageInitShape } fro
 import { headers as createHeaders, Match, nuid, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from "nats";
 import { Code } from "./code.js";
 import { decodeMessage, encodeMessage, encodingFromContentType, jsonContentType, type Encoding } from "./codec.js";
+import { createConcurrencyLimiter, type ConcurrencyLimits } from "./concurrency-limit.js";
 import { parseTimeoutHeader } from "./deadline.js";
+import { isPromiseLike, untilDeadline } from "./handler-deadline.js";
 import { createEndpointStats, recordRequest, type EndpointStats } from "./endpoint-stats.js";
 import { setErrorHeaders } from "./error-headers.js";
 import { createServerCallContext, type ServerCallContext } from "./handler-context.js";
@@ -14,8 +16,12 @@ import { defineService, type EndpointDefinition, type ServiceDefinition, type Se
 import type { ServiceHandlers, UnaryHandler } from "./service-handlers.js";
 import { tryRespond } from "./try-respond.js";
 
-/** Options of {@link createHost}. */
-export interface HostOptions extends ServiceDefinitionOptions {
+/**
+ * Options of {@link createHost}. The concurrency limits (`maxConcurrentRequests`,
+ * `maxConcurrentRequestsByMethod`) make a host answer requests over them at once with
+ * `resource_exhausted` (429) instead of queueing them; such requests count as errors in the stats.
+ */
+export interface HostOptions extends ServiceDefinitionOptions, ConcurrencyLimits {
   /**
    * Prometheus metrics to record every request in (see `createRpcMetrics`): count by code,
    * latency, requests in flight. Without it the host records none and pays nothing for them.
@@ -49,7 +55,8 @@ type AnyUnaryHandler = UnaryHandler<never, never>;
 
 /**
  * Starts serving a proto service on a NATS connection as an ADR-32 micro service: one endpoint per
- * unary method, `$SRV` discovery, stats. Resolves once the server has every subscription.
+ * unary method, `$SRV` discovery, stats. Resolves once the server has every subscription; rejects,
+ * naming the subjects, when the server refuses any of them (the user may not subscribe to it).
  *
  * @example
  * const host = await createHost(nc, Calc, {
@@ -75,6 +82,7 @@ export async function createHost<Service extends DescService>(
     return handler.bind(handlers) as AnyUnaryHandler;
   };
   const endpointHandlers = definition.endpoints.map(handlerOf);
+  const limiter = createConcurrencyLimiter(definition, options);
   const state: InstanceState = {
     definition,
     id: nuid.next(),
@@ -105,13 +113,32 @@ export async function createHost<Service extends DescService>(
       callback: (error, msg) => {
         if (error === null) {
           methodMetrics?.started();
-          track(serveRequest(nc, definition.service, endpoint, handler, stats, msg, methodMetrics));
+          if (limiter === undefined) {
+            track(serveRequest(nc, definition.service, endpoint, handler, stats, msg, methodMetrics));
+            return;
+          }
+          const overLimit = limiter.acquire(index);
+          if (overLimit !== undefined) {
+            refuseRequest(nc, msg, overLimit, stats, methodMetrics);
+            return;
+          }
+          track(serveRequest(nc, definition.service, endpoint, handler, stats, msg, methodMetrics).finally(() => limiter.release(index)));
         }
       },
     });
   });
   const discoverySubscriptions = subscribeDiscovery(nc, state);
   await nc.flush();
+  // The server answers a subscription it does not permit with an error, before it answers the
+  // flush, and nats.js closes the subscription: a host that cannot receive requests must not start.
+  const subscriptions = [...endpointSubscriptions, ...discoverySubscriptions];
+  const refused = subscriptions.filter((subscription) => subscription.isClosed()).map((subscription) => subscription.getSubject());
+  if (refused.length > 0) {
+    for (const subscription of subscriptions) {
+      subscription.unsubscribe();
+    }
+    throw new Error(`service ${service.typeName}: the server refused to subscribe to ${refused.join(", ")}: not permitted (check the subscribe permissions of the connection's user)`);
+  }
 
   let stopping: Promise<void> | undefined;
   return {
@@ -153,7 +180,6 @@ async function serveRequest(
   const { method } = endpoint;
   let encoding: Encoding = "binary";
   let context: ServerCallContext | undefined;
-  let deadlineTimer: NodeJS.Timeout | undefined;
   let deadlineExpired = false;
   try {
     encoding = encodingFromContentType(msg.headers?.get(HeaderName.ContentType, Match.IgnoreCase) ?? "");
@@ -162,19 +188,17 @@ async function serveRequest(
     const request = decodeMessage(method.input, msg.data, encoding);
     const callContext = createServerCallContext(service, method, msg, encoding, timeoutMs === undefined ? undefined : Date.now() + timeoutMs);
     context = callContext;
-    let result: unknown;
-    if (timeoutMs === undefined) {
-      result = await handler(request as never, callContext);
-    } else {
-      const deadline = new Promise<never>((_, reject) => {
-        deadlineTimer = setTimeout(() => {
-          deadlineExpired = true;
-          const error = new RpcError(`deadline of ${timeoutMs} ms exceeded`, Code.DeadlineExceeded);
-          callContext.abort(error);
-          reject(error);
-        }, timeoutMs);
-      });
-      result = await Promise.race([handler(request as never, callContext), deadline]);
+    // Awaited only when the handler returns a promise: a reply that is ready at once is sent in
+    // the turn the request arrived in, in one socket write with the replies around it.
+    let result: unknown = handler(request as never, callContext);
+    if (isPromiseLike(result)) {
+      result =
+        timeoutMs === undefined
+          ? await result
+          : await untilDeadline(result, timeoutMs, (error) => {
+              deadlineExpired = true;
+              callContext.abort(error);
+            });
     }
     const payload = encodeResponse(endpoint, result, encoding);
     const headers = replyHeaders(encoding, callContext.responseHeaderIfUsed());
@@ -195,9 +219,24 @@ async function serveRequest(
     // Cut, so that one huge message cannot take $SRV.STATS replies over the server's max_payload.
     recordRequest(stats, startedAt, cutToBytes(`${error.code}: ${error.rawMessage}`, maxLastErrorBytes));
     methodMetrics?.finished(startedAt, error.code);
-  } finally {
-    clearTimeout(deadlineTimer);
   }
+}
+
+/**
+ * Answers a request at once with an error, without running its handler (the host is at its
+ * concurrency limit), and counts it like any other failed request.
+ */
+function refuseRequest(nc: NatsConnection, msg: Msg, error: RpcError, stats: EndpointStats, methodMetrics: MethodMetrics | undefined): void {
+  const startedAt = process.hrtime.bigint();
+  let encoding: Encoding = "binary";
+  try {
+    encoding = encodingFromContentType(msg.headers?.get(HeaderName.ContentType, Match.IgnoreCase) ?? "");
+  } catch {
+    // The limit is what the caller needs to hear about; a bad Content-Type gets a binary reply.
+  }
+  respondWithError(nc, msg, error, encoding, undefined);
+  recordRequest(stats, startedAt, `${error.code}: ${error.rawMessage}`);
+  methodMetrics?.finished(startedAt, error.code);
 }
 
 /** Builds the reply payload from whatever the handler returned. */

@@ -7,6 +7,16 @@ export { type Encoding, jsonContentType } from "./codec.js";
 export type { HandlerContext } from "./handler-context.js";
 export type { ServiceHandlers, UnaryHandler } from "./service-handlers.js";
 export { createHost, type HostOptions, type ServiceHost } from "./create-host.js";
+export type { ConcurrencyLimits } from "./concurrency-limit.js";
+export {
+  callWithRetry,
+  defaultRetryPolicy,
+  mayRetryMethod,
+  resolveRetryPolicy,
+  type ResolvedRetryPolicy,
+  type RetryContext,
+  type RetryPolicy,
+} from "./retry-policy.js";
 export {
   callUnary,
   createClient,

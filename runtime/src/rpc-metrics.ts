@@ -56,6 +56,8 @@ export interface ClientRpcMetrics {
   readonly requests: Counter<CodeLabels>;
   /** `nats_rpc_client_request_duration_seconds{service,method}`: call to reply or failure. */
   readonly duration: Histogram<MethodLabels>;
+  /** `nats_rpc_client_retries_total{service,method}`: attempts a retry policy made after the first. */
+  readonly retries: Counter<MethodLabels>;
 }
 
 /**
@@ -120,6 +122,12 @@ export function createRpcMetrics(options: RpcMetricsOptions = {}): RpcMetrics {
         buckets,
         registers,
       }),
+      retries: new Counter({
+        name: `${prefix}client_retries_total`,
+        help: "Attempts a client's retry policy made after the first attempt of a call.",
+        labelNames: ["service", "method"],
+        registers,
+      }),
     },
   };
   if (options.processMetrics === true) {
@@ -140,6 +148,8 @@ export interface MethodMetrics {
   started(): void;
   /** Records a finished request: its outcome and the time since `startedAt` (`process.hrtime.bigint()`). */
   finished(startedAt: bigint, code: string): void;
+  /** Counts one retry of a call (clients only). */
+  retried?: () => void;
 }
 
 /** Binds the server metrics to one method. */
@@ -158,8 +168,14 @@ export function serverMethodMetrics(metrics: RpcMetrics, service: string, method
 
 /** Binds the client metrics to one method. */
 export function clientMethodMetrics(metrics: RpcMetrics, service: string, method: string): MethodMetrics {
-  const { requests, duration } = metrics.client;
-  return { started: () => {}, finished: methodRecorder(requests, duration, service, method) };
+  const { requests, duration, retries } = metrics.client;
+  // Bound on the first retry: a method that is never retried exports no retry series.
+  let retriesChild: Counter.Internal | undefined;
+  return {
+    started: () => {},
+    finished: methodRecorder(requests, duration, service, method),
+    retried: () => (retriesChild ??= retries.labels(service, method)).inc(),
+  };
 }
 
 /** Records outcome and latency of one method's requests, with series bound on first use. */
