@@ -92,6 +92,21 @@ test("SIGTERM answers every request already received before the process exits", 
   expect(await cli.exited).toEqual({ code: 0, signal: null });
 });
 
+test("--max-concurrent refuses requests over the limit at once with resource_exhausted", async () => {
+  await serve(slowCalcProgram, ["--max-concurrent", "2"], { delayMs: 1_000 });
+  const startedAt = Date.now();
+  const outcomes = await Promise.all(
+    Array.from({ length: 3 }, (_, index) =>
+      calc.sum({ values: [index] }).then(
+        () => ({ code: "ok", ms: Date.now() - startedAt }),
+        (error: unknown) => ({ code: error instanceof RpcError ? error.code : String(error), ms: Date.now() - startedAt }),
+      ),
+    ),
+  );
+  expect(outcomes.map(({ code }) => code).sort()).toEqual(["ok", "ok", "resource_exhausted"]);
+  expect(outcomes.find(({ code }) => code === "resource_exhausted")!.ms).toBeLessThan(900);
+});
+
 test("a drain that outlasts --drain-timeout ends the process with exit code 1", async () => {
   const cli = await serve(slowCalcProgram, ["--drain-timeout", "300"], { delayMs: 5_000 });
   const call = calc.sum({ values: [1] }, { timeoutMs: 3_000 }).catch((error: unknown) => error);

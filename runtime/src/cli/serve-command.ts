@@ -31,6 +31,7 @@ export interface ServeCommandContext<Service extends DescService> {
 }
 
 interface ServeFlags {
+  maxConcurrent?: number;
   metricsPort?: number;
   metricsAddress: string;
   workers: number;
@@ -53,6 +54,7 @@ export function createServeCommand<Service extends DescService>(context: ServeCo
     .addOption(new Option("--metrics-port <port>", "serve Prometheus metrics at http://ADDRESS:PORT/metrics").argParser(integerAtLeast(0)))
     .addOption(new Option("--metrics-address <address>", "address the metrics endpoint listens on").default("127.0.0.1"))
     .addOption(new Option("-w, --workers <count>", "processes to run, each with its own connection, in the same queue group").argParser(integerAtLeast(1)).default(1))
+    .addOption(new Option("--max-concurrent <count>", "requests served at once; more are refused at once with resource_exhausted").argParser(integerAtLeast(1)))
     .addOption(new Option("--drain-timeout <ms>", "how long to wait for requests in flight when stopping").argParser(integerAtLeast(0)).default(defaultDrainTimeoutMs))
     .addOption(
       new Option("--log-level <level>", `log level (env ${logLevelEnvironmentName})`)
@@ -91,7 +93,11 @@ async function serveInstance<Service extends DescService>(context: ServeCommandC
     const handlers = withRequestLogging(await context.loadHandlers(), context.definition, logger);
     nc = await context.connect(command);
     const metrics = flags.metricsPort === undefined ? undefined : createRpcMetrics({ processMetrics: true });
-    const host = await createHost(nc, context.service, handlers, { ...context.hostOptions, ...(metrics === undefined ? {} : { metrics }) });
+    const host = await createHost(nc, context.service, handlers, {
+      ...context.hostOptions,
+      ...(metrics === undefined ? {} : { metrics }),
+      ...(flags.maxConcurrent === undefined ? {} : { maxConcurrentRequests: flags.maxConcurrent }),
+    });
     if (metrics !== undefined && flags.metricsPort !== undefined) {
       if (isWorker) {
         // The primary serves /metrics for all its workers; prom-client asks each over IPC.
