@@ -20,9 +20,14 @@ generate: install
 test: install
 	npm test -- $(JEST_ARGS)
 
+# Measures raw NATS, the generated client and host, gRPC and HTTP side by side, then prints tables and
+# the target ratios (docs/benchmarks.md). A short run: make bench BENCH_ARGS=--quick
+bench: install
+	npm run bench -- $(BENCH_ARGS)
+
 # Serves the calculator on a nats-server of its own, calls it through the generated client, stops.
 demo: install
 	npm run demo
 
 clean:
-	rm -rf runtime/dist plugin/dist example/dist */tsconfig.tsbuildinfo
+	rm -rf runtime/dist plugin/dist example/dist bench/dist */tsconfig.tsbuildinfo

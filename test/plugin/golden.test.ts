@@ -28,6 +28,8 @@ const generations: readonly Generation[] = [
   { directory: ".", template: "buf.gen.yaml" },
   // The example into example/src/gen.
   { directory: "example", template: "buf.gen.yaml" },
+  // The benchmark's service into bench/gen.
+  { directory: "bench", template: "buf.gen.yaml" },
   // The options proto into runtime/src/gen, which the runtime reads options with.
   { directory: ".", template: "runtime/buf.gen.yaml", input: "plugin/proto" },
 ];

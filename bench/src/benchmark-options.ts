@@ -1,0 +1,99 @@
+import { parseArgs } from "node:util";
+import { caseKindNamed, caseKinds, type CaseKind } from "./case-kinds.js";
+
+/** What one benchmark run does; every count and duration is a bound. */
+export interface BenchmarkOptions {
+  cases: readonly CaseKind[];
+  inFlight: readonly number[];
+  repetitions: number;
+  warmupRequests: number;
+  warmupMs: number;
+  /** Each measured run ends after this many requests or this long, whichever comes first. */
+  requests: number;
+  durationMs: number;
+  /** Requests for the host memory check (the first 1,000 are the baseline); 0 skips it. */
+  memoryRequests: number;
+  /** Repetitions of the code generation benchmark; 0 skips it. */
+  codegenRepetitions: number;
+  codegenServices: number;
+  codegenMethods: number;
+  /** Where to write every figure as JSON, if anywhere. */
+  jsonFile: string | undefined;
+  /** A directory for `--cpu-prof` profiles of the servers and load clients, if any. */
+  profileDirectory: string | undefined;
+}
+
+/** The flags, as `npm run bench -- --help` prints them. */
+export const usage = `usage: npm run bench -- [flags]
+
+  --quick                   a short run: 2 repetitions of 500 ms, small memory and codegen checks
+  --cases a,b,...           cases to run (default: all): ${caseKinds.map((kind) => kind.name).join(", ")}
+  --in-flight 1,16,128      requests in flight
+  --repetitions N           interleaved repetitions of every case (default 3)
+  --duration-ms N           length of each measured run (default 3000)
+  --requests N              most requests in a measured run (default 1000000)
+  --warmup-ms N             length of each warm-up (default 1000)
+  --warmup-requests N       most requests in a warm-up (default 50000)
+  --memory-requests N       requests of the host memory check (default 100000; 0 skips it)
+  --codegen-repetitions N   repetitions of the code generation benchmark (default 5; 0 skips it)
+  --codegen-services N      services in the generated schema (default 200)
+  --codegen-methods N       methods per service (default 10)
+  --json FILE               also write every figure as JSON
+  --profile DIR             write CPU profiles (node --cpu-prof) of servers and clients to DIR
+`;
+
+/** Reads the command line; throws with the usage on a mistake. */
+export function parseBenchmarkOptions(args: readonly string[]): BenchmarkOptions | "help" {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      help: { type: "boolean" },
+      quick: { type: "boolean" },
+      cases: { type: "string" },
+      "in-flight": { type: "string" },
+      repetitions: { type: "string" },
+      "duration-ms": { type: "string" },
+      requests: { type: "string" },
+      "warmup-ms": { type: "string" },
+      "warmup-requests": { type: "string" },
+      "memory-requests": { type: "string" },
+      "codegen-repetitions": { type: "string" },
+      "codegen-services": { type: "string" },
+      "codegen-methods": { type: "string" },
+      json: { type: "string" },
+      profile: { type: "string" },
+    },
+    strict: true,
+  });
+  if (values.help === true) {
+    return "help";
+  }
+  const quick = values.quick === true;
+  return {
+    cases: values.cases === undefined ? caseKinds : values.cases.split(",").map((name) => caseKindNamed(name.trim())),
+    inFlight: values["in-flight"] === undefined ? [1, 16, 128] : values["in-flight"].split(",").map((text) => whole("--in-flight", text, 1)),
+    repetitions: number("--repetitions", values.repetitions, quick ? 2 : 3, 1),
+    durationMs: number("--duration-ms", values["duration-ms"], quick ? 500 : 3_000, 1),
+    requests: number("--requests", values.requests, 1_000_000, 1),
+    warmupMs: number("--warmup-ms", values["warmup-ms"], quick ? 200 : 1_000, 0),
+    warmupRequests: number("--warmup-requests", values["warmup-requests"], 50_000, 0),
+    memoryRequests: number("--memory-requests", values["memory-requests"], quick ? 5_000 : 100_000, 0),
+    codegenRepetitions: number("--codegen-repetitions", values["codegen-repetitions"], quick ? 1 : 5, 0),
+    codegenServices: number("--codegen-services", values["codegen-services"], quick ? 20 : 200, 1),
+    codegenMethods: number("--codegen-methods", values["codegen-methods"], 10, 1),
+    jsonFile: values.json,
+    profileDirectory: values.profile,
+  };
+}
+
+function number(flag: string, text: string | undefined, fallback: number, least: number): number {
+  return text === undefined ? fallback : whole(flag, text, least);
+}
+
+function whole(flag: string, text: string, least: number): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < least) {
+    throw new Error(`${flag} takes a whole number of at least ${least}, got "${text}"\n\n${usage}`);
+  }
+  return value;
+}

@@ -1,0 +1,134 @@
+// The benchmark runner: `npm run bench` (or `make bench`). It starts a nats-server of its own, one
+// server process per transport and one load client process per case, runs every case at 1, 16 and
+// 128 requests in flight in interleaved repetitions, checks the host's memory and the code
+// generation time, and prints tables and the target ratios. Everything is bounded in count and time.
+import { readFileSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { startLoadClientProcess, startServerProcess, type LoadClientProcess, type ServerProcess } from "./bench-processes.js";
+import { parseBenchmarkOptions, usage, type BenchmarkOptions } from "./benchmark-options.js";
+import { rootDirectory } from "./bench-paths.js";
+import { caseKindNamed, type ServerKind } from "./case-kinds.js";
+import { runCodegenBenchmark } from "./codegen-benchmark.js";
+import { formatCaseTables, formatCodegen, formatMemory, formatTargets, summarize } from "./format-report.js";
+import { measureCases, type CaseRun } from "./measure-cases.js";
+import { checkHostMemory, type MemoryCheck } from "./memory-check.js";
+import { startBenchNatsServer, type BenchNatsServer } from "./start-nats-server.js";
+import { checkTargets } from "./target-checks.js";
+
+/** Whatever is running, so that an error or Ctrl-C still stops every process the runner started. */
+const running: { stop(): Promise<void> }[] = [];
+
+async function main(): Promise<void> {
+  const parsed = parseBenchmarkOptions(process.argv.slice(2));
+  if (parsed === "help") {
+    process.stdout.write(usage);
+    return;
+  }
+  const options = parsed;
+  const natsServer = await startBenchNatsServer();
+  running.push(natsServer);
+  const runs = await measureAllCases(options, natsServer);
+  const memory = options.memoryRequests > 0 ? await measureHostMemory(options, natsServer) : undefined;
+  const codegen =
+    options.codegenRepetitions > 0 ? await runCodegenBenchmark(options.codegenServices, options.codegenMethods, options.codegenRepetitions) : undefined;
+  await stopAll();
+
+  const summaries = summarize(
+    runs,
+    options.cases.map((kind) => kind.name),
+    options.inFlight,
+  );
+  const targets = checkTargets(runs, memory, codegen);
+  const environment = describeEnvironment(natsServer.version);
+  const report = [
+    environment,
+    describeConnections(),
+    formatCaseTables(summaries),
+    memory === undefined ? "" : `Host memory (generated host, 16 in flight, full GC before each reading)\n${formatMemory(memory)}`,
+    codegen === undefined ? "" : `Code generation\n${formatCodegen(codegen)}`,
+    `Targets (ratios within this run)\n${formatTargets(targets)}`,
+  ].filter((section) => section !== "");
+  process.stdout.write(`${report.join("\n\n")}\n`);
+  if (options.jsonFile !== undefined) {
+    const json = { environment, options: { ...options, cases: options.cases.map((kind) => kind.name) }, runs, summaries, memory, codegen, targets };
+    await writeFile(options.jsonFile, `${JSON.stringify(json, null, 2)}\n`);
+  }
+}
+
+async function measureAllCases(options: BenchmarkOptions, natsServer: BenchNatsServer): Promise<CaseRun[]> {
+  const servers = new Map<ServerKind, ServerProcess>();
+  const clients = new Map<string, LoadClientProcess>();
+  const stopRig = async () => {
+    await Promise.all([...clients.values()].map((client) => client.stop()));
+    await Promise.all([...servers.values()].map((server) => server.stop()));
+  };
+  running.push({ stop: stopRig });
+  for (const kind of options.cases) {
+    if (!servers.has(kind.server)) {
+      servers.set(kind.server, await startServerProcess(kind.server, natsServer.url, profileFlags(options, `server-${kind.server}`)));
+    }
+    clients.set(kind.name, await startLoadClientProcess(kind, servers.get(kind.server)!.address, profileFlags(options, `client-${kind.name}`)));
+  }
+  const runs = await measureCases({ servers, clients, natsServerPid: natsServer.pid }, options.cases, options.inFlight, options.repetitions, options, (run) =>
+    process.stderr.write(`  ${run.kind} x${run.inFlight} #${run.repetition}: ${Math.round(run.requestsPerSecond)} requests/s, p50 ${run.p50Ms.toFixed(3)} ms\n`),
+  );
+  await stopRig();
+  running.splice(running.length - 1, 1);
+  return runs;
+}
+
+async function measureHostMemory(options: BenchmarkOptions, natsServer: BenchNatsServer): Promise<MemoryCheck> {
+  // A fresh host, alone in its queue group, so that every request of the check reaches it.
+  const server = await startServerProcess("generated", natsServer.url, ["--expose-gc"]);
+  running.push(server);
+  const client = await startLoadClientProcess(caseKindNamed("generated"), natsServer.url);
+  running.push(client);
+  process.stderr.write(`  host memory: ${options.memoryRequests} requests\n`);
+  const memory = await checkHostMemory(server, client, options.memoryRequests);
+  await client.stop();
+  await server.stop();
+  running.splice(running.length - 2, 2);
+  return memory;
+}
+
+// node --cpu-prof for the processes of a run with --profile.
+function profileFlags(options: BenchmarkOptions, name: string): string[] {
+  return options.profileDirectory === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.profileDirectory}`, `--cpu-prof-name=${name}.cpuprofile`];
+}
+
+function describeEnvironment(natsServerVersion: string): string {
+  const version = (name: string) => (JSON.parse(readFileSync(join(rootDirectory, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
+  return [
+    `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? "unknown"}), ${process.platform}, node ${process.versions.node}`,
+    `nats-server ${natsServerVersion}, nats.js ${version("nats")}, @grpc/grpc-js ${version("@grpc/grpc-js")}, fastify ${version("fastify")}, undici ${version("undici")}`,
+  ].join("\n");
+}
+
+function describeConnections(): string {
+  return [
+    "Connections: every process on 127.0.0.1; the timed client, the server and nats-server are separate processes.",
+    "  NATS load clients: connect({ servers, name, noAsyncTraces }), noAsyncTraces false unless the case ends in -no-traces; all else nats.js defaults.",
+    "  NATS servers (raw and generated): connect({ servers, name }), nats.js defaults (noAsyncTraces only changes requests, which servers do not make).",
+    "  Every NATS and gRPC request has a 5000 ms timeout; raw sends the generated case's request bytes and answers fixed reply bytes.",
+  ].join("\n");
+}
+
+async function stopAll(): Promise<void> {
+  while (running.length > 0) {
+    await running.pop()!.stop().catch(() => undefined);
+  }
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => void stopAll().finally(() => process.exit(130)));
+}
+
+try {
+  await main();
+} catch (error) {
+  process.stderr.write(`benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  await stopAll();
+  process.exitCode = 1;
+}
