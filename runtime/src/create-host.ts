@@ -27,7 +27,17 @@ export interface HostOptions extends ServiceDefinitionOptions, ConcurrencyLimits
    * latency, requests in flight. Without it the host records none and pays nothing for them.
    */
   metrics?: RpcMetrics;
+  /**
+   * Send callers the message of errors that are not an `RpcError` (a bug, an error from a library
+   * or from Node, such as `ENOENT: no such file or directory, open '/srv/app/config.json'`). Off
+   * by default: callers get `internal` with the message {@link internalErrorMessage}, and the
+   * message itself stays on the host, in `$SRV.STATS`'s `last_error`. Stacks are never sent.
+   */
+  exposeInternalErrors?: boolean;
 }
+
+/** What callers are told of an error that is not an `RpcError`, unless the host exposes it. */
+export const internalErrorMessage = "internal error";
 
 /** A running instance of a service. */
 export interface ServiceHost {
@@ -103,6 +113,7 @@ export async function createHost<Service extends DescService>(
   };
 
   const { metrics } = options;
+  const exposeInternalErrors = options.exposeInternalErrors === true;
   const endpointSubscriptions: Subscription[] = definition.endpoints.map((endpoint, index) => {
     const handler = endpointHandlers[index]!;
     const stats = state.stats[index]!;
@@ -114,7 +125,7 @@ export async function createHost<Service extends DescService>(
         if (error === null) {
           methodMetrics?.started();
           if (limiter === undefined) {
-            track(serveRequest(nc, definition.service, endpoint, handler, stats, msg, methodMetrics));
+            track(serveRequest(nc, definition.service, endpoint, handler, stats, msg, methodMetrics, exposeInternalErrors));
             return;
           }
           const overLimit = limiter.acquire(index);
@@ -122,7 +133,7 @@ export async function createHost<Service extends DescService>(
             refuseRequest(nc, msg, overLimit, stats, methodMetrics);
             return;
           }
-          track(serveRequest(nc, definition.service, endpoint, handler, stats, msg, methodMetrics).finally(() => limiter.release(index)));
+          track(serveRequest(nc, definition.service, endpoint, handler, stats, msg, methodMetrics, exposeInternalErrors).finally(() => limiter.release(index)));
         }
       },
     });
@@ -175,6 +186,7 @@ async function serveRequest(
   stats: EndpointStats,
   msg: Msg,
   methodMetrics: MethodMetrics | undefined,
+  exposeInternalErrors: boolean,
 ): Promise<void> {
   const startedAt = process.hrtime.bigint();
   const { method } = endpoint;
@@ -214,7 +226,9 @@ async function serveRequest(
     const error = RpcError.from(reason, Code.Internal);
     // Past the deadline the caller has given up: a late reply would only be noise.
     if (!deadlineExpired) {
-      respondWithError(nc, msg, error, encoding, context?.responseHeaderIfUsed());
+      // The message of an error the handler did not mean to send may hold paths and internals.
+      const reply = reason instanceof RpcError || exposeInternalErrors ? error : new RpcError(internalErrorMessage, Code.Internal);
+      respondWithError(nc, msg, reply, encoding, context?.responseHeaderIfUsed());
     }
     // Cut, so that one huge message cannot take $SRV.STATS replies over the server's max_payload.
     recordRequest(stats, startedAt, cutToBytes(`${error.code}: ${error.rawMessage}`, maxLastErrorBytes));

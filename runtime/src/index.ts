@@ -6,7 +6,7 @@ export { codeFromHttpStatus, httpStatusFromCode } from "./error-headers.js";
 export { type Encoding, jsonContentType } from "./codec.js";
 export type { HandlerContext } from "./handler-context.js";
 export type { ServiceHandlers, UnaryHandler } from "./service-handlers.js";
-export { createHost, type HostOptions, type ServiceHost } from "./create-host.js";
+export { createHost, internalErrorMessage, type HostOptions, type ServiceHost } from "./create-host.js";
 export type { ConcurrencyLimits } from "./concurrency-limit.js";
 export {
   callWithRetry,

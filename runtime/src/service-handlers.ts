@@ -4,7 +4,8 @@ import type { HandlerContext } from "./handler-context.js";
 /**
  * Serves one unary method: takes the decoded request and returns the response, as a message or
  * as a plain object of its fields. Throw an `RpcError` to answer with an error code; any other
- * error answers `internal` with its message (never its stack).
+ * error answers `internal`, with the message "internal error" unless the host sets
+ * `exposeInternalErrors` (never with its stack).
  */
 export type UnaryHandler<Input extends DescMessage, Output extends DescMessage> = (
   request: MessageShape<Input>,

@@ -3,12 +3,12 @@
 // counted in the endpoint's stats.
 import { create, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { connect, type NatsConnection } from "nats";
-import { callUnary, Code, httpStatusFromCode, type ServiceHost, type StatsResponse } from "nats-micro-runtime";
+import { callUnary, Code, httpStatusFromCode, internalErrorMessage, type ServiceHost, type StatsResponse } from "nats-micro-runtime";
 import { FailRequestSchema, Probe } from "../gen/testing/v1/probe_pb.js";
 import { ProbeClient, serveProbe } from "../gen/testing/v1/probe_nats.js";
 import { startNatsServer, type NatsServer } from "../helpers/nats-server.js";
 import { createProbeHandlers } from "../helpers/probe-handlers.js";
-import { headerRecord, natsHeaders, rawRequest } from "../helpers/raw-nats.js";
+import { headerRecord, natsHeaders, openInbox, rawRequest } from "../helpers/raw-nats.js";
 import { rpcRejection } from "../helpers/rpc-rejection.js";
 
 let server: NatsServer;
@@ -92,24 +92,43 @@ test("the numeric statuses are the HTTP-style ones of the wire contract", () => 
   });
 });
 
-test("a plain Error answers internal with its message, and no stack trace leaves the host", async () => {
-  const message = "the disk is on fire";
+test("a plain Error answers internal without its message or stack; the message stays in the host's stats", async () => {
+  const message = "ENOENT: no such file or directory, open '/srv/probe/config.json'";
   const error = await rpcRejection(probe.fail({ message, plainError: true }));
   expect(error.code).toBe(Code.Internal);
-  expect(error.rawMessage).toBe(message);
+  expect(error.rawMessage).toBe(internalErrorMessage);
 
   const reply = await rawRequest(nc, "testing.v1.Probe.Fail", failRequest({ message, plainError: true }));
-  const headers = headerRecord(reply);
-  expect(headers).toEqual({
-    "Nats-Service-Error": message,
+  expect(headerRecord(reply)).toEqual({
+    "Nats-Service-Error": "internal error",
     "Nats-Service-Error-Code": "500",
     "Nats-Rpc-Code": "internal",
   });
-  for (const value of Object.values(headers)) {
-    expect(value).not.toMatch(/\bat\s/);
-    expect(value).not.toMatch(/[\\/][\w.-]+\.(?:ts|js)\b|file:|node:internal|:\d+:\d+/);
-  }
   expect(new TextDecoder().decode(reply.data)).toBe("");
+  expect(failStats(host.stats()).last_error).toBe(`internal: ${message}`);
+});
+
+test("a host that exposes internal errors sends a plain Error's message, and still no stack trace", async () => {
+  const exposing = await serveProbe(hostConnection, createProbeHandlers().handlers, { name: "ExposingProbe", exposeInternalErrors: true, queueGroup: "exposing" });
+  try {
+    // Both hosts listen on the Probe subjects in different queue groups: both answer, the first reply wins.
+    const message = "the disk is on fire";
+    const inbox = openInbox(nc);
+    await nc.flush();
+    inbox.publish("testing.v1.Probe.Fail", failRequest({ message, plainError: true }));
+    const replies = await inbox.waitForCount(2);
+    inbox.unsubscribe();
+    const texts = replies.map((reply) => headerRecord(reply)["Nats-Service-Error"]).sort();
+    expect(texts).toEqual(["internal error", message]);
+    for (const reply of replies) {
+      for (const value of Object.values(headerRecord(reply))) {
+        expect(value).not.toMatch(/\bat\s/);
+        expect(value).not.toMatch(/[\\/][\w.-]+\.(?:ts|js)\b|file:|node:internal|:\d+:\d+/);
+      }
+    }
+  } finally {
+    await exposing.stop();
+  }
 });
 
 test("a message of several lines arrives on one header line", async () => {
