@@ -13,6 +13,8 @@ export interface BenchmarkOptions {
   durationMs: number;
   /** Requests for the host memory check (the first 1,000 are the baseline); 0 skips it. */
   memoryRequests: number;
+  /** Extra node flags for the host of the memory check, such as `--max-semi-space-size=1`. */
+  memoryHostFlags: readonly string[];
   /** Repetitions of the code generation benchmark; 0 skips it. */
   codegenRepetitions: number;
   codegenServices: number;
@@ -35,6 +37,7 @@ export const usage = `usage: npm run bench -- [flags]
   --warmup-ms N             length of each warm-up (default 1000)
   --warmup-requests N       most requests in a warm-up (default 50000)
   --memory-requests N       requests of the host memory check (default 100000; 0 skips it)
+  --memory-host-flags "..." node flags for the memory check's host, e.g. "--max-semi-space-size=1"
   --codegen-repetitions N   repetitions of the code generation benchmark (default 5; 0 skips it)
   --codegen-services N      services in the generated schema (default 200)
   --codegen-methods N       methods per service (default 10)
@@ -57,6 +60,7 @@ export function parseBenchmarkOptions(args: readonly string[]): BenchmarkOptions
       "warmup-ms": { type: "string" },
       "warmup-requests": { type: "string" },
       "memory-requests": { type: "string" },
+      "memory-host-flags": { type: "string" },
       "codegen-repetitions": { type: "string" },
       "codegen-services": { type: "string" },
       "codegen-methods": { type: "string" },
@@ -78,6 +82,7 @@ export function parseBenchmarkOptions(args: readonly string[]): BenchmarkOptions
     warmupMs: number("--warmup-ms", values["warmup-ms"], quick ? 200 : 1_000, 0),
     warmupRequests: number("--warmup-requests", values["warmup-requests"], 50_000, 0),
     memoryRequests: number("--memory-requests", values["memory-requests"], quick ? 5_000 : 100_000, 0),
+    memoryHostFlags: (values["memory-host-flags"] ?? "").split(" ").filter((flag) => flag !== ""),
     codegenRepetitions: number("--codegen-repetitions", values["codegen-repetitions"], quick ? 1 : 5, 0),
     codegenServices: number("--codegen-services", values["codegen-services"], quick ? 20 : 200, 1),
     codegenMethods: number("--codegen-methods", values["codegen-methods"], 10, 1),

@@ -81,7 +81,7 @@ async function measureAllCases(options: BenchmarkOptions, natsServer: BenchNatsS
 
 async function measureHostMemory(options: BenchmarkOptions, natsServer: BenchNatsServer): Promise<MemoryCheck> {
   // A fresh host, alone in its queue group, so that every request of the check reaches it.
-  const server = await startServerProcess("generated", natsServer.url, ["--expose-gc"]);
+  const server = await startServerProcess("generated", natsServer.url, ["--expose-gc", ...options.memoryHostFlags]);
   running.push(server);
   const client = await startLoadClientProcess(caseKindNamed("generated"), natsServer.url);
   running.push(client);
