@@ -59,8 +59,6 @@ async function inFlight(metrics: RpcMetrics, method: string): Promise<number | u
   return metric.values.find((value) => value.labels["method"] === method)?.value;
 }
 
-const activeTimers = () => process.getActiveResourcesInfo().filter((resource) => resource === "Timeout").length;
-
 test("over maxConcurrentRequests a request is answered at once with resource_exhausted (429), counted, and capacity comes back", async () => {
   const { host, recorder } = await startProbe({ maxConcurrentRequests: 5 });
   const holding = Array.from({ length: 5 }, () => probe.sleep({ millis: 10_000 }));
@@ -109,7 +107,7 @@ test("limits that are not whole numbers of at least 1, or name no method, fail t
   );
 });
 
-test("a handler that never finishes: the deadline answers for it, stats count it, and its place, timer and in-flight count are given back", async () => {
+test("a handler that never finishes: the deadline answers for it, stats count it, and its place and in-flight count are given back", async () => {
   const metrics = createRpcMetrics();
   let started = 0;
   const { handlers } = createProbeHandlers();
@@ -125,7 +123,6 @@ test("a handler that never finishes: the deadline answers for it, stats count it
     },
   );
   await probe.echo({ text: "warm up" });
-  const timersBefore = activeTimers();
 
   for (let round = 1; round <= 3; round += 1) {
     const startedAt = performance.now();
@@ -141,7 +138,6 @@ test("a handler that never finishes: the deadline answers for it, stats count it
   await probe.echo({ text: "barrier" });
   expect(endpointStats(host, "Sleep")).toMatchObject({ num_requests: 9, num_errors: 9, last_error: "deadline_exceeded: deadline of 200 ms exceeded" });
   expect(await inFlight(metrics, "Sleep")).toBe(0);
-  expect(activeTimers()).toBeLessThanOrEqual(timersBefore);
 
   const stoppingAt = performance.now();
   await host.stop();
