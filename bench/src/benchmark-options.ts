@@ -37,7 +37,7 @@ export const usage = `usage: npm run bench -- [flags]
   --warmup-ms N             length of each warm-up (default 1000)
   --warmup-requests N       most requests in a warm-up (default 50000)
   --memory-requests N       requests of the host memory check (default 100000; 0 skips it)
-  --memory-host-flags "..." node flags for the memory check's host, e.g. "--max-semi-space-size=1"
+  --memory-host-flags=...   node flags for the memory check's host, e.g. --memory-host-flags=--max-semi-space-size=1
   --codegen-repetitions N   repetitions of the code generation benchmark (default 5; 0 skips it)
   --codegen-services N      services in the generated schema (default 200)
   --codegen-methods N       methods per service (default 10)
