@@ -82,10 +82,12 @@ export function createClient<Service extends DescService>(nc: NatsConnection, se
   const retryPolicy = options.retry === undefined ? undefined : resolveRetryPolicy(options.retry);
   const client: Record<string, UnaryCall<DescMessage, DescMessage>> = {};
   for (const endpoint of definition.endpoints) {
+    // The timeout of a call that sets none: the client's, else the proto option's, else the default.
+    const defaultCallTimeoutMs = options.timeoutMs ?? endpoint.timeoutMs ?? defaultTimeoutMs;
     const once: UnaryCall<DescMessage, DescMessage> = (request, callOptions = {}) =>
       callUnary(nc, endpoint.method, endpoint.subject, request, {
         ...callOptions,
-        timeoutMs: callOptions.timeoutMs ?? options.timeoutMs ?? endpoint.timeoutMs ?? defaultTimeoutMs,
+        timeoutMs: callOptions.timeoutMs ?? defaultCallTimeoutMs,
         encoding: callOptions.encoding ?? options.encoding ?? "binary",
       });
     const methodMetrics = options.metrics === undefined ? undefined : clientMethodMetrics(options.metrics, definition.name, endpoint.name);
@@ -93,7 +95,7 @@ export function createClient<Service extends DescService>(nc: NatsConnection, se
     const call =
       retryPolicy === undefined || !mayRetryMethod(endpoint.method, retryPolicy)
         ? once
-        : withRetry(once, retryPolicy, options.timeoutMs ?? endpoint.timeoutMs ?? defaultTimeoutMs, () => nc.isClosed(), methodMetrics);
+        : withRetry(once, retryPolicy, defaultCallTimeoutMs, () => nc.isClosed(), methodMetrics);
     // Wrapped once here rather than checked per call, so that a client without metrics pays nothing.
     client[endpoint.method.localName] = methodMetrics === undefined ? call : withMetrics(call, methodMetrics);
   }
