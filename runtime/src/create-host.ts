@@ -230,10 +230,15 @@ async function serveRequest(
       const reply = reason instanceof RpcError || exposeInternalErrors ? error : new RpcError(internalErrorMessage, Code.Internal);
       respondWithError(nc, msg, reply, encoding, context?.responseHeaderIfUsed());
     }
-    // Cut, so that one huge message cannot take $SRV.STATS replies over the server's max_payload.
-    recordRequest(stats, startedAt, cutToBytes(`${error.code}: ${error.rawMessage}`, maxLastErrorBytes));
-    methodMetrics?.finished(startedAt, error.code);
+    recordFailure(stats, startedAt, error, methodMetrics);
   }
+}
+
+/** Counts a failed request in the endpoint's stats and metrics. */
+function recordFailure(stats: EndpointStats, startedAt: bigint, error: RpcError, methodMetrics: MethodMetrics | undefined): void {
+  // Cut, so that one huge message cannot take $SRV.STATS replies over the server's max_payload.
+  recordRequest(stats, startedAt, cutToBytes(`${error.code}: ${error.rawMessage}`, maxLastErrorBytes));
+  methodMetrics?.finished(startedAt, error.code);
 }
 
 /**
@@ -249,8 +254,7 @@ function refuseRequest(nc: NatsConnection, msg: Msg, error: RpcError, stats: End
     // The limit is what the caller needs to hear about; a bad Content-Type gets a binary reply.
   }
   respondWithError(nc, msg, error, encoding, undefined);
-  recordRequest(stats, startedAt, `${error.code}: ${error.rawMessage}`);
-  methodMetrics?.finished(startedAt, error.code);
+  recordFailure(stats, startedAt, error, methodMetrics);
 }
 
 /** Builds the reply payload from whatever the handler returned. */

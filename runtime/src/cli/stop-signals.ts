@@ -11,13 +11,13 @@ export function signalExitCode(signal: NodeJS.Signals): number {
 
 /**
  * Resolves when the process is asked to stop: SIGINT or SIGTERM. From then on a second SIGINT or
- * SIGTERM exits at once, for an operator who will not wait for the drain. (A worker whose primary
- * is gone is ended by node itself.)
+ * SIGTERM exits at once (after `beforeForcedExit`), for an operator who will not wait for the
+ * drain. (A worker whose primary is gone is ended by node itself.)
  *
  * A worker ignores SIGINT: Ctrl-C in a terminal reaches every process of the group, and the
  * primary, which gets it too, tells its workers to stop (SIGTERM) and counts them out.
  */
-export function waitForStopRequest(logger: Logger, options: { worker: boolean }): Promise<StopReason> {
+export function waitForStopRequest(logger: Logger, options: { worker: boolean; beforeForcedExit?: () => void }): Promise<StopReason> {
   return new Promise((resolve) => {
     const signals: NodeJS.Signals[] = options.worker ? ["SIGTERM"] : ["SIGINT", "SIGTERM"];
     if (options.worker) {
@@ -33,6 +33,7 @@ export function waitForStopRequest(logger: Logger, options: { worker: boolean })
     const onSignal = (signal: NodeJS.Signals) => requested(signal as StopReason);
     const forceExit = (signal: NodeJS.Signals) => {
       logger.warn({ signal }, "second signal: exiting without waiting for requests in flight");
+      options.beforeForcedExit?.();
       process.exit(signalExitCode(signal));
     };
     for (const name of signals) {

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import { AggregatorRegistry } from "prom-client";
 import { serveMetrics, type MetricsEndpoint } from "../serve-metrics.js";
 import { ExitCode } from "./exit-codes.js";
-import { signalExitCode } from "./stop-signals.js";
+import { waitForStopRequest } from "./stop-signals.js";
 
 /** The message a worker sends its primary once it serves. */
 export const workerReadyMessage = { type: "nats-micro:worker-ready" } as const;
@@ -132,22 +132,14 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<number>
     });
   };
 
-  const onSignal = (signal: NodeJS.Signals) => {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    const forceExit = (second: NodeJS.Signals) => {
-      logger.warn({ signal: second }, "second signal: killing workers");
+  void waitForStopRequest(logger, {
+    worker: false,
+    beforeForcedExit: () => {
       for (const slot of slots) {
         slot.worker?.process.kill("SIGKILL");
       }
-      process.exit(signalExitCode(second));
-    };
-    process.on("SIGINT", forceExit);
-    process.on("SIGTERM", forceExit);
-    stopAll(signal);
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+    },
+  }).then(stopAll);
 
   logger.info({ workers: options.workers, ...(metricsEndpoint === undefined ? {} : { metrics: metricsEndpoint.url }) }, "starting workers");
   slots.forEach((_, index) => start(index));
