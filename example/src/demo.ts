@@ -1,6 +1,6 @@
 // Serves the calculator, calls it through the generated client, prints the answers, stops.
 // `make demo` runs it against a nats-server of its own; set NATS_URL to use another.
-import { connect } from "nats";
+import { connect } from "@nats-io/transport-node";
 import { RpcError } from "nats-micro-runtime";
 import { calcHandlers } from "./calc-handlers.js";
 import { CalcClient, serveCalc } from "./gen/calc/v1/calc_nats.js";

@@ -33,7 +33,7 @@ export function generateCli(f: GeneratedFile, definition: ServiceDefinition, opt
     ),
   );
   f.print(f.export("function", names.run), "(argv?: readonly string[]): Promise<void> {");
-  f.print("  return ", f.import("runServiceCli", `${options.runtimeImportPath}/codegen`), "(");
+  f.print("  return ", f.import("runServiceCli", `${options.runtimeImportPath}/codegenv1/cli`), "(");
   f.print("    ", f.importSchema(service), ",");
   // The options object, one printed line per field; none at all for a bare service.
   const fields: Printable[][] = [];

@@ -1,6 +1,6 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { getComments, type GeneratedFile, type Printable } from "@bufbuild/protoplugin";
-import type { ServiceDefinition } from "nats-micro-runtime";
+import type { ServiceDefinition } from "nats-micro-runtime/service";
 import type { PluginOptions } from "./plugin-options.js";
 
 /** The names a service's generated code exports. */
@@ -21,9 +21,10 @@ export function generateService(f: GeneratedFile, definition: ServiceDefinition,
   const { service } = definition;
   // The endpoints are the service's unary methods, in proto order.
   const methods = definition.endpoints.map(({ method }) => method);
-  const runtime = (name: string, typeOnly = false) => f.import(name, `${options.runtimeImportPath}/codegen`, typeOnly);
+  const runtime = (name: string, typeOnly = false) => f.import(name, `${options.runtimeImportPath}/codegenv1`, typeOnly);
   const messageInitShape = f.import("MessageInitShape", "@bufbuild/protobuf", true);
-  const natsConnection = f.import("NatsConnection", "nats", true);
+  // The connection type comes from the runtime, so generated code does not name a NATS package.
+  const natsConnection = runtime("NatsConnection", true);
   const serviceDescriptor = f.importSchema(service);
   const names = generatedNames(service);
   const methodDoc = (method: DescMethod) => f.jsDoc(method, "  ");

@@ -1,6 +1,6 @@
 import type { DescFile } from "@bufbuild/protobuf";
 import { createEcmaScriptPlugin, type Schema } from "@bufbuild/protoplugin";
-import { checkServicesTogether, defineService, type ServiceDefinition } from "nats-micro-runtime";
+import { checkServicesTogether, defineService, type ServiceDefinition } from "nats-micro-runtime/service";
 import { generateCli } from "./generate-cli.js";
 import { generatedDefaults, generateService } from "./generate-service.js";
 import { parsePluginOptions, type PluginOptions } from "./plugin-options.js";

@@ -1,31 +1,17 @@
-// The public API of nats-micro-runtime. Generated code uses "./codegen" instead.
-export { Code, isCode } from "./code.js";
-export { RpcError } from "./rpc-error.js";
-export { HeaderName } from "./protocol-headers.js";
-export { codeFromHttpStatus, httpStatusFromCode } from "./error-headers.js";
-export { type Encoding, jsonContentType } from "./codec.js";
-export type { HandlerContext } from "./handler-context.js";
-export type { ServiceHandlers, UnaryHandler } from "./service-handlers.js";
-export { createHost, internalErrorMessage, type HostOptions, type ServiceHost } from "./create-host.js";
-export type { ConcurrencyLimits } from "./concurrency-limit.js";
-export {
-  callWithRetry,
-  defaultRetryPolicy,
-  mayRetryMethod,
-  resolveRetryPolicy,
-  type ResolvedRetryPolicy,
-  type RetryContext,
-  type RetryPolicy,
-} from "./retry-policy.js";
-export {
-  callUnary,
-  createClient,
-  defaultTimeoutMs,
-  type CallOptions,
-  type ClientOptions,
-  type ServiceClient,
-  type UnaryCall,
-} from "./create-client.js";
+// The public API of nats-micro-runtime: hosts, clients, errors, service definitions. It loads
+// neither the CLI nor prom-client: those are "nats-micro-runtime/cli" and "nats-micro-runtime/metrics".
+// Generated code imports "nats-micro-runtime/codegenv1" instead.
+export { Code, isCode } from "./protocol/code.js";
+export { codeFromHttpStatus, exitCodeFromCode, grpcNumberFromCode, httpStatusFromCode } from "./protocol/code-tables.js";
+export { RpcError } from "./protocol/rpc-error.js";
+export { HeaderName } from "./protocol/header-name.js";
+export type { HeadersInit } from "./protocol/headers-init.js";
+export { type Encoding, jsonContentType } from "./protocol/codec.js";
+export type { CallOrigin, IncomingRequest, SendResult, UnaryReply } from "./protocol/unary-exchange.js";
+export { checkQueueGroup, checkServiceName, checkSubject, checkVersion } from "./protocol/naming-rules.js";
+export { createHandlerContext, type HandlerContext, type HandlerContextInit } from "./service/handler-context.js";
+export type { ServiceHandlers, UnaryHandler } from "./service/service-handlers.js";
+export { serviceRegistry } from "./service/service-registry.js";
 export {
   checkServicesTogether,
   defaultQueueGroup,
@@ -38,28 +24,20 @@ export {
   type ServiceDefinition,
   type ServiceDefinitionOptions,
   type ServicesProblem,
-} from "./service-definition.js";
-export type { InfoResponse, PingResponse, StatsResponse } from "./micro-discovery.js";
-export { checkQueueGroup, checkServiceName, checkSubject, checkVersion } from "./naming-rules.js";
+} from "./service/service-definition.js";
+export { createHost, type HostOptions, type ServiceHost } from "./host/create-host.js";
+export { internalErrorMessage } from "./host/invoke-unary.js";
+export type { ConcurrencyLimits } from "./host/concurrency-limit.js";
+export type { InfoResponse, PingResponse, StatsResponse } from "./host/micro-discovery.js";
 export {
-  createRpcMetrics,
-  defaultLatencyBuckets,
-  okCode,
-  type ClientRpcMetrics,
-  type RpcMetrics,
-  type RpcMetricsOptions,
-  type ServerRpcMetrics,
-} from "./rpc-metrics.js";
-export { serveMetrics, type MetricsEndpoint, type MetricsSource, type ServeMetricsOptions } from "./serve-metrics.js";
-export {
-  defaultContextDirectory,
-  defaultServer,
-  resolveConnectionSettings,
-  type ConnectionFlags,
-  type ConnectionSettings,
-} from "./connection-options.js";
-export { connectNats } from "./connect-nats.js";
-export { createServiceCli, runServiceCli, type HandlersSource, type ServiceCliOptions } from "./cli/service-cli.js";
-export { ExitCode, exitCodeOf, exitCodeOfCode } from "./cli/exit-codes.js";
-export { createLogger, logLevels, type LogLevel } from "./cli/create-logger.js";
-export { runWorkerPool, type WorkerPoolOptions } from "./cli/worker-pool.js";
+  callWithRetry,
+  defaultRetryPolicy,
+  mayRetryMethod,
+  resolveRetryPolicy,
+  type ResolvedRetryPolicy,
+  type RetryContext,
+  type RetryPolicy,
+} from "./client/retry-policy.js";
+export { createClient, defaultTimeoutMs, type CallOptions, type ClientOptions, type ServiceClient, type UnaryCall } from "./client/create-client.js";
+export { callUnary } from "./client/call-unary.js";
+export type { NatsConnection } from "./transport/nats/nats-client.js";

@@ -1,10 +1,12 @@
 import { Command, Option } from "commander";
-import { createRegistry, ScalarType, toJsonString, type DescField, type DescFile, type DescMessage, type Registry } from "@bufbuild/protobuf";
-import type { NatsConnection } from "nats";
-import { Code } from "../code.js";
-import { callUnary, defaultTimeoutMs } from "../create-client.js";
-import { RpcError } from "../rpc-error.js";
-import type { EndpointDefinition, ServiceDefinition } from "../service-definition.js";
+import { ScalarType, toJsonString, type DescField, type DescMessage, type Registry } from "@bufbuild/protobuf";
+import type { NatsConnection } from "../transport/nats/nats-client.js";
+import { Code } from "../protocol/code.js";
+import { callUnary } from "../client/call-unary.js";
+import { defaultTimeoutMs } from "../client/create-client.js";
+import { serviceRegistry } from "../service/service-registry.js";
+import { RpcError } from "../protocol/rpc-error.js";
+import type { EndpointDefinition, ServiceDefinition } from "../service/service-definition.js";
 import { integerAtLeast } from "./parse-flags.js";
 import { readRequest } from "./request-input.js";
 
@@ -41,7 +43,7 @@ export function createCallCommand(context: CallCommandContext): Command {
   const call = new Command("call")
     .description(`call a method of ${definition.name} and print the reply as JSON`)
     .addHelpText("after", `\n${methodList(definition, context.methodComments)}`);
-  const registry = registryOf(definition.service.file);
+  const registry = serviceRegistry(definition.service);
   for (const endpoint of definition.endpoints) {
     call.addCommand(createMethodCommand(endpoint, registry, context));
   }
@@ -68,6 +70,7 @@ function createMethodCommand(endpoint: EndpointDefinition, registry: Registry, c
           timeoutMs: flags.timeout ?? endpoint.timeoutMs ?? defaultTimeoutMs,
           encoding: flags.encoding,
           headers,
+          registry,
         });
         context.write(`${toJsonString(method.output, reply, { prettySpaces: 2, alwaysEmitImplicit: flags.emitDefaults, registry })}\n`);
       } finally {
@@ -153,17 +156,4 @@ function scalarName(scalar: ScalarType): string {
 export function firstLine(comment: string | undefined): string | undefined {
   const line = comment?.trim().split("\n", 1)[0]?.trim();
   return line === undefined || line === "" ? undefined : line;
-}
-
-// Every message of the service's file and the files it imports, for JSON of Any fields.
-function registryOf(file: DescFile): Registry {
-  const files = new Set<DescFile>();
-  const visit = (current: DescFile) => {
-    if (!files.has(current)) {
-      files.add(current);
-      current.dependencies.forEach(visit);
-    }
-  };
-  visit(file);
-  return createRegistry(...files);
 }

@@ -1,9 +1,9 @@
 import { Option, type Command } from "commander";
-import type { NatsConnection } from "nats";
-import { Code } from "../code.js";
-import { connectNats } from "../connect-nats.js";
-import { resolveConnectionSettings, type ConnectionFlags } from "../connection-options.js";
-import { RpcError } from "../rpc-error.js";
+import type { NatsConnection } from "../transport/nats/nats-client.js";
+import { Code } from "../protocol/code.js";
+import { connectNats } from "../transport/nats/connect-nats.js";
+import { resolveConnectionSettings, type ConnectionFlags } from "../transport/nats/connection-options.js";
+import { RpcError } from "../protocol/rpc-error.js";
 import { parseInteger } from "./parse-flags.js";
 
 /** The connection flags as commander parses them. */

@@ -1,9 +1,10 @@
 import { Command, Option } from "commander";
-import { ErrorCode, NatsError, RequestStrategy, type NatsConnection } from "nats";
-import { Code } from "../code.js";
-import type { InfoResponse, PingResponse, StatsResponse } from "../micro-discovery.js";
-import { RpcError } from "../rpc-error.js";
-import type { ServiceDefinition } from "../service-definition.js";
+import { Code } from "../protocol/code.js";
+import type { InfoResponse, PingResponse, StatsResponse } from "../host/micro-discovery.js";
+import { RpcError } from "../protocol/rpc-error.js";
+import type { ServiceDefinition } from "../service/service-definition.js";
+import type { NatsConnection } from "../transport/nats/nats-client.js";
+import { requestEveryInstance } from "../transport/nats/request-every-instance.js";
 import { formatTable } from "./format-table.js";
 import { integerAtLeast } from "./parse-flags.js";
 
@@ -72,23 +73,8 @@ function discoveryCommand(
 
 // Every reply until none has come for a short while, or `waitMs` have passed without any.
 async function collectReplies(nc: NatsConnection, subject: string, waitMs: number): Promise<{ id: string }[]> {
-  const replies: { id: string }[] = [];
-  try {
-    const messages = await nc.requestMany(subject, undefined, { strategy: RequestStrategy.JitterTimer, jitter: quietPeriodMs, maxWait: waitMs });
-    for await (const message of messages) {
-      try {
-        replies.push(message.json<{ id: string }>());
-      } catch {
-        // A reply that is not JSON is not from a micro service: skipped, as the NATS CLI does.
-      }
-    }
-  } catch (error) {
-    // No responders: no instance runs. Anything else is a real failure.
-    if (!(error instanceof NatsError && error.code === ErrorCode.NoResponders)) {
-      throw RpcError.from(error, Code.Unavailable);
-    }
-  }
-  return replies;
+  const replies = await requestEveryInstance(nc, subject, waitMs, quietPeriodMs);
+  return replies.filter((reply): reply is { id: string } => typeof reply === "object" && reply !== null && typeof (reply as { id?: unknown }).id === "string");
 }
 
 function pingTable(replies: PingResponse[]): string {

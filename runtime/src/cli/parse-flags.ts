@@ -19,3 +19,12 @@ export function integerAtLeast(minimum: number): (value: string) => number {
     return number;
   };
 }
+
+// "Average, Sum" → ["Average", "Sum"]; an empty list is a mistake worth naming.
+export function commaList(value: string): string[] {
+  const names = value.split(",").map((name) => name.trim()).filter((name) => name !== "");
+  if (names.length === 0) {
+    throw new InvalidArgumentError("name at least one method");
+  }
+  return names;
+}

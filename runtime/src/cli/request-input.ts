@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { fromJsonString, type DescMessage, type MessageShape, type Registry } from "@bufbuild/protobuf";
-import { Code } from "../code.js";
-import { RpcError } from "../rpc-error.js";
+import { Code } from "../protocol/code.js";
+import { RpcError } from "../protocol/rpc-error.js";
 
 /** Where `call` takes the request from. */
 export interface RequestSource {

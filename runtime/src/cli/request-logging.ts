@@ -1,10 +1,10 @@
 import type { DescService } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
-import { Code } from "../code.js";
-import { isPromiseLike } from "../handler-deadline.js";
-import { RpcError } from "../rpc-error.js";
-import type { ServiceDefinition } from "../service-definition.js";
-import type { ServiceHandlers, UnaryHandler } from "../service-handlers.js";
+import { Code } from "../protocol/code.js";
+import { isPromiseLike } from "../host/handler-deadline.js";
+import { RpcError } from "../protocol/rpc-error.js";
+import type { ServiceDefinition } from "../service/service-definition.js";
+import type { ServiceHandlers, UnaryHandler } from "../service/service-handlers.js";
 
 // Codes that mean the serving side is at fault: logged as errors, whatever the log level.
 const serverFaults: ReadonlySet<Code> = new Set([Code.Internal, Code.Unknown, Code.DataLoss]);

@@ -1,19 +1,20 @@
 import cluster from "node:cluster";
 import { Command, Option } from "commander";
 import type { DescService } from "@bufbuild/protobuf";
-import type { NatsConnection } from "nats";
+import type { NatsConnection } from "../transport/nats/nats-client.js";
 import type { Logger } from "pino";
 import { AggregatorRegistry } from "prom-client";
-import { Code } from "../code.js";
-import { createHost, type HostOptions } from "../create-host.js";
-import { RpcError } from "../rpc-error.js";
-import { createRpcMetrics } from "../rpc-metrics.js";
-import { serveMetrics, type MetricsEndpoint } from "../serve-metrics.js";
-import type { ServiceDefinition } from "../service-definition.js";
-import type { ServiceHandlers } from "../service-handlers.js";
+import { Code } from "../protocol/code.js";
+import { createHost, type HostOptions } from "../host/create-host.js";
+import { RpcError } from "../protocol/rpc-error.js";
+import { createRpcMetrics } from "../metrics/rpc-metrics.js";
+import { serveMetrics, type MetricsEndpoint } from "../metrics/serve-metrics.js";
+import type { ServiceDefinition } from "../service/service-definition.js";
+import type { ServiceHandlers } from "../service/service-handlers.js";
 import { createLogger, logLevelEnvironmentName, logLevels, type LogLevel } from "./create-logger.js";
-import { describeFailure, ExitCode, exitCodeOf, exitCodeOfCode } from "./exit-codes.js";
-import { integerAtLeast } from "./parse-flags.js";
+import { exitCodeFromCode } from "../protocol/code-tables.js";
+import { describeFailure, ExitCode, exitCodeOf } from "./exit-codes.js";
+import { commaList, integerAtLeast } from "./parse-flags.js";
 import { withRequestLogging } from "./request-logging.js";
 import { waitForStopRequest } from "./stop-signals.js";
 import { runWorkerPool, workerReadyMessage } from "./worker-pool.js";
@@ -32,6 +33,7 @@ export interface ServeCommandContext<Service extends DescService> {
 
 interface ServeFlags {
   maxConcurrent?: number;
+  methods?: string[];
   metricsPort?: number;
   metricsAddress: string;
   workers: number;
@@ -54,6 +56,7 @@ export function createServeCommand<Service extends DescService>(context: ServeCo
     .addOption(new Option("--metrics-port <port>", "serve Prometheus metrics at http://ADDRESS:PORT/metrics").argParser(integerAtLeast(0)))
     .addOption(new Option("--metrics-address <address>", "address the metrics endpoint listens on").default("127.0.0.1"))
     .addOption(new Option("-w, --workers <count>", "processes to run, each with its own connection, in the same queue group").argParser(integerAtLeast(1)).default(1))
+    .addOption(new Option("--methods <names>", "serve only these methods, comma-separated proto names (Average,Sum); all unless set").argParser(commaList))
     .addOption(new Option("--max-concurrent <count>", "requests served at once; more are refused at once with resource_exhausted").argParser(integerAtLeast(1)))
     .addOption(new Option("--drain-timeout <ms>", "how long to wait for requests in flight when stopping").argParser(integerAtLeast(0)).default(defaultDrainTimeoutMs))
     .addOption(
@@ -62,6 +65,11 @@ export function createServeCommand<Service extends DescService>(context: ServeCo
         .default(environmentLevel !== undefined && (logLevels as readonly string[]).includes(environmentLevel) ? environmentLevel : "info"),
     )
     .action(async (flags: ServeFlags, self: Command) => {
+      const names = context.definition.endpoints.map((endpoint) => endpoint.name);
+      const unknown = (flags.methods ?? []).filter((name) => !names.includes(name));
+      if (unknown.length > 0) {
+        self.error(`error: --methods: ${context.definition.service.typeName} has no method ${unknown.join(", ")} (its methods: ${names.join(", ")})`, { exitCode: ExitCode.Usage });
+      }
       const logger = createLogger({ level: flags.logLevel, service: context.definition.name });
       if (flags.workers > 1 && cluster.isPrimary) {
         process.exitCode = await runWorkerPool({
@@ -97,6 +105,7 @@ async function serveInstance<Service extends DescService>(context: ServeCommandC
       ...context.hostOptions,
       ...(metrics === undefined ? {} : { metrics }),
       ...(flags.maxConcurrent === undefined ? {} : { maxConcurrentRequests: flags.maxConcurrent }),
+      ...(flags.methods === undefined ? {} : { methods: flags.methods }),
     });
     if (metrics !== undefined && flags.metricsPort !== undefined) {
       if (isWorker) {
@@ -124,7 +133,7 @@ async function serveInstance<Service extends DescService>(context: ServeCommandC
     if (typeof reason === "object") {
       logger.error({ err: reason.closed }, "connection to NATS closed: cannot serve any more");
       await metricsEndpoint?.close();
-      return exitCodeOfCode(Code.Unavailable);
+      return exitCodeFromCode(Code.Unavailable);
     }
     logger.info({ reason, drainTimeoutMs: flags.drainTimeout }, "stopping: answering requests in flight");
     const drained = await withinTimeout(
@@ -169,21 +178,22 @@ async function withinTimeout(work: Promise<void>, timeoutMs: number): Promise<bo
 function logConnectionEvents(nc: NatsConnection, logger: Logger): void {
   void (async () => {
     for await (const status of nc.status()) {
-      const fields = { event: status.type, data: String(status.data) };
       switch (status.type) {
         case "disconnect":
         case "ldm":
+          logger.warn({ event: status.type, server: status.server }, `connection ${status.type}`);
+          break;
         case "staleConnection":
-          logger.warn(fields, `connection ${status.type}`);
+          logger.warn({ event: status.type }, `connection ${status.type}`);
           break;
         case "error":
-          logger.error(fields, "connection error");
+          logger.error({ event: status.type, error: status.error.message }, "connection error");
           break;
         case "reconnect":
-          logger.info(fields, "connection reconnect");
+          logger.info({ event: status.type, server: status.server }, "connection reconnect");
           break;
         default:
-          logger.debug(fields, `connection ${status.type}`);
+          logger.debug({ event: status.type }, `connection ${status.type}`);
       }
     }
   })();

@@ -1,8 +1,8 @@
 import { Command, CommanderError } from "commander";
 import type { DescService } from "@bufbuild/protobuf";
-import type { HostOptions } from "../create-host.js";
-import { defineService, type ServiceDefinitionOptions } from "../service-definition.js";
-import type { ServiceHandlers } from "../service-handlers.js";
+import type { HostOptions } from "../host/create-host.js";
+import { defineService, type ServiceDefinitionOptions } from "../service/service-definition.js";
+import type { ServiceHandlers } from "../service/service-handlers.js";
 import { createCallCommand, methodList } from "./call-command.js";
 import { addConnectionFlags, connectWithFlags, type ConnectionFlagValues } from "./connection-flags.js";
 import { createDiscoveryCommands } from "./discovery-commands.js";

@@ -1,7 +1,7 @@
 import cluster, { type Worker } from "node:cluster";
 import type { Logger } from "pino";
 import { AggregatorRegistry } from "prom-client";
-import { serveMetrics, type MetricsEndpoint } from "../serve-metrics.js";
+import { serveMetrics, type MetricsEndpoint } from "../metrics/serve-metrics.js";
 import { ExitCode } from "./exit-codes.js";
 import { waitForStopRequest } from "./stop-signals.js";
 

@@ -4,10 +4,9 @@
 
 import type { ScoreRequest, ScoreRequestSchema, ScoreResponse, ScoreResponseSchema } from "./bench_pb.js";
 import { Bench } from "./bench_pb.js";
-import type { CallOptions, ClientOptions, HandlerContext, HostOptions, ServiceClient, ServiceHost } from "nats-micro-runtime/codegen";
-import { createClient, createHost } from "nats-micro-runtime/codegen";
+import type { CallOptions, ClientOptions, HandlerContext, HostOptions, NatsConnection, ServiceClient, ServiceHost } from "nats-micro-runtime/codegenv1";
+import { createClient, createHost } from "nats-micro-runtime/codegenv1";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { NatsConnection } from "nats";
 
 /**
  * The handlers of bench.v1.Bench: implement one method per RPC and pass them to serveBench().

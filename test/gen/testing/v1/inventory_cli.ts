@@ -4,7 +4,7 @@
 
 // A second file in the same package, with a service that uses the first file's messages.
 
-import { runServiceCli } from "nats-micro-runtime/codegen";
+import { runServiceCli } from "nats-micro-runtime/codegenv1/cli";
 import { Inventory } from "./inventory_pb.js";
 
 /**

@@ -5,10 +5,9 @@
 // A second file in the same package, with a service that uses the first file's messages.
 
 import type { EchoRequest, EchoRequestSchema, EchoResponse, EchoResponseSchema } from "./probe_pb.js";
-import type { CallOptions, ClientOptions, HandlerContext, HostOptions, ServiceClient, ServiceHost } from "nats-micro-runtime/codegen";
-import { createClient, createHost } from "nats-micro-runtime/codegen";
+import type { CallOptions, ClientOptions, HandlerContext, HostOptions, NatsConnection, ServiceClient, ServiceHost } from "nats-micro-runtime/codegenv1";
+import { createClient, createHost } from "nats-micro-runtime/codegenv1";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { NatsConnection } from "nats";
 import { Inventory } from "./inventory_pb.js";
 
 /**

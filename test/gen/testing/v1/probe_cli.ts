@@ -4,7 +4,7 @@
 
 // Services the end-to-end tests call to observe the runtime from both sides.
 
-import { runServiceCli } from "nats-micro-runtime/codegen";
+import { runServiceCli } from "nats-micro-runtime/codegenv1/cli";
 import { Probe, Reserved } from "./probe_pb.js";
 
 /**

@@ -6,12 +6,11 @@
 
 import type { EchoRequest, EchoRequestSchema, EchoResponse, EchoResponseSchema, FailRequest, FailRequestSchema, SleepRequest, SleepRequestSchema, SleepResponse, SleepResponseSchema } from "./probe_pb.js";
 import { Probe, Reserved } from "./probe_pb.js";
-import type { CallOptions, ClientOptions, HandlerContext, HostOptions, ServiceClient, ServiceHost } from "nats-micro-runtime/codegen";
-import { createClient, createHost } from "nats-micro-runtime/codegen";
+import type { CallOptions, ClientOptions, HandlerContext, HostOptions, NatsConnection, ServiceClient, ServiceHost } from "nats-micro-runtime/codegenv1";
+import { createClient, createHost } from "nats-micro-runtime/codegenv1";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Empty, EmptySchema, Timestamp, TimestampSchema } from "@bufbuild/protobuf/wkt";
 import type { Outer, Outer_Inner, Outer_InnerSchema, OuterSchema } from "../common/v1/common_pb.js";
-import type { NatsConnection } from "nats";
 
 /**
  * The handlers of testing.v1.Probe: implement one method per RPC and pass them to serveProbe().

@@ -4,7 +4,7 @@
 
 // The calculator of the original Go framework (nmfw), as a NATS micro service.
 
-import { runServiceCli } from "nats-micro-runtime/codegen";
+import { runServiceCli } from "nats-micro-runtime/codegenv1/cli";
 import { Calc } from "./calc_pb.js";
 import { calcHandlers } from "../../../calc-handlers.js";
 

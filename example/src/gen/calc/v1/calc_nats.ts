@@ -6,10 +6,9 @@
 
 import type { AverageRequest, AverageRequestSchema, CalcResponse, CalcResponseSchema, SumRequest, SumRequestSchema } from "./calc_pb.js";
 import { Calc } from "./calc_pb.js";
-import type { CallOptions, ClientOptions, HandlerContext, HostOptions, ServiceClient, ServiceHost } from "nats-micro-runtime/codegen";
-import { createClient, createHost } from "nats-micro-runtime/codegen";
+import type { CallOptions, ClientOptions, HandlerContext, HostOptions, NatsConnection, ServiceClient, ServiceHost } from "nats-micro-runtime/codegenv1";
+import { createClient, createHost } from "nats-micro-runtime/codegenv1";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { NatsConnection } from "nats";
 
 /**
  * The handlers of calc.v1.Calc: implement one method per RPC and pass them to serveCalc().

@@ -4,7 +4,7 @@
 
 // Services that use every nats.micro.v1 option, for the tests.
 
-import { runServiceCli } from "nats-micro-runtime/codegen";
+import { runServiceCli } from "nats-micro-runtime/codegenv1/cli";
 import { Cache, Ledger } from "./ledger_pb.js";
 
 /**

@@ -6,12 +6,11 @@
 
 import type { BalanceResponse, BalanceResponseSchema, InvalidateRequest, InvalidateRequestSchema, InvalidateResponse, InvalidateResponseSchema, PostRequest, PostRequestSchema, PostResponse, PostResponseSchema, WaitRequest, WaitRequestSchema } from "./ledger_pb.js";
 import { Cache, Ledger } from "./ledger_pb.js";
-import type { CallOptions, ClientOptions, HandlerContext, HostOptions, ServiceClient, ServiceHost } from "nats-micro-runtime/codegen";
-import { createClient, createHost } from "nats-micro-runtime/codegen";
+import type { CallOptions, ClientOptions, HandlerContext, HostOptions, NatsConnection, ServiceClient, ServiceHost } from "nats-micro-runtime/codegenv1";
+import { createClient, createHost } from "nats-micro-runtime/codegenv1";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Empty, EmptySchema, Timestamp, TimestampSchema } from "@bufbuild/protobuf/wkt";
 import type { Outer, OuterSchema } from "../../common/v1/common_pb.js";
-import type { NatsConnection } from "nats";
 
 /**
  * The handlers of testing.options.v1.Ledger: implement one method per RPC and pass them to serveLedger().

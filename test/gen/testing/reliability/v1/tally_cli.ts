@@ -4,7 +4,7 @@
 
 // Services the reliability tests call: retries, overload, faults and hostile input.
 
-import { runServiceCli } from "nats-micro-runtime/codegen";
+import { runServiceCli } from "nats-micro-runtime/codegenv1/cli";
 import { Tally } from "./tally_pb.js";
 
 /**

@@ -6,10 +6,9 @@
 
 import type { AddRequest, AddRequestSchema, CountReply, CountReplySchema, GetRequest, GetRequestSchema, SetRequest, SetRequestSchema } from "./tally_pb.js";
 import { Tally } from "./tally_pb.js";
-import type { CallOptions, ClientOptions, HandlerContext, HostOptions, ServiceClient, ServiceHost } from "nats-micro-runtime/codegen";
-import { createClient, createHost } from "nats-micro-runtime/codegen";
+import type { CallOptions, ClientOptions, HandlerContext, HostOptions, NatsConnection, ServiceClient, ServiceHost } from "nats-micro-runtime/codegenv1";
+import { createClient, createHost } from "nats-micro-runtime/codegenv1";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { NatsConnection } from "nats";
 
 /**
  * The handlers of testing.reliability.v1.Tally: implement one method per RPC and pass them to serveTally().

@@ -6,10 +6,9 @@
 
 import type { Tree, TreeSchema, TreeSize, TreeSizeSchema } from "./tree_pb.js";
 import { Arbor } from "./tree_pb.js";
-import type { CallOptions, ClientOptions, HandlerContext, HostOptions, ServiceClient, ServiceHost } from "nats-micro-runtime/codegen";
-import { createClient, createHost } from "nats-micro-runtime/codegen";
+import type { CallOptions, ClientOptions, HandlerContext, HostOptions, NatsConnection, ServiceClient, ServiceHost } from "nats-micro-runtime/codegenv1";
+import { createClient, createHost } from "nats-micro-runtime/codegenv1";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { NatsConnection } from "nats";
 
 /**
  * The handlers of testing.reliability.v1.Arbor: implement one method per RPC and pass them to serveArbor().

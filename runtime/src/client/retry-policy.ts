@@ -1,7 +1,7 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
-import { Code, isCode } from "./code.js";
-import { RpcError } from "./rpc-error.js";
+import { Code, isCode } from "../protocol/code.js";
+import { RpcError } from "../protocol/rpc-error.js";
 
 /**
  * When and how a client retries a failed call, modelled on gRPC's `retryPolicy` service config.

@@ -1,7 +1,5 @@
-import type { NatsConnection, Subscription } from "nats";
-import { tryRespond } from "./try-respond.js";
 import { averageProcessingTimeNs, type EndpointStats } from "./endpoint-stats.js";
-import type { ServiceDefinition } from "./service-definition.js";
+import type { ServiceDefinition } from "../service/service-definition.js";
 
 /** A `$SRV.PING` reply (micro v1). */
 export interface PingResponse {
@@ -89,28 +87,17 @@ export function statsResponse(state: InstanceState): StatsResponse {
   };
 }
 
-const verbs = [
-  ["PING", pingResponse],
-  ["INFO", infoResponse],
-  ["STATS", statsResponse],
-] as const;
+/** The ADR-32 discovery verbs. */
+export type DiscoveryVerb = "PING" | "INFO" | "STATS";
 
-/**
- * Subscribes an instance to the ADR-32 discovery subjects: `$SRV.<VERB>`, `$SRV.<VERB>.<name>` and
- * `$SRV.<VERB>.<name>.<id>` for PING, INFO and STATS. No queue group: every instance answers.
- */
-export function subscribeDiscovery(nc: NatsConnection, state: InstanceState): Subscription[] {
-  const { name } = state.definition;
-  const encoder = new TextEncoder();
-  return verbs.flatMap(([verb, respond]) =>
-    [`$SRV.${verb}`, `$SRV.${verb}.${name}`, `$SRV.${verb}.${name}.${state.id}`].map((subject) =>
-      nc.subscribe(subject, {
-        callback: (error, msg) => {
-          if (error === null) {
-            tryRespond(msg, encoder.encode(JSON.stringify(respond(state))));
-          }
-        },
-      }),
-    ),
-  );
+/** The reply of an instance to a discovery verb. */
+export function discoveryResponse(state: InstanceState, verb: DiscoveryVerb): PingResponse | InfoResponse | StatsResponse {
+  switch (verb) {
+    case "PING":
+      return pingResponse(state);
+    case "INFO":
+      return infoResponse(state);
+    case "STATS":
+      return statsResponse(state);
+  }
 }

@@ -1,8 +1,8 @@
 import { getOption, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import type { Duration } from "@bufbuild/protobuf/wkt";
-import { maxTimeoutMs } from "./deadline.js";
-import { method as methodOption, service as serviceOption } from "./gen/nats/micro/v1/options_pb.js";
-import { checkQueueGroup, checkServiceName, checkSubject, checkVersion } from "./naming-rules.js";
+import { maxTimeoutMs } from "../protocol/timeout-header.js";
+import { method as methodOption, service as serviceOption } from "../gen/nats/micro/v1/options_pb.js";
+import { checkQueueGroup, checkServiceName, checkSubject, checkVersion } from "../protocol/naming-rules.js";
 
 /** The queue group endpoints join unless told otherwise. */
 export const defaultQueueGroup = "q";

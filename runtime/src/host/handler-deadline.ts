@@ -1,5 +1,5 @@
-import { Code } from "./code.js";
-import { RpcError } from "./rpc-error.js";
+import { Code } from "../protocol/code.js";
+import { RpcError } from "../protocol/rpc-error.js";
 
 /** Whether a handler returned a promise (or another thenable) rather than its reply. */
 export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

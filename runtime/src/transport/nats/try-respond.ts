@@ -1,4 +1,4 @@
-import type { Msg, MsgHdrs } from "nats";
+import type { Msg, MsgHdrs } from "@nats-io/nats-core";
 
 /**
  * Replies to a request, unless it has no reply subject (it was published, not requested) or the

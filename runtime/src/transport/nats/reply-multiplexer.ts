@@ -1,27 +1,36 @@
-import { createInbox, ErrorCode, NatsError, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from "nats";
+import {
+  ClosedConnectionError,
+  createInbox,
+  NoRespondersError,
+  PermissionViolationError,
+  TimeoutError,
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+  type Subscription,
+} from "@nats-io/nats-core";
+import { isNatsError } from "./nats-errors.js";
 
 /**
  * Sends requests and routes their replies back over one wildcard inbox subscription per
  * connection (`_INBOX.<unique>.*`), with a map of the calls waiting and a timer each.
  *
- * This is what `nc.request` does too, minus its cost per call: nats.js builds a `NatsError`, and
- * so captures a stack trace, for every request that succeeds (when it cancels the request
- * after the reply) and, unless the connection sets `noAsyncTraces`, two more before it sends it;
- * it also races two promises per call. Capturing stacks took about a fifth of a client's CPU in
- * the benchmarks (docs/benchmarks.md).
+ * This is what `nc.request` does too, minus its cost per call: nats.js makes a request object,
+ * a deferred promise and (unless the connection sets `noAsyncTraces`) an `Error` to capture a
+ * stack for every request, and races a timer promise against the reply.
  *
- * Failures are nats.js's own errors with its codes, as `nc.request` reports them: `TIMEOUT`
- * (also for the calls still waiting when the connection closes, as nats.js does), `503` (no
- * responders), `PERMISSIONS_VIOLATION`, and whatever `publish` throws.
+ * Failures are nats.js's own error classes: `TimeoutError`, `NoRespondersError`,
+ * `PermissionViolationError`, `ClosedConnectionError` for the calls still waiting when the
+ * connection closes, and whatever `publish` throws.
  */
 export interface ReplyMultiplexer {
-  request(subject: string, payload: Uint8Array, headers: MsgHdrs, timeoutMs: number): Promise<Msg>;
+  request(subject: string, payload: Uint8Array, headers: MsgHdrs | undefined, timeoutMs: number): Promise<Msg>;
 }
 
 interface PendingCall {
   readonly subject: string;
   readonly resolve: (msg: Msg) => void;
-  readonly reject: (reason: NatsError) => void;
+  readonly reject: (reason: Error) => void;
   readonly timer: NodeJS.Timeout;
 }
 
@@ -34,7 +43,7 @@ const multiplexers = new WeakMap<NatsConnection, ReplyMultiplexer>();
  * @example
  * const reply = await requestReply(nc, "calc.v1.Calc.Average", payload, headers, 5_000);
  */
-export function requestReply(nc: NatsConnection, subject: string, payload: Uint8Array, headers: MsgHdrs, timeoutMs: number): Promise<Msg> {
+export function requestReply(nc: NatsConnection, subject: string, payload: Uint8Array, headers: MsgHdrs | undefined, timeoutMs: number): Promise<Msg> {
   let multiplexer = multiplexers.get(nc);
   if (multiplexer === undefined) {
     try {
@@ -55,8 +64,8 @@ export function requestReply(nc: NatsConnection, subject: string, payload: Uint8
 
 /**
  * Subscribes to a fresh wildcard inbox on the connection. `onEnd` runs once the subscription has
- * ended (connection closed or drained, or the server refused it), after every waiting call has
- * been failed; the next request then makes a new multiplexer.
+ * ended (connection closed or drained, or the server refused it), before every waiting call is
+ * failed; the next request then makes a new multiplexer.
  */
 function createReplyMultiplexer(nc: NatsConnection, onEnd: () => void): ReplyMultiplexer {
   // The connection's inbox prefix (the `inboxPrefix` option), which permissions may require.
@@ -74,16 +83,16 @@ function createReplyMultiplexer(nc: NatsConnection, onEnd: () => void): ReplyMul
     }
     return call;
   };
-  const failAll = (error: () => NatsError) => {
+  const failAll = (error: () => Error) => {
     for (const token of [...pending.keys()]) {
       settle(token)?.reject(error());
     }
   };
-  const end = () => {
+  const end = (error?: Error) => {
     if (!ended) {
       ended = true;
       onEnd();
-      failAll(() => NatsError.errorForCode(ErrorCode.Timeout));
+      failAll(() => error ?? new ClosedConnectionError());
     }
   };
 
@@ -91,8 +100,7 @@ function createReplyMultiplexer(nc: NatsConnection, onEnd: () => void): ReplyMul
     callback: (error, msg) => {
       if (error !== null) {
         // The server refused the inbox (a permissions violation): no reply can arrive.
-        onEnd();
-        failAll(() => error);
+        end(error);
         return;
       }
       const call = settle(msg.subject.slice(base.length));
@@ -101,24 +109,27 @@ function createReplyMultiplexer(nc: NatsConnection, onEnd: () => void): ReplyMul
       }
       // The server's "no responders" status: an empty message with status 503.
       if (msg.data.length === 0 && msg.headers?.code === 503) {
-        call.reject(NatsError.errorForCode(ErrorCode.NoResponders));
+        call.reject(new NoRespondersError(call.subject));
       } else {
         call.resolve(msg);
       }
     },
   });
-  void subscription.closed.then(end, end);
+  void subscription.closed.then(
+    (error) => end(error instanceof Error ? error : undefined),
+    (error: unknown) => end(error instanceof Error ? error : undefined),
+  );
   // nats.js reports a publish the server refused only as a status; fail the calls to that subject.
   void (async () => {
     for await (const status of nc.status()) {
       if (ended) {
         break;
       }
-      const context = status.permissionContext;
-      if (context?.operation === "publish") {
+      if (status.type === "error" && isNatsError(status.error, PermissionViolationError) && status.error.operation === "publish") {
+        const refused = status.error;
         for (const [token, call] of pending) {
-          if (call.subject === context.subject) {
-            settle(token)?.reject(new NatsError(`permissions violation for publish to "${context.subject}"`, ErrorCode.PermissionsViolation));
+          if (call.subject === refused.subject) {
+            settle(token)?.reject(refused);
           }
         }
       }
@@ -130,10 +141,10 @@ function createReplyMultiplexer(nc: NatsConnection, onEnd: () => void): ReplyMul
       return new Promise<Msg>((resolve, reject) => {
         nextToken += 1;
         const token = nextToken.toString(36);
-        const timer = setTimeout(() => settle(token)?.reject(NatsError.errorForCode(ErrorCode.Timeout)), timeoutMs);
+        const timer = setTimeout(() => settle(token)?.reject(new TimeoutError()), timeoutMs);
         pending.set(token, { subject, resolve, reject, timer });
         try {
-          nc.publish(subject, payload, { reply: `${base}${token}`, headers });
+          nc.publish(subject, payload, headers === undefined ? { reply: `${base}${token}` } : { reply: `${base}${token}`, headers });
         } catch (error) {
           settle(token);
           reject(error);

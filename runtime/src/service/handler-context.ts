@@ -1,7 +1,7 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
-import type { Msg } from "nats";
-import type { Encoding } from "./codec.js";
-import { toFetchHeaders } from "./fetch-headers.js";
+import type { Encoding } from "../protocol/codec.js";
+import type { HeadersInit } from "../protocol/headers-init.js";
+import type { CallOrigin } from "../protocol/unary-exchange.js";
 
 /**
  * What a handler knows of the call it serves, besides the request message.
@@ -43,48 +43,90 @@ export interface ServerCallContext extends HandlerContext {
 }
 
 /**
- * Creates the context of one call. The subject, the headers and the abort controller are made on
- * first use only: most handlers never look at them, and a host answers many thousands of calls a
- * second.
+ * Creates the context of one call. The headers and the abort controller are made on first use
+ * only: most handlers never look at them, and a host answers many thousands of calls a second.
  */
 export function createServerCallContext(
-  service: DescService,
   method: DescMethod,
-  msg: Msg,
+  origin: CallOrigin,
   encoding: Encoding,
   deadline: number | undefined,
 ): ServerCallContext {
-  return new CallContext(service, method, msg, encoding, deadline);
+  return new CallContext(method, origin, encoding, deadline);
+}
+
+/** What {@link createHandlerContext} takes; everything but the method is optional. */
+export interface HandlerContextInit {
+  /** The method being called, such as `Calc.method.average`; the service is its parent. */
+  method: DescMethod;
+  /** The subject; the method's default subject (`<package>.<Service>.<Method>`) unless set. */
+  subject?: string;
+  /** `binary` unless set. */
+  encoding?: Encoding;
+  /** The request's headers. */
+  requestHeader?: HeadersInit;
+  /** The caller's deadline, in milliseconds from now; none unless set. */
+  timeoutMs?: number;
+  /** Aborts the context's signal when it aborts, as a deadline or a stopping host would. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Makes a handler context without NATS, to unit-test handlers: call the handler with it, then
+ * look at `context.responseHeader`.
+ *
+ * @example
+ * const context = createHandlerContext({ method: Calc.method.average, requestHeader: { "x-user": "ada" } });
+ * const reply = await calcHandlers.average(create(AverageRequestSchema, { values: [1, 2] }), context);
+ * expect(reply.result).toBe(1.5);
+ */
+export function createHandlerContext(init: HandlerContextInit): HandlerContext {
+  const { method } = init;
+  const origin: CallOrigin = {
+    subject: init.subject ?? `${method.parent.typeName}.${method.name}`,
+    headers: () => new Headers(init.requestHeader),
+  };
+  const context = new CallContext(method, origin, init.encoding ?? "binary", init.timeoutMs === undefined ? undefined : Date.now() + init.timeoutMs);
+  const { signal } = init;
+  if (signal !== undefined) {
+    if (signal.aborted) {
+      context.abort(signal.reason);
+    } else {
+      signal.addEventListener("abort", () => context.abort(signal.reason), { once: true });
+    }
+  }
+  return context;
 }
 
 // A class rather than an object literal with getters and closures: its methods live once on the
 // prototype, so a call allocates one small object instead of half a dozen functions.
 class CallContext implements ServerCallContext {
-  readonly service: DescService;
   readonly method: DescMethod;
   readonly encoding: Encoding;
-  readonly #msg: Msg;
+  readonly #origin: CallOrigin;
   readonly #deadline: number | undefined;
   #requestHeader: Headers | undefined;
   #responseHeader: Headers | undefined;
   #controller: AbortController | undefined;
   #abortReason: { reason: unknown } | undefined;
 
-  constructor(service: DescService, method: DescMethod, msg: Msg, encoding: Encoding, deadline: number | undefined) {
-    this.service = service;
+  constructor(method: DescMethod, origin: CallOrigin, encoding: Encoding, deadline: number | undefined) {
     this.method = method;
     this.encoding = encoding;
-    this.#msg = msg;
+    this.#origin = origin;
     this.#deadline = deadline;
   }
 
+  get service(): DescService {
+    return this.method.parent;
+  }
+
   get subject(): string {
-    // nats.js decodes the subject from the message's bytes on every read.
-    return this.#msg.subject;
+    return this.#origin.subject;
   }
 
   get requestHeader(): Headers {
-    return (this.#requestHeader ??= toFetchHeaders(this.#msg.headers));
+    return (this.#requestHeader ??= this.#origin.headers());
   }
 
   get responseHeader(): Headers {

@@ -1,5 +1,5 @@
 import { Code } from "./code.js";
-import type { HeadersInit } from "./fetch-headers.js";
+import type { HeadersInit } from "./headers-init.js";
 
 /**
  * The one error type of an RPC: thrown by handlers to answer with an error, and thrown by clients

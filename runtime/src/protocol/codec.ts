@@ -1,4 +1,4 @@
-import { fromBinary, fromJsonString, toBinary, toJsonString, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { fromBinary, fromJsonString, toBinary, toJsonString, type DescMessage, type MessageShape, type Registry } from "@bufbuild/protobuf";
 import { Code } from "./code.js";
 import { RpcError } from "./rpc-error.js";
 
@@ -34,20 +34,24 @@ export function encodingFromContentType(contentType: string): Encoding {
   );
 }
 
-/** Encodes a message. */
-export function encodeMessage<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>, encoding: Encoding): Uint8Array {
-  return encoding === "json" ? textEncoder.encode(toJsonString(schema, message)) : toBinary(schema, message);
+/**
+ * Encodes a message. `registry` resolves the types that JSON needs by name: the message types
+ * packed in `google.protobuf.Any` fields, and extensions. Binary needs none.
+ */
+export function encodeMessage<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>, encoding: Encoding, registry?: Registry): Uint8Array {
+  return encoding === "json" ? textEncoder.encode(toJsonString(schema, message, registry === undefined ? undefined : { registry })) : toBinary(schema, message);
 }
 
 /**
  * Decodes a payload into a message, or throws `INVALID_ARGUMENT` that says what is wrong with it.
  * JSON must match the message exactly: unknown fields are an error, as a misspelt field would
- * otherwise be silently dropped.
+ * otherwise be silently dropped. `registry` resolves `google.protobuf.Any` and extensions in JSON,
+ * as for {@link encodeMessage}.
  */
-export function decodeMessage<Desc extends DescMessage>(schema: Desc, payload: Uint8Array, encoding: Encoding): MessageShape<Desc> {
+export function decodeMessage<Desc extends DescMessage>(schema: Desc, payload: Uint8Array, encoding: Encoding, registry?: Registry): MessageShape<Desc> {
   try {
     if (encoding === "json") {
-      return fromJsonString(schema, textDecoder.decode(payload));
+      return fromJsonString(schema, textDecoder.decode(payload), registry === undefined ? undefined : { registry });
     }
     return fromBinary(schema, payload);
   } catch (cause) {

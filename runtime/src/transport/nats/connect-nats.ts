@@ -1,5 +1,13 @@
 import { readFileSync } from "node:fs";
-import { connect, credsAuthenticator, nkeyAuthenticator, type ConnectionOptions, type NatsConnection } from "nats";
+import {
+  AuthorizationError,
+  ConnectionError,
+  TimeoutError,
+  UserAuthenticationExpiredError,
+  type NatsConnection,
+} from "@nats-io/nats-core";
+import { connect, credsAuthenticator, nkeyAuthenticator, type NodeConnectionOptions } from "@nats-io/transport-node";
+import { isNatsError } from "./nats-errors.js";
 import type { ConnectionSettings } from "./connection-options.js";
 
 /**
@@ -24,12 +32,12 @@ export async function connectNats(settings: ConnectionSettings): Promise<NatsCon
 }
 
 // Turns settings into nats.js options, reading the files the settings name.
-function connectionOptions(settings: ConnectionSettings): ConnectionOptions {
-  // noAsyncTraces: nats.js otherwise captures two stack traces for every nc.request (discovery
-  // and plain requests; generated clients do not use nc.request), which costs up to half the
+function connectionOptions(settings: ConnectionSettings): NodeConnectionOptions {
+  // noAsyncTraces: nats.js otherwise captures a stack trace for every nc.request (discovery and
+  // plain requests; generated clients do not use nc.request), which costs a good part of the
   // throughput of small requests. A command reports errors as one line, without stacks
   // (docs/benchmarks.md).
-  const options: ConnectionOptions = { servers: settings.servers, noAsyncTraces: true };
+  const options: NodeConnectionOptions = { servers: settings.servers, noAsyncTraces: true };
   if (settings.name !== undefined) {
     options.name = settings.name;
   }
@@ -43,12 +51,12 @@ function connectionOptions(settings: ConnectionSettings): ConnectionOptions {
     options.token = settings.token;
   }
   if (settings.creds !== undefined) {
-    options.authenticator = credsAuthenticator(readSettingFile("creds file", settings.creds));
+    options.authenticator = credsAuthenticator(checkedCreds(settings.creds));
   } else if (settings.nkey !== undefined) {
     options.authenticator = nkeyAuthenticator(nkeySeed(settings.nkey));
   }
   if (settings.tlsCa !== undefined || settings.tlsCert !== undefined || settings.tlsKey !== undefined) {
-    const tls: NonNullable<ConnectionOptions["tls"]> = {};
+    const tls: NonNullable<NodeConnectionOptions["tls"]> = {};
     // nats.js reads these files itself; reading them here first turns a wrong path into a clear line.
     if (settings.tlsCa !== undefined) {
       readSettingFile("TLS CA file", settings.tlsCa);
@@ -87,6 +95,16 @@ function readSettingFile(what: string, path: string): Uint8Array {
   }
 }
 
+// The creds file's contents, checked here: nats.js reports a malformed one only as a plain Error.
+function checkedCreds(path: string): Uint8Array {
+  const creds = readSettingFile("creds file", path);
+  const text = new TextDecoder().decode(creds);
+  if (!/-{3,}BEGIN NATS USER JWT-{3,}/.test(text) || !/-{3,}BEGIN USER NKEY SEED-{3,}/.test(text)) {
+    throw new Error(`creds file ${path} is not a valid credentials file: it needs the user JWT and the nkey seed, as nsc writes them`);
+  }
+  return creds;
+}
+
 // An nkey seed file may hold comments or blank lines (nsc writes some); the seed is the line starting "S".
 function nkeySeed(path: string): Uint8Array {
   const text = new TextDecoder().decode(readSettingFile("nkey seed file", path));
@@ -100,28 +118,26 @@ function nkeySeed(path: string): Uint8Array {
   return new TextEncoder().encode(seed);
 }
 
-// One line for a failed connect, from the nats.js error code.
+// One line for a failed connect, from nats.js v3's error classes.
 function describeConnectError(settings: ConnectionSettings, error: unknown): string {
   const where = settings.servers.join(", ");
-  const code = (error as { code?: unknown } | null)?.code;
   const message = firstLine(error instanceof Error ? error.message : String(error));
-  switch (code) {
-    case "CONNECTION_REFUSED":
-      return `cannot connect to ${where}: connection refused`;
-    case "TIMEOUT":
-      return `cannot connect to ${where}: timed out`;
-    case "AUTHORIZATION_VIOLATION":
-      return `authentication failed ${who(settings)}at ${where}: ${authenticationHint(settings)}`;
-    case "AUTHENTICATION_EXPIRED":
-      return `authentication failed ${who(settings)}at ${where}: the credentials have expired`;
-    case "BAD_CREDS":
-      return `creds file ${settings.creds ?? ""} is not a valid credentials file: it needs the user JWT and the nkey seed, as nsc writes them`;
-    default:
-      // Node's TLS errors speak of certificates; say that it is TLS and which setting decides it.
-      return /certificate/i.test(message)
-        ? `cannot connect to ${where}: TLS: ${message} (check the TLS CA, certificate and key settings)`
-        : `cannot connect to ${where}: ${message}`;
+  if (isNatsError(error, ConnectionError) && (error.cause as NodeJS.ErrnoException | undefined)?.code === "ECONNREFUSED") {
+    return `cannot connect to ${where}: connection refused`;
   }
+  if (isNatsError(error, TimeoutError)) {
+    return `cannot connect to ${where}: timed out`;
+  }
+  if (isNatsError(error, UserAuthenticationExpiredError)) {
+    return `authentication failed ${who(settings)}at ${where}: the credentials have expired`;
+  }
+  if (isNatsError(error, AuthorizationError)) {
+    return `authentication failed ${who(settings)}at ${where}: ${authenticationHint(settings)}`;
+  }
+  // Node's TLS errors speak of certificates; say that it is TLS and which setting decides it.
+  return /certificate/i.test(message)
+    ? `cannot connect to ${where}: TLS: ${message} (check the TLS CA, certificate and key settings)`
+    : `cannot connect to ${where}: ${message}`;
 }
 
 function who(settings: ConnectionSettings): string {

@@ -1,0 +1,86 @@
+import { create, type DescMessage, type DescMethod, type MessageInitShape, type MessageShape, type Registry } from "@bufbuild/protobuf";
+import { Code } from "../protocol/code.js";
+import { decodeMessage, encodeMessage, encodingFromContentType, jsonContentType, type Encoding } from "../protocol/codec.js";
+import { errorFromHeaders } from "../protocol/error-headers.js";
+import { HeaderName } from "../protocol/header-name.js";
+import { RpcError } from "../protocol/rpc-error.js";
+import { maxTimeoutMs } from "../protocol/timeout-header.js";
+import { natsHeader, toFetchHeaders, toNatsHeaders, wireSize } from "../transport/nats/message-headers.js";
+import type { NatsConnection } from "../transport/nats/nats-client.js";
+import { requestError } from "../transport/nats/nats-errors.js";
+import { requestReply } from "../transport/nats/reply-multiplexer.js";
+import type { CallOptions } from "./create-client.js";
+
+/**
+ * Calls a unary method on a subject and waits for the reply. Every failure is an `RpcError`: an
+ * error reply with its code, `deadline_exceeded` on timeout, `unavailable` when no instance
+ * listens, `canceled` when the signal aborts.
+ */
+export async function callUnary<Input extends DescMessage, Output extends DescMessage>(
+  nc: NatsConnection,
+  method: DescMethod & { input: Input; output: Output },
+  subject: string,
+  request: MessageInitShape<Input>,
+  options: CallOptions & { timeoutMs: number; encoding: Encoding; registry?: Registry | undefined },
+): Promise<MessageShape<Output>> {
+  const { timeoutMs, encoding, signal } = options;
+  if (!Number.isInteger(timeoutMs) || timeoutMs > maxTimeoutMs) {
+    throw new RpcError(`timeout must be a whole number of milliseconds up to ${maxTimeoutMs}, got ${timeoutMs}`, Code.InvalidArgument);
+  }
+  // A handler that passes on its own remaining time (context.timeoutMs()) may have none left.
+  if (timeoutMs <= 0) {
+    throw new RpcError(`deadline already passed before calling ${subject}`, Code.DeadlineExceeded);
+  }
+  if (signal?.aborted === true) {
+    throw new RpcError("call canceled before it was sent", Code.Canceled, { cause: signal.reason });
+  }
+  const payload = encodeMessage(method.input, create(method.input, request), encoding, options.registry);
+  const headers = new Headers(options.headers);
+  // The protocol's own headers replace any the caller gave, whatever their case.
+  headers.set(HeaderName.Timeout, String(timeoutMs));
+  if (encoding === "json") {
+    headers.set(HeaderName.ContentType, jsonContentType);
+  } else {
+    headers.delete(HeaderName.ContentType);
+  }
+  const maxPayload = nc.info?.max_payload;
+  if (maxPayload !== undefined && wireSize(payload, headers) > maxPayload) {
+    throw new RpcError(
+      `request of ${wireSize(payload, headers)} bytes (payload and headers) to ${subject} exceeds the server's max_payload of ${maxPayload} bytes`,
+      Code.ResourceExhausted,
+    );
+  }
+
+  const reply = await withAbort(
+    // Not nc.request: see reply-multiplexer.ts for what that saves on every call.
+    requestReply(nc, subject, payload, toNatsHeaders(headers), timeoutMs).catch((reason: unknown) => {
+      throw requestError(nc, reason, subject, timeoutMs);
+    }),
+    signal,
+  );
+  const replyHeader = (name: string) => natsHeader(reply.headers, name);
+  options.onHeader?.(toFetchHeaders(reply.headers));
+  const replyError = errorFromHeaders(replyHeader, () => toFetchHeaders(reply.headers));
+  if (replyError !== undefined) {
+    throw replyError;
+  }
+  try {
+    const replyContentType = replyHeader(HeaderName.ContentType);
+    const replyEncoding = replyContentType === "" ? encoding : encodingFromContentType(replyContentType);
+    return decodeMessage(method.output, reply.data, replyEncoding, options.registry);
+  } catch (reason) {
+    throw new RpcError(`invalid reply from ${subject}: ${RpcError.from(reason).rawMessage}`, Code.Internal, { cause: reason });
+  }
+}
+
+/** Rejects with `canceled` as soon as the signal aborts, whatever the call is doing. */
+function withAbort<T>(call: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) {
+    return call;
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new RpcError("call canceled", Code.Canceled, { cause: signal.reason }));
+    signal.addEventListener("abort", onAbort, { once: true });
+    call.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}

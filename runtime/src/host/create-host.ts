@@ -1,0 +1,179 @@
+import type { DescService, Registry } from "@bufbuild/protobuf";
+import { serverMethodMetrics } from "../metrics/method-metrics.js";
+import type { RpcMetrics } from "../metrics/rpc-metrics.js";
+import { defineService, type ServiceDefinition, type ServiceDefinitionOptions } from "../service/service-definition.js";
+import type { ServiceHandlers } from "../service/service-handlers.js";
+import { serviceRegistry } from "../service/service-registry.js";
+import { subscribeDiscovery } from "../transport/nats/discovery-subscriptions.js";
+import { nuid, type NatsConnection, type Subscription } from "../transport/nats/nats-client.js";
+import { NatsRequest } from "../transport/nats/nats-request.js";
+import { resolveConcurrencyLimits, type ConcurrencyLimits } from "./concurrency-limit.js";
+import { createEndpointStats } from "./endpoint-stats.js";
+import type { AnyUnaryHandler, HostEndpoint, HostState } from "./host-endpoint.js";
+import { invokeUnary } from "./invoke-unary.js";
+import { discoveryResponse, infoResponse, statsResponse, type InfoResponse, type InstanceState, type StatsResponse } from "./micro-discovery.js";
+
+/**
+ * Options of {@link createHost}. The concurrency limits (`maxConcurrentRequests`,
+ * `maxConcurrentRequestsByMethod`) make a host answer requests over them at once with
+ * `resource_exhausted` (429) instead of queueing them; such requests count as errors in the stats.
+ */
+export interface HostOptions extends ServiceDefinitionOptions, ConcurrencyLimits {
+  /**
+   * Prometheus metrics to record every request in (see `createRpcMetrics` in
+   * `nats-micro-runtime/metrics`): count by code, latency, requests in flight. Without it the
+   * host records none and pays nothing for them.
+   */
+  metrics?: RpcMetrics;
+  /**
+   * Send callers the message of errors that are not an `RpcError` (a bug, an error from a library
+   * or from Node, such as `ENOENT: no such file or directory, open '/srv/app/config.json'`). Off
+   * by default: callers get `internal` with the message "internal error", and the message itself
+   * stays on the host, in `$SRV.STATS`'s `last_error`. Stacks are never sent.
+   */
+  exposeInternalErrors?: boolean;
+  /**
+   * Serves only these methods (proto method names, as `$SRV.INFO` shows them: `"Average"`), so
+   * that one method of a service can run on machines of its own; every method unless set.
+   * Discovery shows each instance's own endpoints. Handlers are needed for these methods only.
+   */
+  methods?: readonly string[];
+  /**
+   * Resolves the message types that JSON payloads name: those packed in `google.protobuf.Any`,
+   * and extensions. By default the service's file and every file it imports.
+   */
+  registry?: Registry;
+}
+
+/** A running instance of a service. */
+export interface ServiceHost {
+  /** The unique id of this instance, as `$SRV` discovery reports it. */
+  readonly id: string;
+  /** The service as published: name, version, the endpoints this instance serves. */
+  readonly definition: ServiceDefinition;
+  /** What `$SRV.INFO` answers for this instance. */
+  info(): InfoResponse;
+  /** What `$SRV.STATS` answers for this instance. */
+  stats(): StatsResponse;
+  /**
+   * Stops gracefully: the endpoints leave their queue groups (new requests go to other
+   * instances), requests already received are answered, then discovery stops. The connection
+   * stays open; it belongs to the caller.
+   */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts serving a proto service on a NATS connection as an ADR-32 micro service: one endpoint per
+ * unary method, `$SRV` discovery, stats. Resolves once the server has every subscription; rejects,
+ * naming the subjects, when the server refuses any of them (the user may not subscribe to it).
+ *
+ * @example
+ * const host = await createHost(nc, Calc, {
+ *   async average(request) {
+ *     return { operation: "average", result: mean(request.values) };
+ *   },
+ * });
+ * // ...
+ * await host.stop();
+ */
+export async function createHost<Service extends DescService>(
+  nc: NatsConnection,
+  service: Service,
+  handlers: ServiceHandlers<Service>,
+  options: HostOptions = {},
+): Promise<ServiceHost> {
+  const definition = servedDefinition(defineService(service, options), options.methods);
+  const limits = resolveConcurrencyLimits(definition, options);
+  const host: HostState = {
+    serviceName: definition.name,
+    inFlight: 0,
+    maxInFlight: limits.host,
+    exposeInternalErrors: options.exposeInternalErrors === true,
+    onIdle: undefined,
+  };
+  const registry = options.registry ?? serviceRegistry(service);
+  const { metrics } = options;
+  const endpoints: HostEndpoint[] = definition.endpoints.map((endpoint) => ({
+    definition: endpoint,
+    handler: handlerOf(service, handlers, endpoint.method.localName, endpoint.name),
+    registry,
+    stats: createEndpointStats(),
+    // Resolved once per endpoint: a host without metrics pays one undefined check per request.
+    metrics: metrics === undefined ? undefined : serverMethodMetrics(metrics, definition.name, endpoint.name),
+    maxInFlight: limits.limitOf(endpoint.name),
+    inFlight: 0,
+    host,
+  }));
+  const state: InstanceState = { definition, id: nuid.next(), started: new Date(), stats: endpoints.map((endpoint) => endpoint.stats) };
+
+  // The NATS responder: each request message goes through the one call path.
+  const endpointSubscriptions: Subscription[] = endpoints.map((endpoint) =>
+    nc.subscribe(endpoint.definition.subject, {
+      ...(endpoint.definition.queueGroup === undefined ? {} : { queue: endpoint.definition.queueGroup }),
+      callback: (error, msg) => {
+        if (error === null) {
+          void invokeUnary(endpoint, new NatsRequest(nc, msg));
+        }
+      },
+    }),
+  );
+  const discoverySubscriptions = subscribeDiscovery(nc, definition.name, state.id, (verb) => discoveryResponse(state, verb));
+  await nc.flush();
+  // The server answers a subscription it does not permit with an error, before it answers the
+  // flush, and nats.js closes the subscription: a host that cannot receive requests must not start.
+  const subscriptions = [...endpointSubscriptions, ...discoverySubscriptions];
+  const refused = subscriptions.filter((subscription) => subscription.isClosed()).map((subscription) => subscription.getSubject());
+  if (refused.length > 0) {
+    for (const subscription of subscriptions) {
+      subscription.unsubscribe();
+    }
+    throw new Error(`service ${service.typeName}: the server refused to subscribe to ${refused.join(", ")}: not permitted (check the subscribe permissions of the connection's user)`);
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    id: state.id,
+    definition,
+    info: () => infoResponse(state),
+    stats: () => statsResponse(state),
+    stop() {
+      stopping ??= (async () => {
+        // Draining unsubscribes at the server and still delivers what it had already routed here.
+        await Promise.allSettled(endpointSubscriptions.map((subscription) => subscription.drain()));
+        if (host.inFlight > 0) {
+          await new Promise<void>((resolve) => (host.onIdle = resolve));
+        }
+        // Drained too, not just unsubscribed: stop() resolves once the server has dropped every
+        // subscription, so a PING sent after it finds no responders instead of a vanished listener.
+        await Promise.allSettled(discoverySubscriptions.map((subscription) => subscription.drain()));
+      })();
+      return stopping;
+    },
+  };
+}
+
+// The definition with only the endpoints of `methods` (all when undefined); unknown names are an error.
+function servedDefinition(definition: ServiceDefinition, methods: readonly string[] | undefined): ServiceDefinition {
+  if (methods === undefined) {
+    return definition;
+  }
+  const names = definition.endpoints.map((endpoint) => endpoint.name);
+  const unknown = methods.filter((name) => !names.includes(name));
+  if (unknown.length > 0) {
+    throw new Error(`service ${definition.service.typeName} has no method ${unknown.map((name) => `"${name}"`).join(", ")} (its methods: ${names.join(", ")})`);
+  }
+  if (methods.length === 0) {
+    throw new Error(`service ${definition.service.typeName}: methods must name at least one method to serve (its methods: ${names.join(", ")})`);
+  }
+  return { ...definition, endpoints: definition.endpoints.filter((endpoint) => methods.includes(endpoint.name)) };
+}
+
+// The user's handler of a method, bound to its object: methods may use `this`.
+function handlerOf(service: DescService, handlers: object, localName: string, methodName: string): AnyUnaryHandler {
+  const handler = (handlers as Record<string, unknown>)[localName];
+  if (typeof handler !== "function") {
+    throw new Error(`service ${service.typeName}: no handler for method ${methodName} (expected a function "${localName}")`);
+  }
+  return handler.bind(handlers) as AnyUnaryHandler;
+}

@@ -1,0 +1,12 @@
+// "nats-micro-runtime/metrics": Prometheus metrics for hosts and clients (prom-client), and a
+// /metrics endpoint.
+export {
+  createRpcMetrics,
+  defaultLatencyBuckets,
+  type ClientRpcMetrics,
+  type RpcMetrics,
+  type RpcMetricsOptions,
+  type ServerRpcMetrics,
+} from "./rpc-metrics.js";
+export { okCode } from "./method-metrics.js";
+export { serveMetrics, type MetricsEndpoint, type MetricsSource, type ServeMetricsOptions } from "./serve-metrics.js";

@@ -1,0 +1,35 @@
+import { isCode } from "./code.js";
+import { codeFromHttpStatus, httpStatusFromCode } from "./code-tables.js";
+import { HeaderName } from "./header-name.js";
+import { RpcError } from "./rpc-error.js";
+
+/**
+ * Writes an error to the headers of a reply: the two ADR-32 headers and the exact code.
+ * `Headers` match names in any case, so these replace whatever spelling the handler used.
+ */
+export function setErrorHeaders(headers: Headers, error: RpcError): void {
+  // A header value must stay on one line.
+  headers.set(HeaderName.ServiceError, error.rawMessage.replace(/[\r\n]+/g, " "));
+  headers.set(HeaderName.ServiceErrorCode, String(httpStatusFromCode(error.code)));
+  headers.set(HeaderName.RpcCode, error.code);
+}
+
+/**
+ * Reads an error reply back into an `RpcError`, or returns `undefined` when the reply is no error.
+ * The exact code wins; a bare ADR-32 status (from any micro service) is mapped to the closest code.
+ * `get` reads a header by name in any case (other implementations may spell them differently).
+ *
+ * @example
+ * const error = errorFromHeaders((name) => reply.headers.get(name), () => toFetchHeaders(reply.headers));
+ */
+export function errorFromHeaders(get: (name: string) => string, metadata: () => Headers): RpcError | undefined {
+  const status = get(HeaderName.ServiceErrorCode);
+  const exactCode = get(HeaderName.RpcCode);
+  const serviceError = get(HeaderName.ServiceError);
+  if (status === "" && exactCode === "" && serviceError === "") {
+    return undefined;
+  }
+  const code = isCode(exactCode) ? exactCode : codeFromHttpStatus(Number.parseInt(status, 10));
+  const message = serviceError || `error reply with status ${status || "(none)"}`;
+  return new RpcError(message, code, { metadata: metadata() });
+}
