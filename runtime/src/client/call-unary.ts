@@ -9,7 +9,7 @@ import { natsHeader, toFetchHeaders, toNatsHeaders, wireSize } from "../transpor
 import type { NatsConnection } from "../transport/nats/nats-client.js";
 import { requestError } from "../transport/nats/nats-errors.js";
 import { requestReply } from "../transport/nats/reply-multiplexer.js";
-import type { CallOptions } from "./create-client.js";
+import type { CallOptions } from "./call-options.js";
 
 /**
  * Calls a unary method on a subject and waits for the reply. Every failure is an `RpcError`: an

@@ -3,32 +3,18 @@ import { clientMethodMetrics, okCode, type MethodMetrics } from "../metrics/meth
 import type { RpcMetrics } from "../metrics/rpc-metrics.js";
 import { Code } from "../protocol/code.js";
 import type { Encoding } from "../protocol/codec.js";
-import type { HeadersInit } from "../protocol/headers-init.js";
 import { RpcError } from "../protocol/rpc-error.js";
 import { defineService, type ServiceDefinitionOptions } from "../service/service-definition.js";
 import { serviceRegistry } from "../service/service-registry.js";
 import type { NatsConnection } from "../transport/nats/nats-client.js";
 import { callUnary } from "./call-unary.js";
+import type { CallOptions } from "./call-options.js";
 import { callWithRetry, mayRetryMethod, resolveRetryPolicy, type ResolvedRetryPolicy, type RetryPolicy } from "./retry-policy.js";
+
+export type { CallOptions } from "./call-options.js";
 
 /** The timeout of a call when neither the call nor the client sets one. */
 export const defaultTimeoutMs = 5_000;
-
-/** Options of one call. */
-export interface CallOptions {
-  /** How long to wait for the reply, in milliseconds; the host is told, and aborts the handler when it runs out. */
-  timeoutMs?: number;
-  /** Cancels the call: it fails at once with `canceled`. */
-  signal?: AbortSignal;
-  /** Headers to send with the request. */
-  headers?: HeadersInit;
-  /** Receives the reply's headers, on success and on error replies alike. */
-  onHeader?: (headers: Headers) => void;
-  /** Encoding of this call; the client's by default. */
-  encoding?: Encoding;
-  /** `false` makes this call once, whatever the client's retry policy (see {@link ClientOptions.retry}). */
-  retry?: false;
-}
 
 /** Options of a client: defaults for its calls. */
 export interface ClientOptions extends Pick<ServiceDefinitionOptions, "name"> {

@@ -1,0 +1,120 @@
+import { describe, expect, test } from "@jest/globals";
+import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { rootDirectory } from "../helpers/paths.js";
+
+// The runtime's layout rules (docs/architecture.md), read from its sources.
+const sourceRoot = join(rootDirectory, "runtime", "src");
+
+function sourceFiles(directory: string): string[] {
+  return readdirSync(directory, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(directory, entry.name);
+    return entry.isDirectory() ? sourceFiles(path) : entry.name.endsWith(".ts") ? [path] : [];
+  });
+}
+
+// Every module specifier a file imports or re-exports, types included.
+function specifiers(file: string): string[] {
+  const text = readFileSync(file, "utf8");
+  return [...text.matchAll(/^(?:import|export)\s[^;]*?from\s+"([^"]+)"/gms)].map((match) => match[1]!);
+}
+
+const files = sourceFiles(sourceRoot);
+const localImports = new Map(
+  files.map((file) => [
+    file,
+    specifiers(file)
+      .filter((specifier) => specifier.startsWith("."))
+      .map((specifier) => resolve(dirname(file), specifier.replace(/\.js$/, ".ts"))),
+  ]),
+);
+const name = (file: string) => relative(sourceRoot, file);
+
+describe("runtime layout", () => {
+  test("only transport/nats/ imports the NATS client", () => {
+    const offenders = files.filter((file) => !name(file).startsWith("transport/nats/") && specifiers(file).some((specifier) => /^(@nats-io\/|nats$)/.test(specifier)));
+    expect(offenders.map(name)).toEqual([]);
+    // And transport/nats/ does use it: the rule above is not vacuous.
+    expect(files.filter((file) => name(file).startsWith("transport/nats/") && specifiers(file).some((specifier) => specifier.startsWith("@nats-io/"))).length).toBeGreaterThan(2);
+  });
+
+  test("every relative import resolves to a source file", () => {
+    const missing = [...localImports].flatMap(([file, imports]) => imports.filter((target) => !localImports.has(target)).map((target) => `${name(file)} -> ${name(target)}`));
+    expect(missing).toEqual([]);
+  });
+
+  test("the import graph has no cycles", () => {
+    const cycles: string[] = [];
+    const state = new Map<string, "visiting" | "done">();
+    const visit = (file: string, path: string[]) => {
+      if (state.get(file) === "done") {
+        return;
+      }
+      if (state.get(file) === "visiting") {
+        cycles.push([...path.slice(path.indexOf(file)), file].map(name).join(" -> "));
+        return;
+      }
+      state.set(file, "visiting");
+      for (const target of localImports.get(file) ?? []) {
+        visit(target, [...path, file]);
+      }
+      state.set(file, "done");
+    };
+    for (const file of files) {
+      visit(file, []);
+    }
+    expect(cycles).toEqual([]);
+  });
+
+  test("the concerns depend one way: protocol on nothing of the runtime, service on protocol only", () => {
+    const concernOf = (file: string) => name(file).split("/")[0]!;
+    const allowed: Record<string, readonly string[]> = {
+      protocol: ["protocol"],
+      service: ["service", "protocol", "gen"],
+      metrics: ["metrics"],
+      "transport/nats": ["transport", "protocol"],
+    };
+    const violations = [...localImports].flatMap(([file, imports]) => {
+      const concern = name(file).startsWith("transport/nats/") ? "transport/nats" : concernOf(file);
+      const may = allowed[concern];
+      return may === undefined ? [] : imports.filter((target) => !may.includes(concernOf(target))).map((target) => `${name(file)} -> ${name(target)}`);
+    });
+    expect(violations).toEqual([]);
+  });
+});
+
+describe("entry points", () => {
+  // Loads an entry point of the built package in a fresh node and lists the packages it loaded.
+  function packagesLoadedBy(specifier: string): string[] {
+    const script = `
+      import { createRequire } from "node:module";
+      await import(${JSON.stringify(specifier)});
+      const require = createRequire(import.meta.url);
+      const loaded = new Set(Object.keys(require.cache).map((path) => /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(path)?.[1]).filter(Boolean));
+      console.log(JSON.stringify([...loaded]));
+    `;
+    const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: join(rootDirectory, "example"), encoding: "utf8", timeout: 20_000 });
+    expect(result.stderr).toBe("");
+    return JSON.parse(result.stdout) as string[];
+  }
+
+  test.each(["nats-micro-runtime", "nats-micro-runtime/codegenv1"])("%s loads neither the CLI nor prom-client nor the Node transport", (specifier) => {
+    const loaded = packagesLoadedBy(specifier);
+    // CommonJS packages show up in require.cache: nats-core is one, so the check sees what it should.
+    expect(loaded).toContain("@nats-io/nats-core");
+    for (const heavy of ["commander", "pino", "prom-client", "@nats-io/transport-node"]) {
+      expect(loaded).not.toContain(heavy);
+    }
+  });
+
+  test("nats-micro-runtime/service, which the plugin loads, loads no NATS client either", () => {
+    const loaded = packagesLoadedBy("nats-micro-runtime/service");
+    expect(loaded.filter((name) => name.startsWith("@nats-io/") || ["commander", "pino", "prom-client"].includes(name))).toEqual([]);
+  });
+
+  test("the CLI entry does load what it needs", () => {
+    const loaded = packagesLoadedBy("nats-micro-runtime/cli");
+    expect(loaded).toEqual(expect.arrayContaining(["commander", "pino", "@nats-io/transport-node"]));
+  });
+});
