@@ -1,4 +1,5 @@
 import { headers as createNatsHeaders, Match, type MsgHdrs } from "@nats-io/nats-core";
+import { HeaderName } from "../../protocol/header-name.js";
 
 // Characters a WHATWG `Headers` value cannot hold: it is a byte string, one character per byte.
 const beyondLatin1 = /[^\u0000-\u00ff]/;
@@ -28,13 +29,18 @@ export function toFetchHeaders(headers: MsgHdrs | undefined): Headers {
   return result;
 }
 
+// The contract's own headers by their lower-case names, for their spelling on the wire.
+const contractNames: ReadonlyMap<string, string> = new Map(Object.values(HeaderName).map((name) => [name.toLowerCase(), name]));
+
 /**
  * Copies WHATWG `Headers` into NATS headers for a message. `Headers` hold names in lower case;
  * NATS header names are case-sensitive on the wire, and readers here match them in any case.
+ * The contract's own headers are written with the spelling docs/protocol.md gives them
+ * (`Nats-Service-Error`, as ADR-32 spells it, which other micro clients read exactly so).
  */
 export function toNatsHeaders(headers: Headers): MsgHdrs {
   const result = createNatsHeaders();
-  headers.forEach((value, key) => result.append(key, value));
+  headers.forEach((value, key) => result.append(contractNames.get(key) ?? key, value));
   return result;
 }
 
