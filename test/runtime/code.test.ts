@@ -1,4 +1,4 @@
-import { Code, isCode } from "../../runtime/src/code.js";
+import { Code, isCode } from "../../runtime/src/protocol/code.js";
 
 test("the closed set has the sixteen Connect codes as snake_case wire values", () => {
   expect(Object.values(Code).sort()).toEqual(

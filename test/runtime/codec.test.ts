@@ -2,9 +2,9 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { EmptySchema, TimestampSchema } from "@bufbuild/protobuf/wkt";
 import { AverageRequestSchema, CalcResponseSchema } from "../../example/src/gen/calc/v1/calc_pb.js";
 import { EchoResponseSchema } from "../gen/testing/v1/probe_pb.js";
-import { Code } from "../../runtime/src/code.js";
-import { decodeMessage, encodeMessage, encodingFromContentType, jsonContentType } from "../../runtime/src/codec.js";
-import { RpcError } from "../../runtime/src/rpc-error.js";
+import { Code } from "../../runtime/src/protocol/code.js";
+import { decodeMessage, encodeMessage, encodingFromContentType, jsonContentType } from "../../runtime/src/protocol/codec.js";
+import { RpcError } from "../../runtime/src/protocol/rpc-error.js";
 
 const bytes = (...values: number[]) => Uint8Array.from(values);
 const utf8 = (text: string) => new TextEncoder().encode(text);

@@ -7,7 +7,7 @@ import {
   defaultContextDirectory,
   defaultServer,
   resolveConnectionSettings,
-} from "../../runtime/src/connection-options.js";
+} from "../../runtime/src/transport/nats/connection-options.js";
 
 let configDirectory: string;
 let contextDirectory: string;

@@ -1,6 +1,6 @@
-import { Code } from "../../runtime/src/code.js";
-import { maxTimeoutMs, parseTimeoutHeader } from "../../runtime/src/deadline.js";
-import { RpcError } from "../../runtime/src/rpc-error.js";
+import { Code } from "../../runtime/src/protocol/code.js";
+import { maxTimeoutMs, parseTimeoutHeader } from "../../runtime/src/protocol/timeout-header.js";
+import { RpcError } from "../../runtime/src/protocol/rpc-error.js";
 
 test("the longest timeout is the longest delay a Node.js timer can wait", () => {
   expect(maxTimeoutMs).toBe(2 ** 31 - 1);

@@ -1,4 +1,4 @@
-import { averageProcessingTimeNs, createEndpointStats, recordRequest, type EndpointStats } from "../../runtime/src/endpoint-stats.js";
+import { averageProcessingTimeNs, createEndpointStats, recordRequest, type EndpointStats } from "../../runtime/src/host/endpoint-stats.js";
 
 const stats = (numRequests: number, processingTimeNs: number): EndpointStats => ({ numRequests, numErrors: 0, lastError: "", processingTimeNs });
 

@@ -1,8 +1,15 @@
-import { headers } from "nats";
-import { Code } from "../../runtime/src/code.js";
-import { codeFromHttpStatus, errorFromHeaders, httpStatusFromCode, setErrorHeaders } from "../../runtime/src/error-headers.js";
-import { HeaderName } from "../../runtime/src/protocol-headers.js";
-import { RpcError } from "../../runtime/src/rpc-error.js";
+import { headers, type MsgHdrs } from "@nats-io/nats-core";
+import { Code } from "../../runtime/src/protocol/code.js";
+import { codeFromHttpStatus, httpStatusFromCode } from "../../runtime/src/protocol/code-tables.js";
+import { errorFromHeaders as errorFromReadHeaders, setErrorHeaders } from "../../runtime/src/protocol/error-headers.js";
+import { HeaderName } from "../../runtime/src/protocol/header-name.js";
+import { RpcError } from "../../runtime/src/protocol/rpc-error.js";
+import { natsHeader, toFetchHeaders, toNatsHeaders } from "../../runtime/src/transport/nats/message-headers.js";
+
+// Reads an error from the headers of a NATS reply, as the client does.
+function errorFromHeaders(received: MsgHdrs | undefined): RpcError | undefined {
+  return errorFromReadHeaders((name) => natsHeader(received, name), () => toFetchHeaders(received));
+}
 
 const allCodes = Object.values(Code);
 
@@ -73,32 +80,33 @@ describe("httpStatusFromCode and codeFromHttpStatus", () => {
 
 describe("setErrorHeaders", () => {
   test("writes the two ADR-32 headers and the exact code", () => {
-    const written = headers();
+    const written = new Headers();
     setErrorHeaders(written, new RpcError("no such item", Code.NotFound));
     expect(written.get(HeaderName.ServiceError)).toBe("no such item");
     expect(written.get(HeaderName.ServiceErrorCode)).toBe("404");
     expect(written.get(HeaderName.RpcCode)).toBe("not_found");
-    expect(written.keys()).toEqual(["Nats-Service-Error", "Nats-Service-Error-Code", "Nats-Rpc-Code"]);
+    // On the wire, with the spelling of the contract (ADR-32 spells the error headers so).
+    expect(toNatsHeaders(written).keys()).toEqual(["Nats-Rpc-Code", "Nats-Service-Error", "Nats-Service-Error-Code"]);
   });
 
   test("writes the message without the [code] prefix", () => {
-    const written = headers();
+    const written = new Headers();
     setErrorHeaders(written, new RpcError("bad", Code.InvalidArgument));
     expect(written.get(HeaderName.ServiceError)).toBe("bad");
   });
 
   test("makes a message with line breaks one line", () => {
-    const written = headers();
+    const written = new Headers();
     setErrorHeaders(written, new RpcError("first line\nsecond line\r\nthird\r\rfourth", Code.Internal));
     expect(written.get(HeaderName.ServiceError)).toBe("first line second line third fourth");
     // The header block as it goes on the wire: no line break can end it early.
-    expect(written.toString()).toBe(
-      "NATS/1.0\r\nNats-Service-Error: first line second line third fourth\r\nNats-Service-Error-Code: 500\r\nNats-Rpc-Code: internal\r\n\r\n",
+    expect(toNatsHeaders(written).toString()).toBe(
+      "NATS/1.0\r\nNats-Rpc-Code: internal\r\nNats-Service-Error: first line second line third fourth\r\nNats-Service-Error-Code: 500\r\n\r\n",
     );
   });
 
   test("keeps headers already set on the reply", () => {
-    const written = headers();
+    const written = new Headers();
     written.set("x-request-id", "r-1");
     setErrorHeaders(written, new RpcError("slow down", Code.ResourceExhausted));
     expect(written.get("x-request-id")).toBe("r-1");
@@ -108,9 +116,9 @@ describe("setErrorHeaders", () => {
 
 describe("errorFromHeaders", () => {
   test.each(allCodes)("round-trips %s with its message", (code) => {
-    const written = headers();
+    const written = new Headers();
     setErrorHeaders(written, new RpcError(`failed with ${code}`, code));
-    const error = errorFromHeaders(written);
+    const error = errorFromHeaders(toNatsHeaders(written));
     expect(error).toBeInstanceOf(RpcError);
     expect(error?.code).toBe(code);
     expect(error?.rawMessage).toBe(`failed with ${code}`);
@@ -118,10 +126,10 @@ describe("errorFromHeaders", () => {
   });
 
   test("keeps the reply's headers as metadata", () => {
-    const written = headers();
+    const written = new Headers();
     written.set("x-request-id", "r-1");
     setErrorHeaders(written, new RpcError("gone", Code.NotFound));
-    const error = errorFromHeaders(written);
+    const error = errorFromHeaders(toNatsHeaders(written));
     expect(error?.metadata.get("x-request-id")).toBe("r-1");
     expect(error?.metadata.get(HeaderName.RpcCode)).toBe("not_found");
   });

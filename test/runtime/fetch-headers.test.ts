@@ -1,5 +1,5 @@
-import { headers } from "nats";
-import { toFetchHeaders } from "../../runtime/src/fetch-headers.js";
+import { headers } from "@nats-io/nats-core";
+import { toFetchHeaders } from "../../runtime/src/transport/nats/message-headers.js";
 
 test("copies every name and value, names in lower case", () => {
   const sent = headers();

@@ -1,24 +1,17 @@
-import { headers, type Msg, type MsgHdrs } from "nats";
+import { headers, type MsgHdrs } from "@nats-io/nats-core";
 import { Calc } from "../../example/src/gen/calc/v1/calc_pb.js";
-import { Code } from "../../runtime/src/code.js";
-import { createServerCallContext } from "../../runtime/src/handler-context.js";
-import { RpcError } from "../../runtime/src/rpc-error.js";
+import { Code } from "../../runtime/src/protocol/code.js";
+import type { CallOrigin } from "../../runtime/src/protocol/unary-exchange.js";
+import { createServerCallContext } from "../../runtime/src/service/handler-context.js";
+import { RpcError } from "../../runtime/src/protocol/rpc-error.js";
+import { toFetchHeaders } from "../../runtime/src/transport/nats/message-headers.js";
 
-// A received message as a subscription hands it over; nothing is sent anywhere.
-function receivedMessage(subject: string, requestHeaders?: MsgHdrs): Msg {
-  return {
-    subject,
-    sid: 1,
-    reply: "_INBOX.test.1",
-    data: new Uint8Array(0),
-    ...(requestHeaders === undefined ? {} : { headers: requestHeaders }),
-    respond: () => true,
-    json: <T>() => ({}) as T,
-    string: () => "",
-  };
+// Where a received NATS message came from, as the host's NATS request shows it; nothing is sent anywhere.
+function receivedMessage(subject: string, requestHeaders?: MsgHdrs): CallOrigin {
+  return { subject, headers: () => toFetchHeaders(requestHeaders) };
 }
 
-const contextFor = (msg: Msg, deadline?: number) => createServerCallContext(Calc, Calc.method.average, msg, "json", deadline);
+const contextFor = (origin: CallOrigin, deadline?: number) => createServerCallContext(Calc.method.average, origin, "json", deadline);
 
 test("tells the handler what it serves", () => {
   const context = contextFor(receivedMessage("calc.v1.Calc.Average"));

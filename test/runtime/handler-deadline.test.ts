@@ -2,9 +2,9 @@
 // leaves no timer behind per request. Fake timers count exactly the timers it arms (a process's
 // real timers include those of every connection and of the test runner).
 import { jest } from "@jest/globals";
-import { Code } from "../../runtime/src/code.js";
-import { untilDeadline } from "../../runtime/src/handler-deadline.js";
-import { RpcError } from "../../runtime/src/rpc-error.js";
+import { Code } from "../../runtime/src/protocol/code.js";
+import { untilDeadline } from "../../runtime/src/host/handler-deadline.js";
+import { RpcError } from "../../runtime/src/protocol/rpc-error.js";
 
 beforeEach(() => {
   jest.useFakeTimers();

@@ -1,10 +1,10 @@
 import { Calc } from "../../example/src/gen/calc/v1/calc_pb.js";
 import { Ledger } from "../gen/testing/options/v1/ledger_pb.js";
 import { Reserved } from "../gen/testing/v1/probe_pb.js";
-import { createEndpointStats } from "../../runtime/src/endpoint-stats.js";
-import { infoResponse, pingResponse, statsResponse, type InstanceState } from "../../runtime/src/micro-discovery.js";
-import { checkServiceName, checkVersion } from "../../runtime/src/naming-rules.js";
-import { defineService, type ServiceDefinitionOptions } from "../../runtime/src/service-definition.js";
+import { createEndpointStats } from "../../runtime/src/host/endpoint-stats.js";
+import { infoResponse, pingResponse, statsResponse, type InstanceState } from "../../runtime/src/host/micro-discovery.js";
+import { checkServiceName, checkVersion } from "../../runtime/src/protocol/naming-rules.js";
+import { defineService, type ServiceDefinitionOptions } from "../../runtime/src/service/service-definition.js";
 
 const started = new Date("2024-05-01T12:00:00.000Z");
 

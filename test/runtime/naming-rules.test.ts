@@ -1,4 +1,4 @@
-import { checkQueueGroup, checkServiceName, checkSubject, checkVersion } from "../../runtime/src/naming-rules.js";
+import { checkQueueGroup, checkServiceName, checkSubject, checkVersion } from "../../runtime/src/protocol/naming-rules.js";
 
 describe("checkServiceName", () => {
   test.each(["Calc", "calc", "calc_v1", "calc-v1", "C4LC", "_", "-", "a".repeat(200)])("accepts %j", (name) => {

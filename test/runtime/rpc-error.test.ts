@@ -1,5 +1,5 @@
-import { Code } from "../../runtime/src/code.js";
-import { RpcError } from "../../runtime/src/rpc-error.js";
+import { Code } from "../../runtime/src/protocol/code.js";
+import { RpcError } from "../../runtime/src/protocol/rpc-error.js";
 
 describe("RpcError", () => {
   test("carries its code, its message with and without the code, and an empty set of headers", () => {

@@ -1,5 +1,5 @@
 import { Registry } from "prom-client";
-import { createRpcMetrics } from "../../runtime/src/rpc-metrics.js";
+import { createRpcMetrics } from "../../runtime/src/metrics/rpc-metrics.js";
 
 test("each metric set has its own registry unless given one, so two sets never collide", async () => {
   const first = createRpcMetrics();

@@ -4,7 +4,7 @@ import { Calc } from "../../example/src/gen/calc/v1/calc_pb.js";
 import { Cache, Ledger } from "../gen/testing/options/v1/ledger_pb.js";
 import { Probe, Reserved } from "../gen/testing/v1/probe_pb.js";
 import { serviceWithOptions, type MethodSketch, type ServiceOptionInit } from "../helpers/service-with-options.js";
-import { maxTimeoutMs } from "../../runtime/src/deadline.js";
+import { maxTimeoutMs } from "../../runtime/src/protocol/timeout-header.js";
 import {
   checkServicesTogether,
   defaultQueueGroup,
@@ -14,7 +14,7 @@ import {
   requestTypeMetadataKey,
   responseTypeMetadataKey,
   type ServiceDefinition,
-} from "../../runtime/src/service-definition.js";
+} from "../../runtime/src/service/service-definition.js";
 
 // A service with one method of every kind, built from a descriptor: no test proto has streaming methods.
 function streamingService(): DescService {

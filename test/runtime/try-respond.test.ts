@@ -1,5 +1,5 @@
-import { headers, type Msg, type MsgHdrs, type Payload, type PublishOptions } from "nats";
-import { tryRespond } from "../../runtime/src/try-respond.js";
+import { headers, type Msg, type MsgHdrs, type Payload, type PublishOptions } from "@nats-io/nats-core";
+import { tryRespond } from "../../runtime/src/transport/nats/try-respond.js";
 
 interface Sent {
   payload: Payload | undefined;
