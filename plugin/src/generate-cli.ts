@@ -1,6 +1,6 @@
 import type { DescService } from "@bufbuild/protobuf";
 import type { GeneratedFile, Printable } from "@bufbuild/protoplugin";
-import type { ServiceDefinition } from "nats-micro-runtime";
+import type { ServiceDefinition } from "nats-micro-runtime/service";
 import { defaultsLiteral, generatedDefaults, leadingComment } from "./generate-service.js";
 import type { PluginOptions } from "./plugin-options.js";
 

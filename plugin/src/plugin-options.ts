@@ -1,4 +1,4 @@
-import { checkVersion } from "nats-micro-runtime";
+import { checkVersion } from "nats-micro-runtime/service";
 
 /** What the plugin emits for each service. */
 export type Emit = "both" | "host" | "client";
