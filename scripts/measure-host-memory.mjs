@@ -18,7 +18,7 @@
 import { spawn, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { connect } from "nats";
+import { connect } from "@nats-io/transport-node";
 import { createClient, createHost } from "nats-micro-runtime";
 import { Calc } from "../example/dist/gen/calc/v1/calc_pb.js";
 

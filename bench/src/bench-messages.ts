@@ -4,6 +4,9 @@ import { ScoreRequestSchema, type ScoreRequest, type ScoreResponse } from "../ge
 /** Subject of the raw NATS case: a plain queue subscription, beside the generated host's subject. */
 export const rawSubject = "bench.raw.Score";
 
+/** Subject of the raw case on nats.js v2 (the `nats` package): its own, so that each raw server gets its own requests. */
+export const rawV2Subject = "bench.rawv2.Score";
+
 /** Queue group of the raw case, as the generated host's default (`q`). */
 export const rawQueueGroup = "q";
 

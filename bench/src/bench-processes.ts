@@ -33,6 +33,7 @@ export interface LoadClientProcess {
 
 const serverPrograms: Record<ServerKind, string> = {
   raw: "servers/serve-raw.js",
+  "raw-v2": "servers/serve-raw-v2.js",
   generated: "servers/serve-generated.js",
   grpc: "servers/serve-grpc.js",
   http: "servers/serve-http.js",

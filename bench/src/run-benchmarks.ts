@@ -102,7 +102,7 @@ function describeEnvironment(natsServerVersion: string): string {
   const version = (name: string) => (JSON.parse(readFileSync(join(rootDirectory, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
   return [
     `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? "unknown"}), ${process.platform}, node ${process.versions.node}`,
-    `nats-server ${natsServerVersion}, nats.js ${version("nats")}, @grpc/grpc-js ${version("@grpc/grpc-js")}, fastify ${version("fastify")}, undici ${version("undici")}`,
+    `nats-server ${natsServerVersion}, nats.js ${version("@nats-io/nats-core")} (@nats-io/transport-node ${version("@nats-io/transport-node")}; raw-v2 cases: nats ${version("nats")}), @grpc/grpc-js ${version("@grpc/grpc-js")}, fastify ${version("fastify")}, undici ${version("undici")}`,
   ].join("\n");
 }
 
@@ -110,7 +110,8 @@ function describeConnections(): string {
   return [
     "Connections: every process on 127.0.0.1; the timed client, the server and nats-server are separate processes.",
     "  NATS load clients: connect({ servers, name, noAsyncTraces }), noAsyncTraces false unless the case ends in -no-traces; all else nats.js defaults.",
-    "  NATS servers (raw and generated): connect({ servers, name }), nats.js defaults (noAsyncTraces only changes requests, which servers do not make).",
+    "  NATS servers (raw, raw-v2, generated): connect({ servers, name }), nats.js defaults (noAsyncTraces only changes requests, which servers do not make).",
+    "  nats.js v3 (@nats-io/transport-node) for every NATS client and server but the raw-v2 cases, which use nats.js v2 (the nats package) on both sides.",
     "  Every NATS and gRPC request has a 5000 ms timeout; raw sends the generated case's request bytes and answers fixed reply bytes.",
   ].join("\n");
 }

@@ -36,6 +36,10 @@ export function checkTargets(runs: readonly CaseRun[], memory: MemoryCheck | und
     ["generated", "raw"],
     ["generated-no-traces", "raw-no-traces"],
   ] as const) {
+    // One in flight is a call's latency alone, with nothing to share a socket write with: the
+    // generated stack's own cost per call shows most there, so its bounds are tighter.
+    compare(generated, raw, "requestsPerSecond", 1, "at least", 0.95);
+    compare(generated, raw, "p50Ms", 1, "at most", 1.05);
     for (const inFlight of [16, 128]) {
       compare(generated, raw, "requestsPerSecond", inFlight, "at least", 0.9);
       compare(generated, raw, "p50Ms", inFlight, "at most", 1.1);

@@ -29,8 +29,8 @@ interface SmokeReport {
   targets: { name: string; ratio: Spread; met: boolean }[];
 }
 
-const cases = ["raw", "generated", "generated-json", "raw-no-traces", "generated-no-traces", "grpc", "http"];
-const natsCases = new Set(["raw", "generated", "generated-json", "raw-no-traces", "generated-no-traces"]);
+const natsCases = new Set(["raw", "generated", "generated-json", "raw-no-traces", "generated-no-traces", "raw-v2", "raw-v2-no-traces"]);
+const cases = [...natsCases, "grpc", "http"];
 const inFlight = [1, 16, 128];
 const requestsPerRun = 200;
 
@@ -101,6 +101,9 @@ test("the memory check, the code generation benchmark and every target are repor
   const names = report.targets.map((target) => target.name);
   expect(names).toEqual(
     expect.arrayContaining([
+      "generated / raw requests/s at 1 in flight",
+      "generated / raw p50 latency at 1 in flight",
+      "generated-no-traces / raw-no-traces p50 latency at 1 in flight",
       "generated / raw requests/s at 16 in flight",
       "generated / raw p50 latency at 128 in flight",
       "generated-no-traces / raw-no-traces requests/s at 128 in flight",

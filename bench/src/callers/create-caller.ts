@@ -9,7 +9,9 @@ import { createRawCaller } from "./raw-caller.js";
 export function createCaller(kind: CaseKind, address: string): Promise<Caller> {
   switch (kind.server) {
     case "raw":
-      return createRawCaller(address, kind.nats ?? { noAsyncTraces: false });
+      return createRawCaller(address, kind.nats ?? { noAsyncTraces: false }, "v3");
+    case "raw-v2":
+      return createRawCaller(address, kind.nats ?? { noAsyncTraces: false }, "v2");
     case "generated":
       return createGeneratedCaller(address, kind.nats ?? { noAsyncTraces: false }, kind.encoding ?? "binary");
     case "grpc":

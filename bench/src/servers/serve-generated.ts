@@ -1,6 +1,6 @@
 // The generated host: serveBench() from bench/gen, with a handler that scores the samples.
 // It answers protobuf binary and JSON alike (by the request's Content-Type).
-import { connect } from "nats";
+import { connect } from "@nats-io/transport-node";
 import { serveBench } from "../../gen/bench/v1/bench_nats.js";
 import { score } from "../bench-messages.js";
 import { runServerProcess } from "./server-process.js";
