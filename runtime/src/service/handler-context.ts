@@ -2,6 +2,7 @@ import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import type { Encoding } from "../protocol/codec.js";
 import type { HeadersInit } from "../protocol/headers-init.js";
 import type { CallOrigin } from "../protocol/unary-exchange.js";
+import { defaultSubject, defineService } from "./service-definition.js";
 
 /**
  * What a handler knows of the call it serves, besides the request message.
@@ -59,7 +60,10 @@ export function createServerCallContext(
 export interface HandlerContextInit {
   /** The method being called, such as `Calc.method.average`; the service is its parent. */
   method: DescMethod;
-  /** The subject; the method's default subject (`<package>.<Service>.<Method>`) unless set. */
+  /**
+   * The subject; unless set, the one a host serves the method on by default: `<package>.<Service>.<Method>`,
+   * or what the method's and service's `nats.micro.v1` options make it.
+   */
   subject?: string;
   /** `binary` unless set. */
   encoding?: Encoding;
@@ -83,7 +87,7 @@ export interface HandlerContextInit {
 export function createHandlerContext(init: HandlerContextInit): HandlerContext {
   const { method } = init;
   const origin: CallOrigin = {
-    subject: init.subject ?? `${method.parent.typeName}.${method.name}`,
+    subject: init.subject ?? servedSubject(method),
     headers: () => new Headers(init.requestHeader),
   };
   const context = new CallContext(method, origin, init.encoding ?? "binary", init.timeoutMs === undefined ? undefined : Date.now() + init.timeoutMs);
@@ -96,6 +100,11 @@ export function createHandlerContext(init: HandlerContextInit): HandlerContext {
     }
   }
   return context;
+}
+
+// The subject a host serves a method on, with the proto options applied (a streaming method has none: its default).
+function servedSubject(method: DescMethod): string {
+  return defineService(method.parent).endpoints.find((endpoint) => endpoint.method === method)?.subject ?? defaultSubject(method);
 }
 
 // A class rather than an object literal with getters and closures: its methods live once on the
