@@ -90,15 +90,15 @@ test("runtime_import_path without a value fails generation with an example of a 
   expect(run.files).toEqual({});
 });
 
-test("by default the runtime is imported from nats-micro-runtime/codegen", () => {
+test("by default the runtime is imported from nats-micro-runtime/codegenv1", () => {
   const code = generated("standard");
-  expect(code).toContain('import { createClient, createHost } from "nats-micro-runtime/codegen";\n');
+  expect(code).toContain('import { createClient, createHost } from "nats-micro-runtime/codegenv1";\n');
 });
 
 test("runtime_import_path changes where the runtime is imported from, and nothing else", () => {
   const code = generated("runtime");
-  expect(code).toContain('import { createClient, createHost } from "@acme/runtime/codegen";\n');
-  expect(code).toContain('} from "@acme/runtime/codegen";\n');
+  expect(code).toContain('import { createClient, createHost } from "@acme/runtime/codegenv1";\n');
+  expect(code).toContain('} from "@acme/runtime/codegenv1";\n');
   expect(code).not.toContain("nats-micro-runtime");
   expect(withoutPreamble(code).replaceAll("@acme/runtime/", "nats-micro-runtime/")).toBe(withoutPreamble(generated("standard")));
 });
@@ -114,7 +114,7 @@ test("without import_extension, relative imports have no extension and packages 
   const code = generated("noExtension");
   expect(code).toContain('from "./echo_pb";\n');
   expect(code).not.toContain("_pb.js");
-  expect(code).toContain('from "nats-micro-runtime/codegen";\n');
+  expect(code).toContain('from "nats-micro-runtime/codegenv1";\n');
 });
 
 
@@ -136,8 +136,8 @@ test("emit=host generates the handlers interfaces and serve functions, and no cl
     expect(code).toContain(`export interface ${service}Handlers {`);
     expect(code).toContain(`export function serve${service}(\n`);
   }
-  expect(code).toContain('import { createHost } from "nats-micro-runtime/codegen";\n');
-  expect(code).toContain('import type { HandlerContext, HostOptions, ServiceHost } from "nats-micro-runtime/codegen";\n');
+  expect(code).toContain('import { createHost } from "nats-micro-runtime/codegenv1";\n');
+  expect(code).toContain('import type { HandlerContext, HostOptions, NatsConnection, ServiceHost } from "nats-micro-runtime/codegenv1";\n');
   expect(code).not.toContain("Client");
   expect(code).not.toContain("createClient");
   expect(code).not.toContain("CallOptions");
@@ -149,8 +149,8 @@ test("emit=client generates the clients, and no handlers interface or serve func
     expect(code).toContain(`export class ${service}Client {`);
     expect(code).toContain(`    this.#client = createClient(nc, ${service}, options);`);
   }
-  expect(code).toContain('import { createClient } from "nats-micro-runtime/codegen";\n');
-  expect(code).toContain('import type { CallOptions, ClientOptions, ServiceClient } from "nats-micro-runtime/codegen";\n');
+  expect(code).toContain('import { createClient } from "nats-micro-runtime/codegenv1";\n');
+  expect(code).toContain('import type { CallOptions, ClientOptions, NatsConnection, ServiceClient } from "nats-micro-runtime/codegenv1";\n');
   expect(code).not.toContain("Handlers");
   expect(code).not.toContain("serve");
   expect(code).not.toContain("createHost");
@@ -192,7 +192,7 @@ test("without cli or cli_handlers, no command-line program is generated", () => 
 
 test("cli=true generates a client-side program per service: no handlers, so no serve command", () => {
   const code = generatedCli("cli");
-  expect(code).toContain('import { runServiceCli } from "nats-micro-runtime/codegen";\n');
+  expect(code).toContain('import { runServiceCli } from "nats-micro-runtime/codegenv1/cli";\n');
   expect(code).toContain('import { Echo, Loud } from "./echo_pb.js";\n');
   expect(code).toContain("export function runEchoCli(argv?: readonly string[]): Promise<void> {\n  return runServiceCli(\n    Echo,\n    {},\n    argv,\n  );\n}\n");
   expect(code).toContain('      defaults: { description: "Loud echoes in capitals." },\n');

@@ -63,7 +63,7 @@ test.each(emits)("the code generated with emit=%s and a use of it compile with t
   expect(result.exitCode).toBe(0);
 }, 45_000);
 
-const hostUsage = `import type { NatsConnection } from "nats";
+const hostUsage = `import type { NatsConnection } from "@nats-io/nats-core";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { serveAdmin, serveOrders, type OrdersHandlers } from "./gen/shop/v1/orders_nats.js";
 import { serveCatalog } from "./gen/shop/v1/catalog_nats.js";
@@ -93,7 +93,7 @@ export async function serve(nc: NatsConnection): Promise<void> {
 }
 `;
 
-const clientUsage = `import type { NatsConnection } from "nats";
+const clientUsage = `import type { NatsConnection } from "@nats-io/nats-core";
 import { create } from "@bufbuild/protobuf";
 import { MoneySchema } from "./gen/acme/common/v1/money_pb.js";
 import { AdminClient, OrdersClient } from "./gen/shop/v1/orders_nats.js";
