@@ -1,7 +1,8 @@
 // Bad input, sent by hand past the client: every malformed request gets an invalid_argument error
 // reply that says what is wrong, is counted in the stats, and leaves the host serving.
 import { create, toBinary } from "@bufbuild/protobuf";
-import { connect, type NatsConnection } from "nats";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/nats-core";
 import { Code, type ServiceHost } from "nats-micro-runtime";
 import { calcHandlers } from "../../example/src/calc-handlers.js";
 import { AverageRequestSchema } from "../../example/src/gen/calc/v1/calc_pb.js";

@@ -1,4 +1,5 @@
-import { connect, type NatsConnection } from "nats";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/nats-core";
 import { Code, RpcError, type ServiceHost } from "nats-micro-runtime";
 import { calcHandlers } from "../../example/src/calc-handlers.js";
 import { CalcClient, serveCalc } from "../../example/src/gen/calc/v1/calc_nats.js";

@@ -1,6 +1,7 @@
 // The life of `serve` as a real process: SIGTERM drains under load, a drain timeout and a second
 // signal force the exit, and `--workers` keeps N processes serving through a crash.
-import { connect, type NatsConnection } from "nats";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/nats-core";
 import { RpcError } from "nats-micro-runtime";
 import { CalcClient } from "../../example/src/gen/calc/v1/calc_nats.js";
 import { calcProgram, runCli, slowCalcProgram, startCli, type LogLine, type RunningCli } from "../helpers/cli-process.js";

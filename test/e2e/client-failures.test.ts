@@ -1,7 +1,8 @@
 // Failures the client sees without any error reply: nobody listens, nobody answers in time, the
 // caller cancels. Each is an RpcError with its own code.
 import { performance } from "node:perf_hooks";
-import { connect, type Msg, type NatsConnection, type Subscription } from "nats";
+import { connect } from "@nats-io/transport-node";
+import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
 import { Code } from "nats-micro-runtime";
 import { CalcClient } from "../../example/src/gen/calc/v1/calc_nats.js";
 import { startNatsServer, type NatsServer } from "../helpers/nats-server.js";

@@ -2,8 +2,10 @@
 // but only for methods whose proto declares them safe to repeat (idempotency_level), and never
 // past the caller's deadline.
 import { performance } from "node:perf_hooks";
-import { connect, type NatsConnection } from "nats";
-import { Code, createRpcMetrics, type RetryPolicy, type RpcMetrics, type ServiceHost } from "nats-micro-runtime";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { Code, type RetryPolicy, type ServiceHost } from "nats-micro-runtime";
+import { createRpcMetrics, type RpcMetrics } from "nats-micro-runtime/metrics";
 import { serveTally, TallyClient } from "../gen/testing/reliability/v1/tally_nats.js";
 import { startNatsServer, type NatsServer } from "../helpers/nats-server.js";
 import { rpcRejection } from "../helpers/rpc-rejection.js";

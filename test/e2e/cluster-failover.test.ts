@@ -3,7 +3,8 @@
 // serves again within a bounded time, and every call in the gap succeeds or fails with a clear
 // unavailable or deadline_exceeded, none past its deadline and none handled twice.
 import { performance } from "node:perf_hooks";
-import { connect, Events, type NatsConnection } from "nats";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/nats-core";
 import { Code, type ServiceHost } from "nats-micro-runtime";
 import { serveTally, TallyClient } from "../gen/testing/reliability/v1/tally_nats.js";
 import { startNatsCluster, waitUntil, type NatsCluster } from "../helpers/nats-cluster.js";
@@ -52,7 +53,7 @@ test("killing the host's member: the host serves again from another member withi
   let reconnectedAt: number | undefined;
   void (async () => {
     for await (const status of hostConnection.status()) {
-      if (status.type === Events.Reconnect) {
+      if (status.type === "reconnect") {
         reconnectedAt = performance.now();
         return;
       }

@@ -3,7 +3,8 @@
 // when it stops.
 import { performance } from "node:perf_hooks";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { connect, type NatsConnection } from "nats";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/nats-core";
 import { Code, RpcError, type ServiceHost } from "nats-micro-runtime";
 import { SleepRequestSchema } from "../gen/testing/v1/probe_pb.js";
 import { ProbeClient, serveProbe } from "../gen/testing/v1/probe_nats.js";

@@ -1,6 +1,7 @@
 // $SRV discovery (ADR-32): PING, INFO and STATS answer on all three subject forms with JSON that
 // the official micro v1 schemas accept, and every instance answers for itself.
-import { connect, ErrorCode, NatsError, RequestStrategy, type Msg, type NatsConnection } from "nats";
+import { connect } from "@nats-io/transport-node";
+import { NoRespondersError, RequestError, type Msg, type NatsConnection } from "@nats-io/nats-core";
 import { Code, type HostOptions, type InfoResponse, type PingResponse, type ServiceHost, type StatsResponse } from "nats-micro-runtime";
 import { calcHandlers } from "../../example/src/calc-handlers.js";
 import { CalcClient, serveCalc } from "../../example/src/gen/calc/v1/calc_nats.js";
@@ -38,8 +39,8 @@ async function gather(subject: string, options: { count?: number; windowMs: numb
     subject,
     undefined,
     options.count === undefined
-      ? { strategy: RequestStrategy.Timer, maxWait: options.windowMs }
-      : { strategy: RequestStrategy.Count, maxMessages: options.count, maxWait: options.windowMs },
+      ? { strategy: "timer", maxWait: options.windowMs }
+      : { strategy: "count", maxMessages: options.count, maxWait: options.windowMs },
   );
   for await (const reply of iterator) {
     replies.push(reply);
@@ -200,8 +201,8 @@ test("$SRV.<verb>.<name>.<id> is answered by that instance only", async () => {
 test("$SRV.<verb>.<other name> is not answered", async () => {
   await withHosts(1, async () => {
     const error = await nc.request("$SRV.PING.Nothing", undefined, { timeout: 2_000 }).catch((reason: unknown) => reason);
-    expect(error).toBeInstanceOf(NatsError);
-    expect((error as NatsError).code).toBe(ErrorCode.NoResponders);
+    expect(error).toBeInstanceOf(RequestError);
+    expect((error as RequestError).cause).toBeInstanceOf(NoRespondersError);
   });
 });
 
@@ -225,6 +226,6 @@ test("a stopped instance no longer answers discovery", async () => {
   await nc.request(`$SRV.PING.Calc.${host.id}`, undefined, { timeout: 2_000 });
   await host.stop();
   const error = await nc.request(`$SRV.PING.Calc.${host.id}`, undefined, { timeout: 2_000 }).catch((reason: unknown) => reason);
-  expect(error).toBeInstanceOf(NatsError);
-  expect((error as NatsError).code).toBe(ErrorCode.NoResponders);
+  expect(error).toBeInstanceOf(RequestError);
+  expect((error as RequestError).cause).toBeInstanceOf(NoRespondersError);
 });

@@ -1,7 +1,8 @@
 // Graceful stop: host.stop() leaves the queue group, answers every request it had already
 // received, and only then resolves; new requests go to the other instances, or find none.
 import { performance } from "node:perf_hooks";
-import { connect, type NatsConnection } from "nats";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/nats-core";
 import { Code, type ServiceHost } from "nats-micro-runtime";
 import { ProbeClient, serveProbe } from "../gen/testing/v1/probe_nats.js";
 import { startNatsServer, type NatsServer } from "../helpers/nats-server.js";

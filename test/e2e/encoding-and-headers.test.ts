@@ -3,7 +3,8 @@
 // sees its subject and the time it has left.
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { connect, type NatsConnection } from "nats";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/nats-core";
 import { callUnary, Code, type ServiceHost } from "nats-micro-runtime";
 import { calcHandlers } from "../../example/src/calc-handlers.js";
 import { CalcResponseSchema, SumRequestSchema } from "../../example/src/gen/calc/v1/calc_pb.js";

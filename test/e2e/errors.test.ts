@@ -2,7 +2,8 @@
 // on the wire (ADR-32 headers plus the exact code), without leaking the host's internals, and is
 // counted in the endpoint's stats.
 import { create, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
-import { connect, type NatsConnection } from "nats";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/nats-core";
 import { callUnary, Code, httpStatusFromCode, internalErrorMessage, type ServiceHost, type StatsResponse } from "nats-micro-runtime";
 import { FailRequestSchema, Probe } from "../gen/testing/v1/probe_pb.js";
 import { ProbeClient, serveProbe } from "../gen/testing/v1/probe_nats.js";

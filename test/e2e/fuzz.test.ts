@@ -5,7 +5,8 @@
 // serve on.
 import { create, fromBinary, fromJsonString, toBinary, type DescMessage } from "@bufbuild/protobuf";
 import fc from "fast-check";
-import { connect, headers as createHeaders, type Msg, type NatsConnection } from "nats";
+import { connect } from "@nats-io/transport-node";
+import { headers as createHeaders, type Msg, type NatsConnection } from "@nats-io/nats-core";
 import { isCode, type ServiceHost } from "nats-micro-runtime";
 import { CountReplySchema } from "../gen/testing/reliability/v1/tally_pb.js";
 import { serveTally, TallyClient } from "../gen/testing/reliability/v1/tally_nats.js";

@@ -2,7 +2,8 @@
 // When the leaf link drops, callers get unavailable at once (no responders), not a timeout; when it
 // comes back, calls succeed again without restarting any host, client or connection.
 import { performance } from "node:perf_hooks";
-import { connect, type NatsConnection } from "nats";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/nats-core";
 import { Code, type ServiceHost } from "nats-micro-runtime";
 import { serveTally, TallyClient } from "../gen/testing/reliability/v1/tally_nats.js";
 import { ArborClient, serveArbor } from "../gen/testing/reliability/v1/tree_nats.js";

@@ -1,5 +1,7 @@
-import { connect, type NatsConnection } from "nats";
-import { Code, createRpcMetrics, serveMetrics, type MetricsEndpoint, type RpcMetrics, type ServiceHost } from "nats-micro-runtime";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { Code, type ServiceHost } from "nats-micro-runtime";
+import { createRpcMetrics, serveMetrics, type MetricsEndpoint, type RpcMetrics } from "nats-micro-runtime/metrics";
 import { calcHandlers } from "../../example/src/calc-handlers.js";
 import { CalcClient, serveCalc } from "../../example/src/gen/calc/v1/calc_nats.js";
 import { startNatsServer, type NatsServer } from "../helpers/nats-server.js";

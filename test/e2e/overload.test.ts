@@ -2,8 +2,10 @@
 // resource_exhausted (429) rather than queueing them, and a handler that never finishes is cut off
 // at its deadline without leaking its place, its timer or its in-flight count.
 import { performance } from "node:perf_hooks";
-import { connect, type NatsConnection } from "nats";
-import { Code, createRpcMetrics, type HostOptions, type RpcMetrics, type ServiceHost, type StatsResponse } from "nats-micro-runtime";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { Code, type HostOptions, type ServiceHost, type StatsResponse } from "nats-micro-runtime";
+import { createRpcMetrics, type RpcMetrics } from "nats-micro-runtime/metrics";
 import type { ProbeHandlers } from "../gen/testing/v1/probe_nats.js";
 import { ProbeClient, serveProbe } from "../gen/testing/v1/probe_nats.js";
 import { waitUntil } from "../helpers/nats-cluster.js";

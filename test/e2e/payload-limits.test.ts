@@ -1,7 +1,8 @@
 // The server's max_payload: a request or a reply too large for it is a resource_exhausted error
 // the caller sees at once, never a reply that silently goes missing.
 import { performance } from "node:perf_hooks";
-import { connect, type NatsConnection } from "nats";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/nats-core";
 import { Code, RpcError, type ServiceHost, type StatsResponse } from "nats-micro-runtime";
 import { CalcClient, serveCalc } from "../../example/src/gen/calc/v1/calc_nats.js";
 import { ProbeClient, serveProbe } from "../gen/testing/v1/probe_nats.js";

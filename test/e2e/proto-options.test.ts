@@ -5,18 +5,9 @@
 import { performance } from "node:perf_hooks";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { TimestampSchema } from "@bufbuild/protobuf/wkt";
-import { connect, ErrorCode, NatsError, RequestStrategy, type Msg, type NatsConnection, type Subscription } from "nats";
-import {
-  Code,
-  createClient,
-  createHost,
-  HeaderName,
-  RpcError,
-  type InfoResponse,
-  type PingResponse,
-  type ServiceHost,
-  type StatsResponse,
-} from "nats-micro-runtime";
+import { connect } from "@nats-io/transport-node";
+import { NoRespondersError, RequestError, type Msg, type NatsConnection, type Subscription } from "@nats-io/nats-core";
+import { Code, createClient, createHost, HeaderName, RpcError, type InfoResponse, type PingResponse, type ServiceHost, type StatsResponse } from "nats-micro-runtime";
 import { OuterSchema } from "../gen/testing/common/v1/common_pb.js";
 import {
   BalanceResponseSchema,
@@ -168,14 +159,14 @@ function rawResponder(subject: string, queue?: string): { subscription: Subscrip
 
 async function noResponders(subject: string): Promise<void> {
   const error = await nc.request(subject, undefined, { timeout: 2_000 }).catch((reason: unknown) => reason);
-  expect(error).toBeInstanceOf(NatsError);
-  expect((error as NatsError).code).toBe(ErrorCode.NoResponders);
+  expect(error).toBeInstanceOf(RequestError);
+  expect((error as RequestError).cause).toBeInstanceOf(NoRespondersError);
 }
 
 /** Every reply to one request, until `count` have arrived or `maxWaitMs` has passed. */
 async function gather(subject: string, payload: Uint8Array | undefined, count: number, maxWaitMs = 2_000): Promise<Msg[]> {
   const replies: Msg[] = [];
-  for await (const reply of await nc.requestMany(subject, payload, { strategy: RequestStrategy.Count, maxMessages: count, maxWait: maxWaitMs })) {
+  for await (const reply of await nc.requestMany(subject, payload, { strategy: "count", maxMessages: count, maxWait: maxWaitMs })) {
     replies.push(reply);
   }
   return replies;

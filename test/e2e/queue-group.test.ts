@@ -1,6 +1,7 @@
 // Load balancing: instances of a service in one queue group share its requests; instances outside
 // a queue group (or in different ones) each receive every request.
-import { connect, type NatsConnection } from "nats";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/nats-core";
 import type { HostOptions, ServiceHost, StatsResponse } from "nats-micro-runtime";
 import { calcHandlers } from "../../example/src/calc-handlers.js";
 import { CalcClient, serveCalc } from "../../example/src/gen/calc/v1/calc_nats.js";

@@ -1,8 +1,10 @@
 // Rolling restarts: instances of a service in a queue group are restarted one at a time, each
 // stopping gracefully (draining), under a steady load. A client whose retry policy covers the
 // idempotent methods sees no failed call.
-import { connect, type NatsConnection } from "nats";
-import { Code, createRpcMetrics, type RetryPolicy, type RpcMetrics, type ServiceHost } from "nats-micro-runtime";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { Code, type RetryPolicy, type ServiceHost } from "nats-micro-runtime";
+import { createRpcMetrics, type RpcMetrics } from "nats-micro-runtime/metrics";
 import { serveTally, TallyClient } from "../gen/testing/reliability/v1/tally_nats.js";
 import { startNatsServer, type NatsServer } from "../helpers/nats-server.js";
 import { countOutcomes, startSteadyLoad } from "../helpers/steady-load.js";

@@ -2,7 +2,8 @@
 // port. Host and client reconnect (with bounded reconnect settings) and work again, and no call
 // made meanwhile hangs past its deadline.
 import { performance } from "node:perf_hooks";
-import { connect, Events, type NatsConnection } from "nats";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/nats-core";
 import { Code, type ServiceHost } from "nats-micro-runtime";
 import { serveTally, TallyClient } from "../gen/testing/reliability/v1/tally_nats.js";
 import { startNatsProcess, waitUntil, type NatsProcess } from "../helpers/nats-cluster.js";
@@ -34,7 +35,7 @@ afterAll(async () => {
 /** Resolves with the time of the connection's next reconnect. */
 async function nextReconnect(connection: NatsConnection): Promise<number> {
   for await (const status of connection.status()) {
-    if (status.type === Events.Reconnect) {
+    if (status.type === "reconnect") {
       return performance.now();
     }
   }

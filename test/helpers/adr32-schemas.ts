@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { Ajv, type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
-import type { Msg } from "nats";
+import type { Msg } from "@nats-io/nats-core";
 
 /** The three `$SRV` discovery verbs of ADR-32. */
 export type Verb = "PING" | "INFO" | "STATS";

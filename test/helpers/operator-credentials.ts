@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { nkeys } from "nats";
+import { nkeys } from "@nats-io/nats-core";
 
 type KeyPair = ReturnType<typeof nkeys.createOperator>;
 

@@ -1,4 +1,4 @@
-import { createInbox, headers as createHeaders, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from "nats";
+import { createInbox, headers as createHeaders, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from "@nats-io/nats-core";
 
 /** NATS headers from a record: the way tests write the headers of a hand-made request. */
 export function natsHeaders(record: Record<string, string>): MsgHdrs {
