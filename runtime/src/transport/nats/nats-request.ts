@@ -47,6 +47,11 @@ export class NatsRequest implements IncomingRequest {
     if (msg.reply === undefined || msg.reply === "") {
       return true; // published, not requested: nobody waits for a reply
     }
+    // nats.js v3's msg.respond does not check the connection: on a closed one it buffers the
+    // reply, which is never sent, and returns true.
+    if (this.#nc.isClosed()) {
+      return false;
+    }
     const maxPayload = this.#nc.info?.max_payload;
     const size = maxPayload === undefined ? 0 : wireSize(reply.payload, reply.header);
     if (maxPayload === undefined || size <= maxPayload) {
