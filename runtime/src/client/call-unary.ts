@@ -5,8 +5,9 @@ import { errorFromHeaders } from "../protocol/error-headers.js";
 import { HeaderName } from "../protocol/header-name.js";
 import { RpcError } from "../protocol/rpc-error.js";
 import { maxTimeoutMs } from "../protocol/timeout-header.js";
-import { natsHeader, toFetchHeaders, toNatsHeaders, wireSize } from "../transport/nats/message-headers.js";
-import type { NatsConnection } from "../transport/nats/nats-client.js";
+import type { HeadersInit } from "../protocol/headers-init.js";
+import { natsHeader, protocolRequestHeaders, toFetchHeaders, toNatsHeaders, wireSize } from "../transport/nats/message-headers.js";
+import type { MsgHdrs, NatsConnection } from "../transport/nats/nats-client.js";
 import { requestError } from "../transport/nats/nats-errors.js";
 import { requestReply } from "../transport/nats/reply-multiplexer.js";
 import type { CallOptions } from "./call-options.js";
@@ -41,25 +42,18 @@ export async function callUnary<Input extends DescMessage, Output extends DescMe
     // Such as JSON of a google.protobuf.Any packing a type that the client's registry lacks.
     throw new RpcError(`cannot encode the request to ${subject}: ${RpcError.from(reason).rawMessage}`, Code.InvalidArgument, { cause: reason });
   }
-  const headers = new Headers(options.headers);
-  // The protocol's own headers replace any the caller gave, whatever their case.
-  headers.set(HeaderName.Timeout, String(timeoutMs));
-  if (encoding === "json") {
-    headers.set(HeaderName.ContentType, jsonContentType);
-  } else {
-    headers.delete(HeaderName.ContentType);
-  }
+  const { headers, headerSize } = requestHeaders(options.headers, timeoutMs, encoding);
   const maxPayload = nc.info?.max_payload;
-  if (maxPayload !== undefined && wireSize(payload, headers) > maxPayload) {
+  if (maxPayload !== undefined && payload.length + headerSize > maxPayload) {
     throw new RpcError(
-      `request of ${wireSize(payload, headers)} bytes (payload and headers) to ${subject} exceeds the server's max_payload of ${maxPayload} bytes`,
+      `request of ${payload.length + headerSize} bytes (payload and headers) to ${subject} exceeds the server's max_payload of ${maxPayload} bytes`,
       Code.ResourceExhausted,
     );
   }
 
   const reply = await withAbort(
     // Not nc.request: see reply-multiplexer.ts for what that saves on every call.
-    requestReply(nc, subject, payload, toNatsHeaders(headers), timeoutMs).catch((reason: unknown) => {
+    requestReply(nc, subject, payload, headers, timeoutMs).catch((reason: unknown) => {
       throw requestError(nc, reason, subject, timeoutMs);
     }),
     signal,
@@ -77,6 +71,27 @@ export async function callUnary<Input extends DescMessage, Output extends DescMe
   } catch (reason) {
     throw new RpcError(`invalid reply from ${subject}: ${RpcError.from(reason).rawMessage}`, Code.Internal, { cause: reason });
   }
+}
+
+/**
+ * The NATS headers of a request and the bytes they take on the wire. The protocol's own headers
+ * replace any the caller gave, whatever their case. A call without headers of its caller (the
+ * common case) takes a ready block (see `protocolRequestHeaders`) rather than a WHATWG `Headers`
+ * built, measured and converted on every call.
+ */
+function requestHeaders(callerHeaders: HeadersInit | undefined, timeoutMs: number, encoding: Encoding): { headers: MsgHdrs; headerSize: number } {
+  if (callerHeaders === undefined) {
+    const ready = protocolRequestHeaders(timeoutMs, encoding);
+    return { headers: ready.headers, headerSize: ready.size };
+  }
+  const headers = new Headers(callerHeaders);
+  headers.set(HeaderName.Timeout, String(timeoutMs));
+  if (encoding === "json") {
+    headers.set(HeaderName.ContentType, jsonContentType);
+  } else {
+    headers.delete(HeaderName.ContentType);
+  }
+  return { headers: toNatsHeaders(headers), headerSize: wireSize(new Uint8Array(0), headers) };
 }
 
 /** Rejects with `canceled` as soon as the signal aborts, whatever the call is doing. */

@@ -1,4 +1,5 @@
-import { headers as createNatsHeaders, Match, type MsgHdrs } from "@nats-io/nats-core";
+import { headers as createNatsHeaders, type MsgHdrs } from "@nats-io/nats-core";
+import { jsonContentType, type Encoding } from "../../protocol/codec.js";
 import { HeaderName } from "../../protocol/header-name.js";
 
 // Characters a WHATWG `Headers` value cannot hold: it is a byte string, one character per byte.
@@ -44,9 +45,60 @@ export function toNatsHeaders(headers: Headers): MsgHdrs {
   return result;
 }
 
-/** A header of a NATS message, its name matched in any case; `""` when absent. */
+/**
+ * A header of a NATS message, its name matched in any case; `""` when absent. What
+ * `headers.get(name, Match.IgnoreCase)` answers (the first value of the first name that matches),
+ * in one pass over the names: nats.js's `get` builds two arrays and lower-cases every name on
+ * each call, and the host and the client read two or three headers of every message.
+ */
 export function natsHeader(headers: MsgHdrs | undefined, name: string): string {
-  return headers === undefined ? "" : headers.get(name, Match.IgnoreCase);
+  if (headers === undefined) {
+    return "";
+  }
+  const wanted = name.toLowerCase();
+  for (const [key, values] of headers) {
+    if (key === name || key.toLowerCase() === wanted) {
+      return values[0] ?? "";
+    }
+  }
+  return "";
+}
+
+/** The header block of a request that carries the protocol's headers only, and its size on the wire. */
+export interface ProtocolRequestHeaders {
+  readonly timeoutMs: number;
+  readonly headers: MsgHdrs;
+  /** Bytes of the header block, as {@link wireSize} counts them. */
+  readonly size: number;
+}
+
+// The last block made for each encoding: a client's calls mostly share one timeout.
+const lastProtocolHeaders: { binary?: ProtocolRequestHeaders; json?: ProtocolRequestHeaders } = {};
+
+/**
+ * The NATS headers of a request without headers of its caller: what `toNatsHeaders` makes of
+ * `Headers` holding the timeout and, for JSON, the content type (the same names and spelling, in
+ * the same order), without a WHATWG `Headers` to build, copy and measure on every call. The block is
+ * shared by the calls with the same timeout and encoding: nats.js only reads a message's headers
+ * (to encode them when it publishes), and nothing else sees a request's block.
+ */
+export function protocolRequestHeaders(timeoutMs: number, encoding: Encoding): ProtocolRequestHeaders {
+  const last = lastProtocolHeaders[encoding];
+  if (last !== undefined && last.timeoutMs === timeoutMs) {
+    return last;
+  }
+  const headers = createNatsHeaders();
+  let size = "NATS/1.0\r\n\r\n".length;
+  if (encoding === "json") {
+    headers.append(HeaderName.ContentType, jsonContentType);
+    size += Buffer.byteLength(`${HeaderName.ContentType}: ${jsonContentType}\r\n`);
+  }
+  const timeout = String(timeoutMs);
+  headers.append(HeaderName.Timeout, timeout);
+  size += Buffer.byteLength(`${HeaderName.Timeout}: ${timeout}\r\n`);
+  const made = { timeoutMs, headers, size };
+  lastProtocolHeaders[encoding] = made;
+  return made;
 }
 
 /**
