@@ -3,7 +3,7 @@ import { Code } from "../../protocol/code.js";
 import { errorReplyHeaders, cutToBytes } from "../../protocol/reply-headers.js";
 import { RpcError } from "../../protocol/rpc-error.js";
 import type { IncomingRequest, SendResult, UnaryReply } from "../../protocol/unary-exchange.js";
-import { natsHeader, toFetchHeaders, toNatsHeaders, wireSize } from "./message-headers.js";
+import { headerLines, headerLineValue, natsHeader, toFetchHeaders, toNatsHeaders, wireSize, type HeaderLine } from "./message-headers.js";
 import { tryRespond } from "./try-respond.js";
 
 /**
@@ -13,6 +13,7 @@ import { tryRespond } from "./try-respond.js";
 export class NatsRequest implements IncomingRequest {
   readonly #nc: NatsConnection;
   readonly #msg: Msg;
+  #headerLines: readonly HeaderLine[] | undefined;
 
   constructor(nc: NatsConnection, msg: Msg) {
     this.#nc = nc;
@@ -29,7 +30,15 @@ export class NatsRequest implements IncomingRequest {
   }
 
   header(name: string): string {
-    return natsHeader(this.#msg.headers, name);
+    // Read from the message's bytes, once (see headerLines), rather than through msg.headers.
+    if (this.#headerLines === undefined) {
+      const lines = headerLines(this.#msg);
+      if (lines === undefined) {
+        return natsHeader(this.#msg.headers, name);
+      }
+      this.#headerLines = lines;
+    }
+    return headerLineValue(this.#headerLines, name);
   }
 
   headers(): Headers {
