@@ -125,6 +125,16 @@ describe("errorFromHeaders", () => {
     expect(error?.message).toBe(`[${code}] failed with ${code}`);
   });
 
+  test("round-trips a message with text beyond Latin-1, and one of Latin-1 only, as sent on the wire", () => {
+    for (const message of ["Größe ungültig: ≠ 42 — 値が無効です ✓", "Größe", "Ã©"]) {
+      const written = new Headers();
+      setErrorHeaders(written, new RpcError(message, Code.OutOfRange));
+      const wire = toNatsHeaders(written);
+      expect(wire.get(HeaderName.ServiceError)).toBe(message);
+      expect(errorFromHeaders(wire)?.rawMessage).toBe(message);
+    }
+  });
+
   test("keeps the reply's headers as metadata", () => {
     const written = new Headers();
     written.set("x-request-id", "r-1");

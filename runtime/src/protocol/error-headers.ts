@@ -3,13 +3,18 @@ import { codeFromHttpStatus, httpStatusFromCode } from "./code-tables.js";
 import { HeaderName } from "./header-name.js";
 import { RpcError } from "./rpc-error.js";
 
+const beyondAscii = /[^\u0000-\u007f]/;
+
 /**
  * Writes an error to the headers of a reply: the two ADR-32 headers and the exact code.
  * `Headers` match names in any case, so these replace whatever spelling the handler used.
  */
 export function setErrorHeaders(headers: Headers, error: RpcError): void {
-  // A header value must stay on one line.
-  headers.set(HeaderName.ServiceError, error.rawMessage.replace(/[\r\n]+/g, " "));
+  // A header value must stay on one line and hold no NUL (`Headers` throws on either), and
+  // `Headers` holds byte strings: text beyond ASCII is held as its UTF-8 bytes, one character per
+  // byte (`toNatsHeaders` sends it as that text).
+  const message = error.rawMessage.replace(/[\r\n\0]+/g, " ");
+  headers.set(HeaderName.ServiceError, beyondAscii.test(message) ? Buffer.from(message, "utf8").toString("latin1") : message);
   headers.set(HeaderName.ServiceErrorCode, String(httpStatusFromCode(error.code)));
   headers.set(HeaderName.RpcCode, error.code);
 }

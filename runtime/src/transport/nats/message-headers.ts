@@ -41,8 +41,28 @@ const contractNames: ReadonlyMap<string, string> = new Map(Object.values(HeaderN
  */
 export function toNatsHeaders(headers: Headers): MsgHdrs {
   const result = createNatsHeaders();
-  headers.forEach((value, key) => result.append(contractNames.get(key) ?? key, value));
+  headers.forEach((value, key) => result.append(contractNames.get(key) ?? key, natsHeaderValue(value)));
   return result;
+}
+
+const beyondAscii = /[^\u0000-\u007f]/;
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * A `Headers` value as NATS header text. `Headers` holds byte strings, so text beyond Latin-1 is
+ * held there as its UTF-8 bytes, one character per byte (as `toFetchHeaders` and
+ * `setErrorHeaders` write it): a value whose bytes are UTF-8 goes as the text they encode, any
+ * other as it is.
+ */
+function natsHeaderValue(value: string): string {
+  if (!beyondAscii.test(value)) {
+    return value;
+  }
+  try {
+    return strictUtf8.decode(Buffer.from(value, "latin1"));
+  } catch {
+    return value;
+  }
 }
 
 /**
