@@ -2,6 +2,7 @@ import { Option, type Command } from "commander";
 import type { NatsConnection } from "../transport/nats/nats-client.js";
 import { Code } from "../protocol/code.js";
 import { connectNats } from "../transport/nats/connect-nats.js";
+import { isAuthenticationFailure } from "../transport/nats/nats-errors.js";
 import { resolveConnectionSettings, type ConnectionFlags } from "../transport/nats/connection-options.js";
 import { RpcError } from "../protocol/rpc-error.js";
 import { parseInteger } from "./parse-flags.js";
@@ -95,12 +96,13 @@ export async function connectWithFlags(values: ConnectionFlagValues, defaultName
 }
 
 function connectFailureCode(error: unknown): Code {
-  const cause = error instanceof Error ? (error.cause as { code?: unknown; errno?: unknown } | undefined) : undefined;
-  if (cause?.code === "AUTHORIZATION_VIOLATION" || cause?.code === "AUTHENTICATION_EXPIRED") {
+  const cause = error instanceof Error ? (error.cause as { errno?: unknown } | undefined) : undefined;
+  if (isAuthenticationFailure(cause)) {
     return Code.Unauthenticated;
   }
-  // Node's file errors carry an errno: a setting named a file that cannot be read, or is not what it should be.
-  if (cause?.errno !== undefined || cause?.code === "BAD_CREDS" || (error instanceof Error && error.message.startsWith("nkey seed file"))) {
+  // Node's file errors carry an errno: a setting named a file that cannot be read, or is not what
+  // it should be (connectNats checks the creds and nkey seed files before it connects).
+  if (cause?.errno !== undefined || (error instanceof Error && /^(creds|nkey seed) file /.test(error.message))) {
     return Code.InvalidArgument;
   }
   return Code.Unavailable;

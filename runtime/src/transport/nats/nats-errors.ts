@@ -22,6 +22,11 @@ export function isNatsError<T extends Error>(error: unknown, errorClass: abstrac
   return error instanceof errorClass || (error instanceof Error && error.name === errorClass.name);
 }
 
+/** Whether the server refused a connection for its credentials: wrong, missing or expired. */
+export function isAuthenticationFailure(error: unknown): boolean {
+  return isNatsError(error, AuthorizationError) || isNatsError(error, UserAuthenticationExpiredError);
+}
+
 /** Whether a failed request found no responders: nats.js v3 says so directly or as a `RequestError`'s cause. */
 export function isNoResponders(error: unknown): boolean {
   return isNatsError(error, NoRespondersError) || (isNatsError(error, RequestError) && isNatsError(error.cause, NoRespondersError));
