@@ -192,6 +192,9 @@ function logConnectionEvents(nc: NatsConnection, logger: Logger): void {
         case "reconnect":
           logger.info({ event: status.type, server: status.server }, "connection reconnect");
           break;
+        case "close":
+          // Said already: "stopped" follows the drain on a stop, "connection to NATS closed" a lost connection.
+          break;
         default:
           logger.debug({ event: status.type }, `connection ${status.type}`);
       }
