@@ -37,6 +37,9 @@ async function serveMethods(methods: string): Promise<{ cli: RunningCli; serving
   return { cli, serving };
 }
 
+// Two serving processes and four more CLI runs: node starts slowly on a busy machine.
+const cliTestTimeoutMs = 60_000;
+
 const requestLines = (cli: RunningCli, method: string) => cli.logs.filter((line) => line.msg === "request" && line["method"] === method);
 
 const failureOf = (call: Promise<unknown>): Promise<unknown> => call.then(
@@ -79,7 +82,7 @@ describe("calc serve --methods", () => {
       [String(average.serving["instance"])]: [["Average", 5]],
       [String(sum.serving["instance"])]: [["Sum", 5]],
     });
-  });
+  }, cliTestTimeoutMs);
 
   test("stopping the process of one method makes that method unavailable while the other keeps serving", async () => {
     const average = await serveMethods("Average");
@@ -105,7 +108,7 @@ describe("calc serve --methods", () => {
 
     const info = JSON.parse((await runCli(calcProgram, ["info", "--json", "--server", server.url])).stdout) as InfoResponse[];
     expect(info.map((instance) => instance.endpoints.map((endpoint) => endpoint.name))).toEqual([["Sum"]]);
-  });
+  }, cliTestTimeoutMs);
 
   test("an unknown method is a usage error (2) with one line naming it and the known methods, and nothing is served", async () => {
     const result = await runCli(calcProgram, ["serve", "--server", server.url, "--methods", "Nope"]);
