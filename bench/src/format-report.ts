@@ -2,7 +2,7 @@ import type { CodegenBenchmark } from "./codegen-benchmark.js";
 import type { CaseRun } from "./measure-cases.js";
 import type { MemoryCheck } from "./memory-check.js";
 import { spreadOf, type Spread } from "./statistics.js";
-import type { TargetCheck } from "./target-checks.js";
+import type { Comparison, TargetCheck } from "./target-checks.js";
 
 /** The medians and ranges of one case at one in-flight setting, over its repetitions. */
 export interface CaseSummary {
@@ -75,6 +75,15 @@ export function formatTargets(checks: readonly TargetCheck[]): string {
     check.met ? "met" : "MISSED",
   ]);
   return formatTable(["target", "ratio", "bound", "result"], rows);
+}
+
+/** Ratios shown without a bound (nats.js v3 against v2). */
+export function formatComparisons(comparisons: readonly Comparison[]): string {
+  const rows = comparisons.map((comparison) => [
+    comparison.name,
+    `${fixed(comparison.ratio.median, 2)} (${fixed(comparison.ratio.min, 2)}-${fixed(comparison.ratio.max, 2)})`,
+  ]);
+  return formatTable(["comparison", "ratio"], rows);
 }
 
 /** The host memory check in one paragraph. */

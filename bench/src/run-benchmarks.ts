@@ -11,11 +11,11 @@ import { parseBenchmarkOptions, usage, type BenchmarkOptions } from "./benchmark
 import { rootDirectory } from "./bench-paths.js";
 import { caseKindNamed, type ServerKind } from "./case-kinds.js";
 import { runCodegenBenchmark } from "./codegen-benchmark.js";
-import { formatCaseTables, formatCodegen, formatMemory, formatTargets, summarize } from "./format-report.js";
+import { formatCaseTables, formatCodegen, formatComparisons, formatMemory, formatTargets, summarize } from "./format-report.js";
 import { measureCases, type CaseRun } from "./measure-cases.js";
 import { checkHostMemory, type MemoryCheck } from "./memory-check.js";
 import { startBenchNatsServer, type BenchNatsServer } from "./start-nats-server.js";
-import { checkTargets } from "./target-checks.js";
+import { checkTargets, compareNatsVersions } from "./target-checks.js";
 
 /** Whatever is running, so that an error or Ctrl-C still stops every process the runner started. */
 const running: { stop(): Promise<void> }[] = [];
@@ -41,6 +41,7 @@ async function main(): Promise<void> {
     options.inFlight,
   );
   const targets = checkTargets(runs, memory, codegen);
+  const natsVersions = compareNatsVersions(runs, options.inFlight);
   const environment = describeEnvironment(natsServer.version);
   const report = [
     environment,
@@ -48,11 +49,12 @@ async function main(): Promise<void> {
     formatCaseTables(summaries),
     memory === undefined ? "" : `Host memory (generated host, 16 in flight, full GC before each reading)\n${formatMemory(memory)}`,
     codegen === undefined ? "" : `Code generation\n${formatCodegen(codegen)}`,
+    natsVersions.length === 0 ? "" : `nats.js v3 / v2, raw cases (ratios within this run)\n${formatComparisons(natsVersions)}`,
     `Targets (ratios within this run)\n${formatTargets(targets)}`,
   ].filter((section) => section !== "");
   process.stdout.write(`${report.join("\n\n")}\n`);
   if (options.jsonFile !== undefined) {
-    const json = { environment, options: { ...options, cases: options.cases.map((kind) => kind.name) }, runs, summaries, memory, codegen, targets };
+    const json = { environment, options: { ...options, cases: options.cases.map((kind) => kind.name) }, runs, summaries, memory, codegen, natsVersions, targets };
     await writeFile(options.jsonFile, `${JSON.stringify(json, null, 2)}\n`);
   }
 }

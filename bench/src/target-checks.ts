@@ -63,6 +63,35 @@ export function checkTargets(runs: readonly CaseRun[], memory: MemoryCheck | und
   return checks;
 }
 
+/** A ratio of two cases that the report shows without a bound, such as nats.js v3 against v2. */
+export interface Comparison {
+  name: string;
+  ratio: Spread;
+}
+
+/**
+ * nats.js v3 against v2, raw against raw (each ratio within a repetition, as for the targets):
+ * what the move to v3 changed by itself, measured in the same run. Cases that did not run are left out.
+ */
+export function compareNatsVersions(runs: readonly CaseRun[], inFlight: readonly number[]): Comparison[] {
+  const comparisons: Comparison[] = [];
+  for (const [v3, v2] of [
+    ["raw", "raw-v2"],
+    ["raw-no-traces", "raw-v2-no-traces"],
+  ] as const) {
+    for (const requestsInFlight of inFlight) {
+      for (const figure of ["requestsPerSecond", "p50Ms"] as const) {
+        const ratios = ratiosPerRepetition(runs, v3, v2, figure, requestsInFlight);
+        if (ratios.length > 0) {
+          const what = figure === "requestsPerSecond" ? "requests/s" : "p50 latency";
+          comparisons.push({ name: `${v3} / ${v2} ${what} at ${requestsInFlight} in flight`, ratio: spreadOf(ratios) });
+        }
+      }
+    }
+  }
+  return comparisons;
+}
+
 function target(name: string, ratio: Spread, bound: TargetCheck["bound"], limit: number): TargetCheck {
   return { name, ratio, bound, limit, met: bound === "at least" ? ratio.median >= limit : ratio.median <= limit };
 }

@@ -26,6 +26,7 @@ interface SmokeReport {
   }[];
   memory: { baselineRequests: number; totalRequests: number; baselineRssBytes: number; finalRssBytes: number };
   codegen: { protocGenEsFiles: number; protocGenNatsFiles: number; protocGenEsMs: Spread; protocGenNatsMs: Spread };
+  natsVersions: { name: string; ratio: Spread }[];
   targets: { name: string; ratio: Spread; met: boolean }[];
 }
 
@@ -118,6 +119,17 @@ test("the memory check, the code generation benchmark and every target are repor
   }
 });
 
+test("nats.js v3 is compared with v2, raw against raw, at every in-flight setting", () => {
+  const names = report.natsVersions.map((comparison) => comparison.name);
+  for (const requestsInFlight of inFlight) {
+    expect(names).toContain(`raw / raw-v2 requests/s at ${requestsInFlight} in flight`);
+    expect(names).toContain(`raw-no-traces / raw-v2-no-traces p50 latency at ${requestsInFlight} in flight`);
+  }
+  for (const comparison of report.natsVersions) {
+    expect([comparison.name, Number.isFinite(comparison.ratio.median) && comparison.ratio.median > 0]).toEqual([comparison.name, true]);
+  }
+});
+
 test("the printed report has a table per in-flight setting and the targets", () => {
   for (const requestsInFlight of inFlight) {
     expect(stdout).toContain(`${requestsInFlight} in flight (median`);
@@ -125,5 +137,6 @@ test("the printed report has a table per in-flight setting and the targets", () 
   for (const kind of cases) {
     expect(stdout).toMatch(new RegExp(`^\\| ${kind} +\\|`, "m"));
   }
+  expect(stdout).toMatch(/nats\.js v3 \/ v2, raw cases \(ratios within this run\)/);
   expect(stdout).toMatch(/Targets \(ratios within this run\)/);
 });
