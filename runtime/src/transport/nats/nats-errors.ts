@@ -14,12 +14,13 @@ import { Code } from "../../protocol/code.js";
 import { RpcError } from "../../protocol/rpc-error.js";
 
 /**
- * Whether an error is of one of nats.js's error classes. By class, and by the name the class
- * gives its errors too: an application that ends up with two copies of the client (two versions
- * side by side in node_modules) has two classes of each, and an error of either must be told apart.
+ * Whether an error is of one of nats.js's error classes. By class, and by the class's name too:
+ * an application that ends up with two copies of the client (two versions side by side in
+ * node_modules) has two classes of each, and an error of either must be told apart.
  */
 export function isNatsError<T extends Error>(error: unknown, errorClass: abstract new (...args: never[]) => T): error is T {
-  return error instanceof errorClass || (error instanceof Error && error.name === errorClass.name);
+  // By the constructor's name, not `error.name`: nats.js names some errors otherwise ("NoResponders").
+  return error instanceof errorClass || (error instanceof Error && error.constructor.name === errorClass.name);
 }
 
 /** Whether the server refused a connection for its credentials: wrong, missing or expired. */
