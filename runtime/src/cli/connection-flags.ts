@@ -1,7 +1,7 @@
 import { Option, type Command } from "commander";
 import type { NatsConnection } from "../transport/nats/nats-client.js";
 import { Code } from "../protocol/code.js";
-import { connectNats } from "../transport/nats/connect-nats.js";
+import { connectNats, SettingsFileError } from "../transport/nats/connect-nats.js";
 import { isAuthenticationFailure } from "../transport/nats/nats-errors.js";
 import { resolveConnectionSettings, type ConnectionFlags } from "../transport/nats/connection-options.js";
 import { RpcError } from "../protocol/rpc-error.js";
@@ -96,14 +96,9 @@ export async function connectWithFlags(values: ConnectionFlagValues, defaultName
 }
 
 function connectFailureCode(error: unknown): Code {
-  const cause = error instanceof Error ? (error.cause as { errno?: unknown } | undefined) : undefined;
-  if (isAuthenticationFailure(cause)) {
-    return Code.Unauthenticated;
-  }
-  // Node's file errors carry an errno: a setting named a file that cannot be read, or is not what
-  // it should be (connectNats checks the creds and nkey seed files before it connects).
-  if (cause?.errno !== undefined || (error instanceof Error && /^(creds|nkey seed) file /.test(error.message))) {
+  if (error instanceof SettingsFileError) {
     return Code.InvalidArgument;
   }
-  return Code.Unavailable;
+  const cause = error instanceof Error ? error.cause : undefined;
+  return isAuthenticationFailure(cause) ? Code.Unauthenticated : Code.Unavailable;
 }

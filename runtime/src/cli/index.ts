@@ -11,4 +11,4 @@ export {
   type ConnectionFlags,
   type ConnectionSettings,
 } from "../transport/nats/connection-options.js";
-export { connectNats } from "../transport/nats/connect-nats.js";
+export { connectNats, SettingsFileError } from "../transport/nats/connect-nats.js";

@@ -31,6 +31,14 @@ export async function connectNats(settings: ConnectionSettings): Promise<NatsCon
   }
 }
 
+/**
+ * A file that the connection settings name (creds, nkey seed, TLS) cannot be read, or is not what
+ * it should be: the settings are wrong, not the server. `connectNats` throws it before connecting.
+ */
+export class SettingsFileError extends Error {
+  override name = "SettingsFileError";
+}
+
 // Turns settings into nats.js options, reading the files the settings name.
 function connectionOptions(settings: ConnectionSettings): NodeConnectionOptions {
   // noAsyncTraces: nats.js otherwise captures a stack trace for every nc.request (discovery and
@@ -91,7 +99,7 @@ function readSettingFile(what: string, path: string): Uint8Array {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : (error as Error).message;
-    throw new Error(`cannot read ${what} ${path}: ${reason}`, { cause: error });
+    throw new SettingsFileError(`cannot read ${what} ${path}: ${reason}`, { cause: error });
   }
 }
 
@@ -100,7 +108,7 @@ function checkedCreds(path: string): Uint8Array {
   const creds = readSettingFile("creds file", path);
   const text = new TextDecoder().decode(creds);
   if (!/-{3,}BEGIN NATS USER JWT-{3,}/.test(text) || !/-{3,}BEGIN USER NKEY SEED-{3,}/.test(text)) {
-    throw new Error(`creds file ${path} is not a valid credentials file: it needs the user JWT and the nkey seed, as nsc writes them`);
+    throw new SettingsFileError(`creds file ${path} is not a valid credentials file: it needs the user JWT and the nkey seed, as nsc writes them`);
   }
   return creds;
 }
@@ -113,7 +121,7 @@ function nkeySeed(path: string): Uint8Array {
     .map((line) => line.trim())
     .find((line) => /^S[A-Z2-7]{50,}$/.test(line));
   if (seed === undefined) {
-    throw new Error(`nkey seed file ${path} holds no nkey seed (a line starting with "S")`);
+    throw new SettingsFileError(`nkey seed file ${path} holds no nkey seed (a line starting with "S")`);
   }
   return new TextEncoder().encode(seed);
 }
