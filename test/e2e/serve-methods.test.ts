@@ -122,9 +122,12 @@ describe("calc serve --methods", () => {
     const mixed = await runCli(calcProgram, ["serve", "--server", server.url, "--methods", "Sum,Nope"]);
     expect(mixed.exitCode).toBe(2);
     expect(mixed.stderr.split("\n")[0]).toBe("error: --methods: calc.v1.Calc has no method Nope (its methods: Average, Sum)");
+    const empty = await runCli(calcProgram, ["serve", "--server", server.url, "--methods", " , "]);
+    expect(empty.exitCode).toBe(2);
+    expect(empty.stderr.split("\n")[0]).toBe("error: option '--methods <names>' argument ' , ' is invalid. name at least one method");
     const error = await failureOf(calc.sum({ values: [1] }));
     expect((error as RpcError).code).toBe(Code.Unavailable);
-  });
+  }, cliTestTimeoutMs);
 });
 
 describe("createHost with methods", () => {
@@ -149,6 +152,7 @@ describe("createHost with methods", () => {
       'service calc.v1.Calc has no method "Nope" (its methods: Average, Sum)',
     );
     await expect(createHost(nc, Calc, calcHandlers, { methods: ["Sum", "average"] })).rejects.toThrow('has no method "average"');
+    await expect(createHost(nc, Calc, calcHandlers, { methods: [] })).rejects.toThrow("methods must name at least one method to serve (its methods: Average, Sum)");
     // Nothing was left subscribed by the refused hosts.
     const error = await failureOf(calc.sum({ values: [1] }));
     expect((error as RpcError).code).toBe(Code.Unavailable);
