@@ -26,6 +26,9 @@ export {
   type ServicesProblem,
 } from "./service/service-definition.js";
 export { createHost, type HostOptions, type ServiceHost } from "./host/create-host.js";
+export type { FinishedRequest } from "./host/host-endpoint.js";
+export { applyInterceptors, type Interceptor, type UnaryFn, type UnaryRequest, type UnaryResponse } from "./interceptors/interceptor.js";
+export { createContextKey, createContextValues, type ContextKey, type ContextValues } from "./service/context-values.js";
 export { internalErrorMessage } from "./host/invoke-unary.js";
 export type { ConcurrencyLimits } from "./host/concurrency-limit.js";
 export type { InfoResponse, PingResponse, StatsResponse } from "./host/micro-discovery.js";

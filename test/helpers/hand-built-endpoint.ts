@@ -1,18 +1,21 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { createEndpointStats } from "../../runtime/src/host/endpoint-stats.js";
-import type { AnyUnaryHandler, HostEndpoint, HostState } from "../../runtime/src/host/host-endpoint.js";
+import type { AnyUnaryHandler, FinishedRequest, HostEndpoint, HostState } from "../../runtime/src/host/host-endpoint.js";
 import type { MethodMetrics } from "../../runtime/src/metrics/method-metrics.js";
 import { defineService } from "../../runtime/src/service/service-definition.js";
 import { serviceRegistry } from "../../runtime/src/service/service-registry.js";
 
 /** The state a host's endpoints share; no limit and internal errors hidden unless set. */
-export function handBuiltHost(init: { maxInFlight?: number; exposeInternalErrors?: boolean; serviceName?: string } = {}): HostState {
+export function handBuiltHost(
+  init: { maxInFlight?: number; exposeInternalErrors?: boolean; serviceName?: string; onRequestFinished?: (request: FinishedRequest) => void } = {},
+): HostState {
   return {
     serviceName: init.serviceName ?? "Test",
     inFlight: 0,
     maxInFlight: init.maxInFlight ?? Number.POSITIVE_INFINITY,
     exposeInternalErrors: init.exposeInternalErrors ?? false,
     onIdle: undefined,
+    onRequestFinished: init.onRequestFinished,
   };
 }
 

@@ -15,7 +15,7 @@ import { createLogger, logLevelEnvironmentName, logLevels, type LogLevel } from 
 import { exitCodeFromCode } from "../protocol/code-tables.js";
 import { describeFailure, ExitCode, exitCodeOf } from "./exit-codes.js";
 import { commaList, integerAtLeast } from "./parse-flags.js";
-import { withRequestLogging } from "./request-logging.js";
+import { requestLogger } from "./request-logging.js";
 import { waitForStopRequest } from "./stop-signals.js";
 import { runWorkerPool, workerReadyMessage } from "./worker-pool.js";
 
@@ -98,7 +98,7 @@ async function serveInstance<Service extends DescService>(context: ServeCommandC
   let nc: NatsConnection | undefined;
   let metricsEndpoint: MetricsEndpoint | undefined;
   try {
-    const handlers = withRequestLogging(await context.loadHandlers(), context.definition, logger);
+    const handlers = await context.loadHandlers();
     nc = await context.connect(command);
     const metrics = flags.metricsPort === undefined ? undefined : createRpcMetrics({ processMetrics: true });
     const host = await createHost(nc, context.service, handlers, {
@@ -106,6 +106,7 @@ async function serveInstance<Service extends DescService>(context: ServeCommandC
       ...(metrics === undefined ? {} : { metrics }),
       ...(flags.maxConcurrent === undefined ? {} : { maxConcurrentRequests: flags.maxConcurrent }),
       ...(flags.methods === undefined ? {} : { methods: flags.methods }),
+      onRequestFinished: requestLogger(logger),
     });
     if (metrics !== undefined && flags.metricsPort !== undefined) {
       if (isWorker) {

@@ -1,5 +1,7 @@
+import type { DescMessage, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import type { Encoding } from "../protocol/codec.js";
 import type { HeadersInit } from "../protocol/headers-init.js";
+import type { ContextValues } from "../service/context-values.js";
 
 /** Options of one call. */
 export interface CallOptions {
@@ -15,4 +17,12 @@ export interface CallOptions {
   encoding?: Encoding;
   /** `false` makes this call once, whatever the client's retry policy (see {@link ClientOptions.retry}). */
   retry?: false;
+  /** Values for the client's interceptors to read (see `createContextKey`). */
+  contextValues?: ContextValues;
 }
+
+/** A function that calls one unary method. */
+export type UnaryCall<Input extends DescMessage, Output extends DescMessage> = (
+  request: MessageInitShape<Input>,
+  options?: CallOptions,
+) => Promise<MessageShape<Output>>;

@@ -25,9 +25,7 @@ export async function callUnary<Input extends DescMessage, Output extends DescMe
   options: CallOptions & { timeoutMs: number; encoding: Encoding; registry?: Registry | undefined },
 ): Promise<MessageShape<Output>> {
   const { timeoutMs, encoding, signal } = options;
-  if (!Number.isInteger(timeoutMs) || timeoutMs > maxTimeoutMs) {
-    throw new RpcError(`timeout must be a whole number of milliseconds up to ${maxTimeoutMs}, got ${timeoutMs}`, Code.InvalidArgument);
-  }
+  checkCallTimeout(timeoutMs);
   // A handler that passes on its own remaining time (context.timeoutMs()) may have none left.
   if (timeoutMs <= 0) {
     throw new RpcError(`deadline already passed before calling ${subject}`, Code.DeadlineExceeded);
@@ -92,6 +90,13 @@ function requestHeaders(callerHeaders: HeadersInit | undefined, timeoutMs: numbe
     headers.delete(HeaderName.ContentType);
   }
   return { headers: toNatsHeaders(headers), headerSize: wireSize(new Uint8Array(0), headers) };
+}
+
+/** Throws `invalid_argument` for a call timeout that is not a whole number of milliseconds a timer can wait. */
+export function checkCallTimeout(timeoutMs: number): void {
+  if (!Number.isInteger(timeoutMs) || timeoutMs > maxTimeoutMs) {
+    throw new RpcError(`timeout must be a whole number of milliseconds up to ${maxTimeoutMs}, got ${timeoutMs}`, Code.InvalidArgument);
+  }
 }
 
 /** Rejects with `canceled` as soon as the signal aborts, whatever the call is doing. */

@@ -1,17 +1,19 @@
-import type { DescMessage, DescService, MessageInitShape, MessageShape, Registry } from "@bufbuild/protobuf";
-import { clientMethodMetrics, okCode, type MethodMetrics } from "../metrics/method-metrics.js";
+import type { DescMessage, DescService, Registry } from "@bufbuild/protobuf";
+import type { Interceptor } from "../interceptors/interceptor.js";
+import { clientMethodMetrics } from "../metrics/method-metrics.js";
 import type { RpcMetrics } from "../metrics/rpc-metrics.js";
-import { Code } from "../protocol/code.js";
 import type { Encoding } from "../protocol/codec.js";
-import { RpcError } from "../protocol/rpc-error.js";
 import { defineService, type ServiceDefinitionOptions } from "../service/service-definition.js";
 import { serviceRegistry } from "../service/service-registry.js";
 import type { NatsConnection } from "../transport/nats/nats-client.js";
+import type { UnaryCall } from "./call-options.js";
 import { callUnary } from "./call-unary.js";
-import type { CallOptions } from "./call-options.js";
-import { callWithRetry, mayRetryMethod, resolveRetryPolicy, type ResolvedRetryPolicy, type RetryPolicy } from "./retry-policy.js";
+import { interceptedCall } from "./intercepted-call.js";
+import { metricsInterceptor } from "./metrics-interceptor.js";
+import { retryInterceptor } from "./retry-interceptor.js";
+import { mayRetryMethod, resolveRetryPolicy, type RetryPolicy } from "./retry-policy.js";
 
-export type { CallOptions } from "./call-options.js";
+export type { CallOptions, UnaryCall } from "./call-options.js";
 
 /** The timeout of a call when neither the call nor the client sets one. */
 export const defaultTimeoutMs = 5_000;
@@ -41,13 +43,12 @@ export interface ClientOptions extends Pick<ServiceDefinitionOptions, "name"> {
    * and extensions. By default the service's file and every file it imports.
    */
   registry?: Registry;
+  /**
+   * Run around every call, first one outermost (docs/interceptors.md): they see the request
+   * before it is sent and the reply or error after. Metrics and retries run inside them.
+   */
+  interceptors?: readonly Interceptor[];
 }
-
-/** A function that calls one unary method. */
-export type UnaryCall<Input extends DescMessage, Output extends DescMessage> = (
-  request: MessageInitShape<Input>,
-  options?: CallOptions,
-) => Promise<MessageShape<Output>>;
 
 /** A client of a service: one function per unary method, keyed by the method's local name. */
 export type ServiceClient<Service extends DescService> = {
@@ -71,63 +72,30 @@ export function createClient<Service extends DescService>(nc: NatsConnection, se
   const definition = defineService(service, options);
   const retryPolicy = options.retry === undefined ? undefined : resolveRetryPolicy(options.retry);
   const registry = options.registry ?? serviceRegistry(service);
+  const encoding = options.encoding ?? "binary";
   const client: Record<string, UnaryCall<DescMessage, DescMessage>> = {};
   for (const endpoint of definition.endpoints) {
     // The timeout of a call that sets none: the client's, else the proto option's, else the default.
     const defaultCallTimeoutMs = options.timeoutMs ?? endpoint.timeoutMs ?? defaultTimeoutMs;
-    const once: UnaryCall<DescMessage, DescMessage> = (request, callOptions = {}) =>
-      callUnary(nc, endpoint.method, endpoint.subject, request, {
-        ...callOptions,
-        timeoutMs: callOptions.timeoutMs ?? defaultCallTimeoutMs,
-        encoding: callOptions.encoding ?? options.encoding ?? "binary",
-        registry,
-      });
     const methodMetrics = options.metrics === undefined ? undefined : clientMethodMetrics(options.metrics, definition.name, endpoint.name);
-    // The retry loop wraps whole single attempts, so that it holds whatever one attempt does.
-    const call =
-      retryPolicy === undefined || !mayRetryMethod(endpoint.method, retryPolicy)
-        ? once
-        : withRetry(once, retryPolicy, defaultCallTimeoutMs, () => nc.isClosed(), methodMetrics);
-    // Wrapped once here rather than checked per call, so that a client without metrics pays nothing.
-    client[endpoint.method.localName] = methodMetrics === undefined ? call : withMetrics(call, methodMetrics);
+    // The user's interceptors outermost, so that they see each call once; metrics next, so that
+    // they time the whole call; retries innermost, around single attempts.
+    const interceptors: Interceptor[] = [
+      ...(options.interceptors ?? []),
+      ...(methodMetrics === undefined ? [] : [metricsInterceptor(methodMetrics)]),
+      ...(retryPolicy === undefined || !mayRetryMethod(endpoint.method, retryPolicy) ? [] : [retryInterceptor(retryPolicy, () => nc.isClosed(), methodMetrics?.retried)]),
+    ];
+    // A client without interceptors (no metrics, no retries) makes each call directly, and pays nothing for them.
+    client[endpoint.method.localName] =
+      interceptors.length === 0
+        ? (request, callOptions = {}) =>
+            callUnary(nc, endpoint.method, endpoint.subject, request, {
+              ...callOptions,
+              timeoutMs: callOptions.timeoutMs ?? defaultCallTimeoutMs,
+              encoding: callOptions.encoding ?? encoding,
+              registry,
+            })
+        : interceptedCall({ nc, endpoint, defaultTimeoutMs: defaultCallTimeoutMs, encoding, registry }, interceptors);
   }
   return client as ServiceClient<Service>;
-}
-
-/** A call made up to the policy's number of times, each attempt with the time left of the call's timeout. */
-function withRetry(
-  once: UnaryCall<DescMessage, DescMessage>,
-  policy: ResolvedRetryPolicy,
-  clientTimeoutMs: number,
-  isClosed: () => boolean,
-  methodMetrics: MethodMetrics | undefined,
-): UnaryCall<DescMessage, DescMessage> {
-  const onRetry = methodMetrics?.retried;
-  return (request, callOptions = {}) => {
-    if (callOptions.retry === false) {
-      return once(request, callOptions);
-    }
-    const timeoutMs = callOptions.timeoutMs ?? clientTimeoutMs;
-    return callWithRetry((attemptTimeoutMs) => once(request, { ...callOptions, timeoutMs: attemptTimeoutMs }), policy, {
-      timeoutMs,
-      signal: callOptions.signal,
-      isClosed,
-      onRetry,
-    });
-  };
-}
-
-/** A call that records its outcome and latency in the method's metrics. */
-function withMetrics(call: UnaryCall<DescMessage, DescMessage>, methodMetrics: MethodMetrics): UnaryCall<DescMessage, DescMessage> {
-  return async (request, callOptions) => {
-    const startedAt = process.hrtime.bigint();
-    try {
-      const reply = await call(request, callOptions);
-      methodMetrics.finished(startedAt, okCode);
-      return reply;
-    } catch (reason) {
-      methodMetrics.finished(startedAt, reason instanceof RpcError ? reason.code : Code.Unknown);
-      throw reason;
-    }
-  };
 }

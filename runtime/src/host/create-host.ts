@@ -1,7 +1,8 @@
 import type { DescService, Registry } from "@bufbuild/protobuf";
 import { serverMethodMetrics } from "../metrics/method-metrics.js";
 import type { RpcMetrics } from "../metrics/rpc-metrics.js";
-import { defineService, type ServiceDefinition, type ServiceDefinitionOptions } from "../service/service-definition.js";
+import type { Interceptor } from "../interceptors/interceptor.js";
+import { defineService, type EndpointDefinition, type ServiceDefinition, type ServiceDefinitionOptions } from "../service/service-definition.js";
 import type { ServiceHandlers } from "../service/service-handlers.js";
 import { serviceRegistry } from "../service/service-registry.js";
 import { subscribeDiscovery } from "../transport/nats/discovery-subscriptions.js";
@@ -9,7 +10,8 @@ import { nuid, type NatsConnection, type Subscription } from "../transport/nats/
 import { NatsRequest } from "../transport/nats/nats-request.js";
 import { resolveConcurrencyLimits, type ConcurrencyLimits } from "./concurrency-limit.js";
 import { createEndpointStats } from "./endpoint-stats.js";
-import type { AnyUnaryHandler, HostEndpoint, HostState } from "./host-endpoint.js";
+import type { AnyUnaryHandler, FinishedRequest, HostEndpoint, HostState } from "./host-endpoint.js";
+import { interceptHandler } from "./intercept-handler.js";
 import { invokeUnary } from "./invoke-unary.js";
 import { discoveryResponse, infoResponse, statsResponse, type InfoResponse, type InstanceState, type StatsResponse } from "./micro-discovery.js";
 
@@ -43,6 +45,17 @@ export interface HostOptions extends ServiceDefinitionOptions, ConcurrencyLimits
    * and extensions. By default the service's file and every file it imports.
    */
   registry?: Registry;
+  /**
+   * Run around every request's handler, first one outermost (docs/interceptors.md): after the
+   * request was decoded, within its deadline; what they throw is answered and counted like a
+   * handler's error.
+   */
+  interceptors?: readonly Interceptor[];
+  /**
+   * Told of every request the host has finished with, whatever became of it (also those that
+   * failed before their handler ran), with the code the stats and metrics count: for request logs.
+   */
+  onRequestFinished?: (request: FinishedRequest) => void;
 }
 
 /** A running instance of a service. */
@@ -91,12 +104,13 @@ export async function createHost<Service extends DescService>(
     maxInFlight: limits.host,
     exposeInternalErrors: options.exposeInternalErrors === true,
     onIdle: undefined,
+    onRequestFinished: options.onRequestFinished,
   };
   const registry = options.registry ?? serviceRegistry(service);
   const { metrics } = options;
   const endpoints: HostEndpoint[] = definition.endpoints.map((endpoint) => ({
     definition: endpoint,
-    handler: handlerOf(service, handlers, endpoint.method.localName, endpoint.name),
+    handler: withInterceptors(endpoint, handlerOf(service, handlers, endpoint.method.localName, endpoint.name), options.interceptors),
     registry,
     stats: createEndpointStats(),
     // Resolved once per endpoint: a host without metrics pays one undefined check per request.
@@ -167,6 +181,12 @@ function servedDefinition(definition: ServiceDefinition, methods: readonly strin
     throw new Error(`service ${definition.service.typeName}: methods must name at least one method to serve (its methods: ${names.join(", ")})`);
   }
   return { ...definition, endpoints: definition.endpoints.filter((endpoint) => methods.includes(endpoint.name)) };
+}
+
+// The handler in the host's interceptors; the handler itself when there are none, so that a host
+// without interceptors pays nothing for them.
+function withInterceptors(endpoint: EndpointDefinition, handler: AnyUnaryHandler, interceptors: readonly Interceptor[] | undefined): AnyUnaryHandler {
+  return interceptors === undefined || interceptors.length === 0 ? handler : interceptHandler(endpoint, handler, interceptors);
 }
 
 // The user's handler of a method, bound to its object: methods may use `this`.

@@ -3,6 +3,7 @@ import type { MethodMetrics } from "../metrics/method-metrics.js";
 import type { EndpointDefinition } from "../service/service-definition.js";
 import type { UnaryHandler } from "../service/service-handlers.js";
 import type { EndpointStats } from "./endpoint-stats.js";
+import type { RpcError } from "../protocol/rpc-error.js";
 
 // Anything a handler may return; the output schema checks it when the reply is built.
 export type AnyUnaryHandler = UnaryHandler<never, never>;
@@ -23,6 +24,23 @@ export interface HostState {
   readonly exposeInternalErrors: boolean;
   /** Called each time `inFlight` drops to 0 (a stopping host waits for it). */
   onIdle: (() => void) | undefined;
+  /** Told of every finished request, as the stats and metrics are (the `onRequestFinished` option). */
+  readonly onRequestFinished: ((request: FinishedRequest) => void) | undefined;
+}
+
+/**
+ * A request a host has finished with, whatever became of it: answered, failed before its handler
+ * ran (a bad payload, a limit), failed in it, or past its deadline.
+ */
+export interface FinishedRequest {
+  /** The ADR-32 endpoint name: the proto method name. */
+  readonly method: string;
+  /** `"ok"`, or the code of the error. */
+  readonly code: string;
+  /** From the request's arrival to its reply (or to the moment it was given up). */
+  readonly durationMs: number;
+  /** The error, with what was thrown as its `cause` when that was no `RpcError`; `undefined` for a success. */
+  readonly error: RpcError | undefined;
 }
 
 /**

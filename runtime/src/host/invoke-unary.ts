@@ -129,16 +129,17 @@ function finish(endpoint: HostEndpoint, startedAt: bigint, error: RpcError | und
   }
 }
 
-// Counts a request in the endpoint's stats and metrics.
+// Counts a request in the endpoint's stats and metrics, and tells the host's observer: one place
+// for every request, whatever became of it.
 function record(endpoint: HostEndpoint, startedAt: bigint, error: RpcError | undefined): void {
-  if (error === undefined) {
-    recordRequest(endpoint.stats, startedAt, undefined);
-    endpoint.metrics?.finished(startedAt, okCode);
-    return;
-  }
+  const code = error === undefined ? okCode : error.code;
   // Cut, so that one huge message cannot take $SRV.STATS replies over the server's max_payload.
-  recordRequest(endpoint.stats, startedAt, cutToBytes(`${error.code}: ${error.rawMessage}`, maxLastErrorBytes));
-  endpoint.metrics?.finished(startedAt, error.code);
+  recordRequest(endpoint.stats, startedAt, error === undefined ? undefined : cutToBytes(`${error.code}: ${error.rawMessage}`, maxLastErrorBytes));
+  endpoint.metrics?.finished(startedAt, code);
+  const { onRequestFinished } = endpoint.host;
+  if (onRequestFinished !== undefined) {
+    onRequestFinished({ method: endpoint.definition.name, code, durationMs: Number(process.hrtime.bigint() - startedAt) / 1e6, error });
+  }
 }
 
 function notSent(): RpcError {

@@ -2,6 +2,7 @@ import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import type { Encoding } from "../protocol/codec.js";
 import type { HeadersInit } from "../protocol/headers-init.js";
 import type { CallOrigin } from "../protocol/unary-exchange.js";
+import { createContextValues, type ContextValues } from "./context-values.js";
 import { defaultSubject, defineService } from "./service-definition.js";
 
 /**
@@ -34,6 +35,8 @@ export interface HandlerContext {
   readonly signal: AbortSignal;
   /** Milliseconds left before the caller's deadline, or `undefined` when the caller set none. */
   timeoutMs(): number | undefined;
+  /** Values that travel with the call, set by the host's interceptors (see `createContextKey`). */
+  readonly values: ContextValues;
 }
 
 /** The host's side of a handler context: it can abort the call and read the reply headers. */
@@ -41,6 +44,11 @@ export interface ServerCallContext extends HandlerContext {
   abort(reason: unknown): void;
   /** The reply headers, or `undefined` when the handler never touched them. */
   responseHeaderIfUsed(): Headers | undefined;
+  /**
+   * Shows the handler the request headers and values as the host's interceptors passed them on,
+   * which may be others than those the request arrived with.
+   */
+  useIntercepted(requestHeader: Headers, values: ContextValues): void;
 }
 
 /**
@@ -73,6 +81,8 @@ export interface HandlerContextInit {
   timeoutMs?: number;
   /** Aborts the context's signal when it aborts, as a deadline or a stopping host would. */
   signal?: AbortSignal;
+  /** The context values, as a host interceptor would have set them; empty unless given. */
+  values?: ContextValues;
 }
 
 /**
@@ -91,6 +101,9 @@ export function createHandlerContext(init: HandlerContextInit): HandlerContext {
     headers: () => new Headers(init.requestHeader),
   };
   const context = new CallContext(method, origin, init.encoding ?? "binary", init.timeoutMs === undefined ? undefined : Date.now() + init.timeoutMs);
+  if (init.values !== undefined) {
+    context.useIntercepted(context.requestHeader, init.values);
+  }
   const { signal } = init;
   if (signal !== undefined) {
     if (signal.aborted) {
@@ -118,6 +131,7 @@ class CallContext implements ServerCallContext {
   #responseHeader: Headers | undefined;
   #controller: AbortController | undefined;
   #abortReason: { reason: unknown } | undefined;
+  #values: ContextValues | undefined;
 
   constructor(method: DescMethod, origin: CallOrigin, encoding: Encoding, deadline: number | undefined) {
     this.method = method;
@@ -154,6 +168,15 @@ class CallContext implements ServerCallContext {
 
   timeoutMs(): number | undefined {
     return this.#deadline === undefined ? undefined : Math.max(0, this.#deadline - Date.now());
+  }
+
+  get values(): ContextValues {
+    return (this.#values ??= createContextValues());
+  }
+
+  useIntercepted(requestHeader: Headers, values: ContextValues): void {
+    this.#requestHeader = requestHeader;
+    this.#values = values;
   }
 
   abort(reason: unknown): void {
