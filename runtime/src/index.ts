@@ -4,6 +4,7 @@
 export { Code, isCode } from "./protocol/code.js";
 export { codeFromHttpStatus, exitCodeFromCode, grpcNumberFromCode, httpStatusFromCode } from "./protocol/code-tables.js";
 export { RpcError } from "./protocol/rpc-error.js";
+export type { ErrorDetail } from "./protocol/rpc-error.js";
 export { HeaderName } from "./protocol/header-name.js";
 export type { HeadersInit } from "./protocol/headers-init.js";
 export { type Encoding, jsonContentType } from "./protocol/codec.js";

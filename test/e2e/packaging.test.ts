@@ -178,7 +178,9 @@ describe("the packages", () => {
         expect(range).toMatch(/^\^/);
       }
     }
-    expect(Object.keys(runtime.peerDependencies ?? {}).sort()).toEqual(["@bufbuild/protobuf", "@nats-io/nats-core", "@nats-io/transport-node"]);
+    expect(Object.keys(runtime.peerDependencies ?? {}).sort()).toEqual(["@bufbuild/protobuf", "@bufbuild/protovalidate", "@nats-io/nats-core", "@nats-io/transport-node"]);
+    // protovalidate is needed only by programs that validate (nats-micro-runtime/validation).
+    expect(runtime.peerDependenciesMeta?.["@bufbuild/protovalidate"]?.optional).toBe(true);
     expect(runtime.peerDependenciesMeta?.["@nats-io/transport-node"]?.optional).toBe(true);
     expect(plugin.dependencies?.["nats-micro-runtime"]).toBe(`^${runtime.version}`);
     expect(plugin.peerDependencies?.["@bufbuild/protobuf"]).toBe(runtime.peerDependencies?.["@bufbuild/protobuf"]);

@@ -112,3 +112,27 @@ test("an error too large for max_payload still reaches the caller, cut to fit, a
     await calcHost.stop();
   }
 });
+
+test("an error whose details do not fit goes without them, its message and code whole", async () => {
+  const calcHost = await serveCalc(hostConnection, {
+    average() {
+      throw new RpcError("values out of range", Code.OutOfRange, { details: [{ type: "testing.Big", value: new Uint8Array(2 * maxPayload) }] });
+    },
+    sum() {
+      throw new RpcError("small details", Code.OutOfRange, { details: [{ type: "testing.Small", value: new Uint8Array([1, 2, 3]) }] });
+    },
+  });
+  try {
+    const calc = new CalcClient(nc, { timeoutMs: 5_000 });
+    const startedAt = performance.now();
+    const big = await rpcRejection(calc.average({ values: [1] }));
+    expect(big.code).toBe(Code.OutOfRange);
+    expect(big.rawMessage).toBe("values out of range");
+    expect(big.details).toEqual([]);
+    expect(performance.now() - startedAt).toBeLessThan(2_000);
+    const small = await rpcRejection(calc.sum({ values: [1] }));
+    expect(small.details).toEqual([{ type: "testing.Small", value: new Uint8Array([1, 2, 3]) }]);
+  } finally {
+    await calcHost.stop();
+  }
+});

@@ -58,17 +58,23 @@ export async function callUnary<Input extends DescMessage, Output extends DescMe
   );
   const replyHeader = (name: string) => natsHeader(reply.headers, name);
   options.onHeader?.(toFetchHeaders(reply.headers));
-  const replyError = errorFromHeaders(replyHeader, () => toFetchHeaders(reply.headers));
+  const errorDetails = replyHeader(HeaderName.ErrorDetails) === "" ? undefined : { data: reply.data, encoding: replyEncodingOf(replyHeader, encoding) };
+  const replyError = errorFromHeaders(replyHeader, () => toFetchHeaders(reply.headers), errorDetails);
   if (replyError !== undefined) {
     throw replyError;
   }
   try {
-    const replyContentType = replyHeader(HeaderName.ContentType);
-    const replyEncoding = replyContentType === "" ? encoding : encodingFromContentType(replyContentType);
+    const replyEncoding = replyEncodingOf(replyHeader, encoding);
     return decodeMessage(method.output, reply.data, replyEncoding, options.registry);
   } catch (reason) {
     throw new RpcError(`invalid reply from ${subject}: ${RpcError.from(reason).rawMessage}`, Code.Internal, { cause: reason });
   }
+}
+
+/** The encoding of a reply: its Content-Type's, else the request's. */
+function replyEncodingOf(replyHeader: (name: string) => string, requestEncoding: Encoding): Encoding {
+  const replyContentType = replyHeader(HeaderName.ContentType);
+  return replyContentType === "" ? requestEncoding : encodingFromContentType(replyContentType);
 }
 
 /**

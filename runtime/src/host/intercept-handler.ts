@@ -21,6 +21,9 @@ type HostRequest = UnaryRequest & { readonly [callContextKey]?: ServerCallContex
 export function interceptHandler(definition: EndpointDefinition, handler: AnyUnaryHandler, interceptors: readonly Interceptor[]): AnyUnaryHandler {
   const { method } = definition;
   const service = method.parent;
+  for (const interceptor of interceptors) {
+    interceptor.prepare?.(method);
+  }
   const innermost = async (request: HostRequest): Promise<UnaryResponse> => {
     const context = request[callContextKey];
     if (context === undefined) {

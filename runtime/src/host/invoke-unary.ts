@@ -1,6 +1,7 @@
 import { create, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code } from "../protocol/code.js";
 import { decodeMessage, encodeMessage, encodingFromContentType, type Encoding } from "../protocol/codec.js";
+import { encodeErrorDetails, errorDetailsPayload } from "../protocol/error-details.js";
 import { HeaderName } from "../protocol/header-name.js";
 import { cutToBytes, errorReplyHeaders, replyHeaders } from "../protocol/reply-headers.js";
 import { RpcError } from "../protocol/rpc-error.js";
@@ -96,7 +97,14 @@ function fail(endpoint: HostEndpoint, reason: unknown, encoding: Encoding, conte
     // The message of an error the handler did not mean to send may hold paths and internals.
     const shown = reason instanceof RpcError || endpoint.host.exposeInternalErrors ? error : new RpcError(internalErrorMessage, Code.Internal);
     const responseHeader = context?.responseHeaderIfUsed();
-    answerTo.send({ payload: new Uint8Array(0), header: errorReplyHeaders(shown, encoding, responseHeader), encoding, error: shown });
+    const header = errorReplyHeaders(shown, encoding, responseHeader);
+    let payload = new Uint8Array(0);
+    if (shown.details.length > 0) {
+      // The error's details go in the payload, which says so in a header (docs/protocol.md).
+      header.set(HeaderName.ErrorDetails, errorDetailsPayload);
+      payload = encodeErrorDetails(shown.code, shown.rawMessage, shown.details, encoding);
+    }
+    answerTo.send({ payload, header, encoding, error: shown });
   }
   finish(endpoint, startedAt, error);
 }

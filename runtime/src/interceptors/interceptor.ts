@@ -54,7 +54,14 @@ export type UnaryFn = (request: UnaryRequest) => Promise<UnaryResponse>;
  *   }
  * };
  */
-export type Interceptor = (next: UnaryFn) => UnaryFn;
+export type Interceptor = ((next: UnaryFn) => UnaryFn) & {
+  /**
+   * Called by `createHost` for each method the host serves, before it starts: an interceptor that
+   * must prepare for a method (such as compiling its validation rules) throws here, so that a
+   * host that cannot serve fails at start-up rather than on every request.
+   */
+  prepare?: (method: DescMethod) => void;
+};
 
 /**
  * The chain of interceptors around `call`: the first interceptor is the outermost, the one that

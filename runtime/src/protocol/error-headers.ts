@@ -1,5 +1,7 @@
 import { isCode } from "./code.js";
 import { codeFromHttpStatus, httpStatusFromCode } from "./code-tables.js";
+import { decodeErrorDetails, type ErrorDetail } from "./error-details.js";
+import type { Encoding } from "./codec.js";
 import { HeaderName } from "./header-name.js";
 import { RpcError } from "./rpc-error.js";
 
@@ -27,7 +29,11 @@ export function setErrorHeaders(headers: Headers, error: RpcError): void {
  * @example
  * const error = errorFromHeaders((name) => reply.headers.get(name), () => toFetchHeaders(reply.headers));
  */
-export function errorFromHeaders(get: (name: string) => string, metadata: () => Headers): RpcError | undefined {
+export function errorFromHeaders(
+  get: (name: string) => string,
+  metadata: () => Headers,
+  payload?: { data: Uint8Array; encoding: Encoding },
+): RpcError | undefined {
   const status = get(HeaderName.ServiceErrorCode);
   const exactCode = get(HeaderName.RpcCode);
   const serviceError = get(HeaderName.ServiceError);
@@ -36,5 +42,8 @@ export function errorFromHeaders(get: (name: string) => string, metadata: () => 
   }
   const code = isCode(exactCode) ? exactCode : codeFromHttpStatus(Number.parseInt(status, 10));
   const message = serviceError || `error reply with status ${status || "(none)"}`;
-  return new RpcError(message, code, { metadata: metadata() });
+  // Details only from a payload that says it holds them: any other payload of an error reply is ignored.
+  const details: ErrorDetail[] =
+    payload !== undefined && get(HeaderName.ErrorDetails) !== "" ? decodeErrorDetails(payload.data, payload.encoding) : [];
+  return new RpcError(message, code, { metadata: metadata(), details });
 }

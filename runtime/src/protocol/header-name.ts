@@ -13,6 +13,8 @@ export const HeaderName = {
   ServiceErrorCode: "Nats-Service-Error-Code",
   /** The exact {@link Code} of an error reply, which the numeric status cannot always tell apart. */
   RpcCode: "Nats-Rpc-Code",
+  /** On an error reply: the payload is error details, a `google.rpc.Status` (its value) in the request's encoding. */
+  ErrorDetails: "Nats-Rpc-Error-Details",
   /** W3C trace context, passed through untouched. */
   TraceParent: "traceparent",
   /** W3C trace context, passed through untouched. */

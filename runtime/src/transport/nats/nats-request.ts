@@ -1,5 +1,6 @@
 import type { Msg, NatsConnection } from "@nats-io/nats-core";
 import { Code } from "../../protocol/code.js";
+import { HeaderName } from "../../protocol/header-name.js";
 import { errorReplyHeaders, cutToBytes } from "../../protocol/reply-headers.js";
 import { RpcError } from "../../protocol/rpc-error.js";
 import type { IncomingRequest, SendResult, UnaryReply } from "../../protocol/unary-exchange.js";
@@ -49,7 +50,8 @@ export class NatsRequest implements IncomingRequest {
    * Replies on the message's reply subject. The server refuses a message larger than its
    * max_payload, and a refused reply leaves the caller waiting for its timeout; so a reply that
    * would not fit goes as an error reply without the handler's headers and with its message cut
-   * to fit: `resource_exhausted` for a success reply, the reply's own error otherwise.
+   * to fit: `resource_exhausted` for a success reply, the reply's own error otherwise. An error
+   * reply too large with its details goes first without them (and without their header).
    */
   send(reply: UnaryReply): SendResult {
     const msg = this.#msg;
@@ -65,6 +67,15 @@ export class NatsRequest implements IncomingRequest {
     const size = maxPayload === undefined ? 0 : wireSize(reply.payload, reply.header);
     if (maxPayload === undefined || size <= maxPayload) {
       return tryRespond(msg, reply.payload, reply.header === undefined ? undefined : toNatsHeaders(reply.header));
+    }
+    if (reply.error !== undefined && reply.payload.length > 0 && reply.header !== undefined) {
+      // An error reply's payload holds only its details: drop them before cutting the message.
+      const header = new Headers(reply.header);
+      header.delete(HeaderName.ErrorDetails);
+      const empty = new Uint8Array(0);
+      if (wireSize(empty, header) <= maxPayload) {
+        return tryRespond(msg, empty, toNatsHeaders(header));
+      }
     }
     const error =
       reply.error ?? new RpcError(`reply of ${size} bytes (payload and headers) exceeds the server's max_payload of ${maxPayload} bytes`, Code.ResourceExhausted);
