@@ -174,14 +174,19 @@ describe("the packages", () => {
     for (const manifest of [runtime, plugin]) {
       expect(manifest.license).toBe("Apache-2.0");
       expect(manifest.engines?.["node"]).toBeDefined();
-      for (const range of Object.values({ ...manifest.dependencies, ...manifest.peerDependencies })) {
-        expect(range).toMatch(/^\^/);
+      for (const [name, range] of Object.entries({ ...manifest.dependencies, ...manifest.peerDependencies })) {
+        // OpenTelemetry's 0.x packages (the OTLP exporter) take a range over their minor versions.
+        expect(range).toMatch(name === "@opentelemetry/exporter-trace-otlp-http" ? /^>=0\.\d+\.\d+ <1$/ : /^\^/);
       }
     }
-    expect(Object.keys(runtime.peerDependencies ?? {}).sort()).toEqual(["@bufbuild/protobuf", "@bufbuild/protovalidate", "@nats-io/nats-core", "@nats-io/transport-node"]);
+    expect(Object.keys(runtime.peerDependencies ?? {}).filter((name) => !name.startsWith("@opentelemetry/")).sort()).toEqual(["@bufbuild/protobuf", "@bufbuild/protovalidate", "@nats-io/nats-core", "@nats-io/transport-node"]);
     // protovalidate is needed only by programs that validate (nats-micro-runtime/validation).
     expect(runtime.peerDependenciesMeta?.["@bufbuild/protovalidate"]?.optional).toBe(true);
     expect(runtime.peerDependenciesMeta?.["@nats-io/transport-node"]?.optional).toBe(true);
+    // Tracing's packages are needed only by programs that trace (nats-micro-runtime/tracing, serve --trace).
+    for (const name of Object.keys(runtime.peerDependencies ?? {}).filter((name) => name.startsWith("@opentelemetry/"))) {
+      expect(runtime.peerDependenciesMeta?.[name]?.optional).toBe(true);
+    }
     expect(plugin.dependencies?.["nats-micro-runtime"]).toBe(`^${runtime.version}`);
     expect(plugin.peerDependencies?.["@bufbuild/protobuf"]).toBe(runtime.peerDependencies?.["@bufbuild/protobuf"]);
   });

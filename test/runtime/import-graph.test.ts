@@ -106,6 +106,8 @@ describe("entry points", () => {
     for (const heavy of ["commander", "pino", "prom-client", "@nats-io/transport-node"]) {
       expect(loaded).not.toContain(heavy);
     }
+    // Nor anything of OpenTelemetry: tracing is its own entry.
+    expect(loaded.filter((name) => name.startsWith("@opentelemetry/"))).toEqual([]);
   });
 
   test("nats-micro-runtime/service, which the plugin loads, loads no NATS client either", () => {
@@ -116,5 +118,14 @@ describe("entry points", () => {
   test("the CLI entry does load what it needs", () => {
     const loaded = packagesLoadedBy("nats-micro-runtime/cli");
     expect(loaded).toEqual(expect.arrayContaining(["commander", "pino", "@nats-io/transport-node"]));
+  });
+
+  test("nats-micro-runtime/tracing loads the OpenTelemetry API and nothing else of it; the CLI loads the SDK only for serve --trace", () => {
+    const loaded = packagesLoadedBy("nats-micro-runtime/tracing");
+    expect(loaded.filter((name) => name.startsWith("@opentelemetry/"))).toEqual(["@opentelemetry/api"]);
+    expect(loaded.filter((name) => name.startsWith("@nats-io/") || ["commander", "pino", "prom-client"].includes(name))).toEqual([]);
+    // prom-client loads @opentelemetry/api by itself; the SDK and the exporter stay out.
+    const cli = packagesLoadedBy("nats-micro-runtime/cli");
+    expect(cli.filter((name) => name.startsWith("@opentelemetry/") && name !== "@opentelemetry/api")).toEqual([]);
   });
 });

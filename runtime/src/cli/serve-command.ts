@@ -17,6 +17,8 @@ import { describeFailure, ExitCode, exitCodeOf } from "./exit-codes.js";
 import { commaList, integerAtLeast } from "./parse-flags.js";
 import { requestLogger } from "./request-logging.js";
 import { waitForStopRequest } from "./stop-signals.js";
+import type { OtlpTracing } from "../tracing/start-otlp-tracing.js";
+import { tracingRequestedByEnvironment } from "../tracing/tracing-environment.js";
 import { runWorkerPool, workerReadyMessage } from "./worker-pool.js";
 
 /** What the `serve` command needs from the program around it. */
@@ -39,6 +41,7 @@ interface ServeFlags {
   workers: number;
   drainTimeout: number;
   logLevel: LogLevel;
+  trace?: boolean;
 }
 
 /** How long a drain may take unless `--drain-timeout` says otherwise: within Kubernetes's 30 s grace period. */
@@ -57,6 +60,7 @@ export function createServeCommand<Service extends DescService>(context: ServeCo
     .addOption(new Option("--metrics-address <address>", "address the metrics endpoint listens on").default("127.0.0.1"))
     .addOption(new Option("-w, --workers <count>", "processes to run, each with its own connection, in the same queue group").argParser(integerAtLeast(1)).default(1))
     .addOption(new Option("--methods <names>", "serve only these methods, comma-separated proto names (Average,Sum); all unless set").argParser(commaList))
+    .addOption(new Option("--trace", "send OpenTelemetry traces over OTLP/HTTP, configured by the OTEL_* variables (also when OTEL_TRACES_EXPORTER=otlp)"))
     .addOption(new Option("--max-concurrent <count>", "requests served at once; more are refused at once with resource_exhausted").argParser(integerAtLeast(1)))
     .addOption(new Option("--drain-timeout <ms>", "how long to wait for requests in flight when stopping").argParser(integerAtLeast(0)).default(defaultDrainTimeoutMs))
     .addOption(
@@ -97,12 +101,19 @@ async function serveInstance<Service extends DescService>(context: ServeCommandC
   const stopRequested = waitForStopRequest(logger, { worker: isWorker });
   let nc: NatsConnection | undefined;
   let metricsEndpoint: MetricsEndpoint | undefined;
+  let tracing: OtlpTracing | undefined;
   try {
     const handlers = await context.loadHandlers();
     nc = await context.connect(command);
+    if (flags.trace === true || tracingRequestedByEnvironment()) {
+      // Loaded only when asked for: the OpenTelemetry SDK is an optional dependency.
+      const { startOtlpTracing } = await import("../tracing/start-otlp-tracing.js");
+      tracing = await startOtlpTracing(nc);
+    }
     const metrics = flags.metricsPort === undefined ? undefined : createRpcMetrics({ processMetrics: true });
     const host = await createHost(nc, context.service, handlers, {
       ...context.hostOptions,
+      ...(tracing === undefined ? {} : { interceptors: [tracing.interceptor, ...(context.hostOptions.interceptors ?? [])] }),
       ...(metrics === undefined ? {} : { metrics }),
       ...(flags.maxConcurrent === undefined ? {} : { maxConcurrentRequests: flags.maxConcurrent }),
       ...(flags.methods === undefined ? {} : { methods: flags.methods }),
@@ -134,6 +145,7 @@ async function serveInstance<Service extends DescService>(context: ServeCommandC
     if (typeof reason === "object") {
       logger.error({ err: reason.closed }, "connection to NATS closed: cannot serve any more");
       await metricsEndpoint?.close();
+      await tracing?.shutdown();
       return exitCodeFromCode(Code.Unavailable);
     }
     logger.info({ reason, drainTimeoutMs: flags.drainTimeout }, "stopping: answering requests in flight");
@@ -145,6 +157,8 @@ async function serveInstance<Service extends DescService>(context: ServeCommandC
       flags.drainTimeout,
     );
     await metricsEndpoint?.close();
+    // The spans not yet sent go now.
+    await tracing?.shutdown();
     if (!drained) {
       logger.error({ drainTimeoutMs: flags.drainTimeout }, "drain timed out: exiting with requests unanswered");
       // Handlers still running would keep the process alive; the timeout is there to end it.
@@ -156,6 +170,7 @@ async function serveInstance<Service extends DescService>(context: ServeCommandC
     // An RpcError says all in its code and message; anything else is a bug, worth its stack.
     logger.fatal(error instanceof RpcError ? { code: error.code, error: error.rawMessage } : { err: error }, "cannot serve");
     await metricsEndpoint?.close();
+    await tracing?.shutdown();
     await nc?.close();
     process.stderr.write(`error: ${describeFailure(error)}\n`);
     return exitCodeOf(error);
