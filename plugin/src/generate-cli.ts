@@ -51,6 +51,10 @@ export function generateCli(f: GeneratedFile, definition: ServiceDefinition, opt
   if (Object.keys(defaults).length > 0) {
     fields.push(["      defaults: ", defaultsLiteral(f, defaults), ","]);
   }
+  if (handlers !== undefined && options.validate) {
+    // `serve` validates as serve<Service> does (validate=true).
+    fields.push(["      interceptors: [", f.import("createValidationInterceptor", `${options.runtimeImportPath}/validation`), "()],"]);
+  }
   if (fields.length === 0) {
     f.print("    {},");
   } else {

@@ -43,8 +43,15 @@ export function generateService(f: GeneratedFile, definition: ServiceDefinition,
     f.print();
 
     const defaults = generatedDefaults(service, options);
-    const hostOptions = Object.keys(defaults).length === 0 ? "options" : ["{ defaults: ", defaultsLiteral(f, defaults), ", ...options }"];
-    f.print(f.jsDoc(`Serves ${service.typeName} on a NATS connection as the NATS micro service "${definition.name}" (ADR-32), with\n$SRV discovery and stats, on these subjects:\n\n${endpointList(definition)}\n\nResolves once the server has every subscription; stop it with \`host.stop()\`, which drains\nin-flight requests.`));
+    const defaultsPart: Printable = Object.keys(defaults).length === 0 ? [] : ["defaults: ", defaultsLiteral(f, defaults), ", "];
+    // With validate=true the host validates every request by its buf.validate rules, innermost:
+    // after the caller's own interceptors (say, authentication), just before the handler.
+    const validation = options.validate
+      ? [", interceptors: [...(options?.interceptors ?? []), ", f.import("createValidationInterceptor", `${options.runtimeImportPath}/validation`), "()]"]
+      : [];
+    const hostOptions: Printable =
+      Object.keys(defaults).length === 0 && !options.validate ? "options" : ["{ ", defaultsPart, "...options", validation, " }"];
+    f.print(f.jsDoc(`Serves ${service.typeName} on a NATS connection as the NATS micro service "${definition.name}" (ADR-32), with\n$SRV discovery and stats, on these subjects:\n\n${endpointList(definition)}\n\nResolves once the server has every subscription; stop it with \`host.stop()\`, which drains\nin-flight requests.${options.validate ? "\n\nAnswers a request that breaks its buf.validate rules with `invalid_argument` and the\nviolations, before its handler runs (plugin option validate=true)." : ""}`));
     f.print(f.export("function", names.serve), "(");
     f.print("  nc: ", natsConnection, ",");
     f.print("  handlers: ", names.handlers, ",");

@@ -19,9 +19,14 @@ export interface PluginOptions {
    * the output directory, as protoc-gen-es's `rewrite_imports` paths are; any other is a package.
    */
   cliHandlers: string | undefined;
+  /**
+   * Whether `serve<Service>` validates requests with their buf.validate rules (the runtime's
+   * `nats-micro-runtime/validation`, which needs `@bufbuild/protovalidate`).
+   */
+  validate: boolean;
 }
 
-const knownKeys = ["runtime_import_path", "emit", "default_version", "cli", "cli_handlers"];
+const knownKeys = ["runtime_import_path", "emit", "default_version", "cli", "cli_handlers", "validate"];
 const emitValues: readonly string[] = ["both", "host", "client"] satisfies Emit[];
 
 /**
@@ -29,7 +34,7 @@ const emitValues: readonly string[] = ["both", "host", "client"] satisfies Emit[
  * protoplugin before. An unknown key or a bad value is an error that says what is accepted.
  */
 export function parsePluginOptions(rawOptions: readonly { key: string; value: string }[]): PluginOptions {
-  const options: PluginOptions = { runtimeImportPath: "nats-micro-runtime", emit: "both", defaultVersion: undefined, cli: false, cliHandlers: undefined };
+  const options: PluginOptions = { runtimeImportPath: "nats-micro-runtime", emit: "both", defaultVersion: undefined, cli: false, cliHandlers: undefined, validate: false };
   for (const { key, value } of rawOptions) {
     switch (key) {
       case "runtime_import_path":
@@ -65,6 +70,12 @@ export function parsePluginOptions(rawOptions: readonly { key: string; value: st
         // Naming the handlers asks for the program that serves them.
         options.cli = true;
         options.cliHandlers = value;
+        break;
+      case "validate":
+        if (value !== "" && value !== "true" && value !== "false") {
+          throw new Error(`option validate must be true or false, got "${value}"`);
+        }
+        options.validate = value !== "false";
         break;
       default:
         throw new Error(

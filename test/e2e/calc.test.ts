@@ -1,6 +1,7 @@
 import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { Code, RpcError, type ServiceHost } from "nats-micro-runtime";
+import { violationsOf } from "nats-micro-runtime/validation";
 import { calcHandlers } from "../../example/src/calc-handlers.js";
 import { CalcClient, serveCalc } from "../../example/src/gen/calc/v1/calc_nats.js";
 import { startNatsServer, type NatsServer } from "../helpers/nats-server.js";
@@ -30,10 +31,13 @@ test("the generated client calls the generated host and gets typed replies", asy
   expect(sum).toMatchObject({ operation: "sum", result: 6.5 });
 });
 
-test("a handler's RpcError reaches the client with its code and message", async () => {
-  const calc = new CalcClient(nc);
-  const error = await calc.average({ values: [] }).catch((reason: unknown) => reason);
-  expect(error).toBeInstanceOf(RpcError);
-  expect((error as RpcError).code).toBe(Code.InvalidArgument);
-  expect((error as RpcError).rawMessage).toMatch(/values must not be empty/);
+test("an empty list breaks AverageRequest's rule: invalid_argument with the violation, in both encodings", async () => {
+  for (const encoding of ["binary", "json"] as const) {
+    const calc = new CalcClient(nc, { encoding });
+    const error = await calc.average({ values: [] }).catch((reason: unknown) => reason);
+    expect(error).toBeInstanceOf(RpcError);
+    expect((error as RpcError).code).toBe(Code.InvalidArgument);
+    expect((error as RpcError).rawMessage).toBe("invalid request: values: must contain at least 1 item(s)");
+    expect(violationsOf(error as RpcError)).toEqual([{ field: "values", ruleId: "repeated.min_items", message: "must contain at least 1 item(s)" }]);
+  }
 });

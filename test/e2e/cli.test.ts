@@ -102,10 +102,10 @@ describe("call", () => {
     expect(JSON.parse(result.stdout)).toEqual({ operation: "sum", result: 1 });
   });
 
-  test("an error reply prints its code and message on stderr and exits with 64 + the gRPC code", async () => {
+  test("an error reply prints its code and message on stderr, and each broken validation rule on a line, and exits with 64 + the gRPC code", async () => {
     const result = await calc("call", "average", '{"values": []}');
     expect(result.stdout).toBe("");
-    expect(result.stderr).toBe("error: invalid_argument: values must not be empty: the average of no values is undefined\n");
+    expect(result.stderr).toBe("error: invalid_argument: invalid request: values: must contain at least 1 item(s)\n  values: must contain at least 1 item(s) [repeated.min_items]\n");
     expect(result.exitCode).toBe(67);
   });
 
@@ -234,7 +234,7 @@ describe("discovery", () => {
     const table = await calc("stats");
     expect(table.stdout).toMatch(/^ID +ENDPOINT +REQUESTS +ERRORS +AVERAGE TIME +LAST ERROR$/m);
     expect(table.stdout).toMatch(/^ +\(all\) +2 +1$/m);
-    expect(table.stdout).toContain("invalid_argument: values must not be empty");
+    expect(table.stdout).toContain("invalid_argument: invalid request: values: must contain at least 1 item(s)");
 
     const one = await calc("ping", "--id", ids[0]!, "--json");
     expect((JSON.parse(one.stdout) as { id: string }[]).map((reply) => reply.id)).toEqual([ids[0]]);

@@ -8,7 +8,6 @@ import {
   createContextKey,
   createContextValues,
   createHandlerContext,
-  createHost,
   RpcError,
   type FinishedRequest,
   type Interceptor,
@@ -159,7 +158,7 @@ describe("host interceptors", () => {
 describe("onRequestFinished", () => {
   test("sees every request with the code the stats count, also those that fail before the handler", async () => {
     const finished: FinishedRequest[] = [];
-    hosts.push(await createHost(nc, Calc, calcHandlers, { onRequestFinished: (request) => finished.push(request) }));
+    hosts.push(await serveCalc(nc, calcHandlers, { onRequestFinished: (request) => finished.push(request) }));
     const calc = new CalcClient(nc);
     await calc.sum({ values: [1] });
     await calc.average({ values: [] }).catch(() => undefined);

@@ -40,9 +40,7 @@ test("the example's handlers run with a context made without NATS", async () => 
   const context = createHandlerContext({ method: Calc.method.average });
   const reply = await calcHandlers.average(create(AverageRequestSchema, { values: [1, 2, 4.5] }), context);
   expect(reply).toEqual({ operation: "average", result: 2.5 });
-  const failure = await Promise.resolve(calcHandlers.average(create(AverageRequestSchema, { values: [] }), context)).catch((error: unknown) => error);
-  expect(failure).toBeInstanceOf(RpcError);
-  expect((failure as RpcError).code).toBe(Code.InvalidArgument);
+  // An empty list is refused by AverageRequest's validation rule before the handler (calc.test.ts).
 });
 
 test("request headers reach the handler, with names in any case, from a record, a list of pairs or Headers", async () => {

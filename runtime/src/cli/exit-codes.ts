@@ -1,5 +1,6 @@
 import { exitCodeFromCode } from "../protocol/code-tables.js";
 import { RpcError } from "../protocol/rpc-error.js";
+import { readViolations } from "../protocol/violations.js";
 
 /** Exit codes of the generated command-line tools, other than those of failed calls (see `exitCodeFromCode`). */
 export const ExitCode = {
@@ -16,10 +17,15 @@ export function exitCodeOf(error: unknown): number {
   return error instanceof RpcError ? exitCodeFromCode(error.code) : ExitCode.Failure;
 }
 
-/** The line a tool prints for a failure, after `error: `: the code and message of an `RpcError`, the message of anything else. */
+/**
+ * What a tool prints for a failure, after `error: `: the code and message of an `RpcError`, the
+ * message of anything else. An error with broken validation rules in its details adds one line
+ * per rule: `  <field>: <message> [<rule id>]`.
+ */
 export function describeFailure(error: unknown): string {
   if (error instanceof RpcError) {
-    return `${error.code}: ${error.rawMessage}`;
+    const violations = readViolations(error.details).map(({ field, ruleId, message }) => `\n  ${field === "" ? "(message)" : field}: ${message} [${ruleId}]`);
+    return `${error.code}: ${error.rawMessage}${violations.join("")}`;
   }
   return error instanceof Error ? error.message : String(error);
 }

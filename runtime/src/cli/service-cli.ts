@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import type { DescService } from "@bufbuild/protobuf";
 import type { HostOptions } from "../host/create-host.js";
+import type { Interceptor } from "../interceptors/interceptor.js";
 import { defineService, type ServiceDefinitionOptions } from "../service/service-definition.js";
 import type { ServiceHandlers } from "../service/service-handlers.js";
 import { createCallCommand, methodList } from "./call-command.js";
@@ -25,6 +26,8 @@ export interface ServiceCliOptions<Service extends DescService> {
   methodComments?: Readonly<Record<string, string>>;
   /** As for `createHost` and `createClient`: the generated defaults. */
   defaults?: ServiceDefinitionOptions["defaults"];
+  /** The interceptors of `serve`'s host (generated code passes validation's with validate=true). */
+  interceptors?: readonly Interceptor[];
   /** Where results go (standard output unless set); errors go to standard error. */
   write?: (text: string) => void;
 }
@@ -49,7 +52,10 @@ export function createServiceCli<Service extends DescService>(service: Service, 
     .addHelpText("after", `\n${methodList(definition, methodComments)}`);
   const handlers = options.handlers;
   if (handlers !== undefined) {
-    const hostOptions: HostOptions = defaults === undefined ? {} : { defaults };
+    const hostOptions: HostOptions = {
+      ...(defaults === undefined ? {} : { defaults }),
+      ...(options.interceptors === undefined ? {} : { interceptors: options.interceptors }),
+    };
     program.addCommand(
       createServeCommand({
         service,

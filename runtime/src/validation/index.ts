@@ -5,10 +5,12 @@ import { createValidator, violationsToProto, type Validator } from "@bufbuild/pr
 import type { Interceptor } from "../interceptors/interceptor.js";
 import { Code } from "../protocol/code.js";
 import { RpcError } from "../protocol/rpc-error.js";
+import { readViolations, type FieldViolation } from "../protocol/violations.js";
+
+export type { FieldViolation };
 
 /** `buf.validate.Violations`: the detail a validation error carries. */
 export type Violations = ReturnType<typeof violationsToProto>[0];
-type FieldPath = NonNullable<Violations["violations"][number]["field"]>;
 
 /**
  * The descriptor of `buf.validate.Violations`, for `error.findDetails(ViolationsSchema)`. Taken
@@ -24,15 +26,6 @@ export interface ValidationOptions {
   readonly registry?: Registry;
   /** The validator to use, instead of one of its own. */
   readonly validator?: Validator;
-}
-
-/** One broken rule, as the client reads it from `buf.validate.Violations`. */
-export interface FieldViolation {
-  /** The path of the field, such as `items[0].name`; empty for a rule on the whole message. */
-  readonly field: string;
-  /** The rule's id, such as `string.min_len`. */
-  readonly ruleId: string;
-  readonly message: string;
 }
 
 /**
@@ -81,7 +74,10 @@ function checkMessage(validator: Validator, schema: DescMessage, message: unknow
     throw new RpcError(`cannot validate the ${what} of ${method.name}: ${result.error.message}`, Code.Internal, { cause: result.error });
   }
   const [violations] = violationsToProto(result.violations);
-  const text = result.violations.map((violation) => violation.toString()).join("; ");
+  // "items[0].name: value length must be at least 1 characters; customer: value is required"
+  const text = readViolations([{ type: ViolationsSchema.typeName, value: toBinary(ViolationsSchema, violations) }])
+    .map(({ field, message }) => (field === "" ? message : `${field}: ${message}`))
+    .join("; ");
   if (what === "response") {
     // The host broke its own contract: the caller cannot fix it.
     throw new RpcError(`invalid response of ${method.name}: ${text}`, Code.Internal, { cause: result.error });
@@ -94,33 +90,9 @@ function checkMessage(validator: Validator, schema: DescMessage, message: unknow
 
 /**
  * The broken rules an error carries (from a host's or a client's validation), one per field and
- * rule; empty for an error without `buf.validate.Violations` details.
+ * rule: `[{ field: "items[0].name", ruleId: "string.min_len", message: "..." }]`; empty for an
+ * error without `buf.validate.Violations` details.
  */
 export function violationsOf(error: RpcError): FieldViolation[] {
-  return error.findDetails(ViolationsSchema).flatMap((violations) =>
-    violations.violations.map((violation) => ({ field: fieldPathText(violation.field), ruleId: violation.ruleId, message: violation.message })),
-  );
-}
-
-/** A field path as text: `items[0].name`, `labels["a"]`. */
-export function fieldPathText(path: FieldPath | undefined): string {
-  let text = "";
-  for (const element of path?.elements ?? []) {
-    text += text === "" ? element.fieldName : `.${element.fieldName}`;
-    const { subscript } = element;
-    switch (subscript.case) {
-      case "index":
-      case "intKey":
-      case "uintKey":
-      case "boolKey":
-        text += `[${String(subscript.value)}]`;
-        break;
-      case "stringKey":
-        text += `[${JSON.stringify(subscript.value)}]`;
-        break;
-      default:
-        break;
-    }
-  }
-  return text;
+  return readViolations(error.details);
 }

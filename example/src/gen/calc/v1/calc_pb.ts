@@ -6,13 +6,14 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file calc/v1/calc.proto.
  */
 export const file_calc_v1_calc: GenFile = /*@__PURE__*/
-  fileDesc("ChJjYWxjL3YxL2NhbGMucHJvdG8SB2NhbGMudjEiIAoOQXZlcmFnZVJlcXVlc3QSDgoGdmFsdWVzGAEgAygCIhwKClN1bVJlcXVlc3QSDgoGdmFsdWVzGAEgAygCIjEKDENhbGNSZXNwb25zZRIRCglvcGVyYXRpb24YASABKAkSDgoGcmVzdWx0GAIgASgCMnQKBENhbGMSOQoHQXZlcmFnZRIXLmNhbGMudjEuQXZlcmFnZVJlcXVlc3QaFS5jYWxjLnYxLkNhbGNSZXNwb25zZRIxCgNTdW0SEy5jYWxjLnYxLlN1bVJlcXVlc3QaFS5jYWxjLnYxLkNhbGNSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("ChJjYWxjL3YxL2NhbGMucHJvdG8SB2NhbGMudjEiKgoOQXZlcmFnZVJlcXVlc3QSGAoGdmFsdWVzGAEgAygCQgi6SAWSAQIIASIcCgpTdW1SZXF1ZXN0Eg4KBnZhbHVlcxgBIAMoAiIxCgxDYWxjUmVzcG9uc2USEQoJb3BlcmF0aW9uGAEgASgJEg4KBnJlc3VsdBgCIAEoAjJ0CgRDYWxjEjkKB0F2ZXJhZ2USFy5jYWxjLnYxLkF2ZXJhZ2VSZXF1ZXN0GhUuY2FsYy52MS5DYWxjUmVzcG9uc2USMQoDU3VtEhMuY2FsYy52MS5TdW1SZXF1ZXN0GhUuY2FsYy52MS5DYWxjUmVzcG9uc2ViBnByb3RvMw", [file_buf_validate_validate]);
 
 /**
  * The numbers to average.
@@ -21,6 +22,8 @@ export const file_calc_v1_calc: GenFile = /*@__PURE__*/
  */
 export type AverageRequest = Message<"calc.v1.AverageRequest"> & {
   /**
+   * At least one: the average of no values is undefined.
+   *
    * @generated from field: repeated float values = 1;
    */
   values: number[];
