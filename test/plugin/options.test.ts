@@ -44,6 +44,8 @@ const optionSets = {
   cliPackageHandlers: ["target=ts", "import_extension=js", "cli_handlers=@acme/echo-handlers"],
   cliBad: ["target=ts", "cli=yes"],
   cliHandlersEmpty: ["target=ts", "cli_handlers="],
+  validate: ["target=ts", "import_extension=js", "validate=true", "cli_handlers=../handlers/echo-handlers.js"],
+  validateBad: ["target=ts", "validate=yes"],
 };
 const runs: Partial<Record<keyof typeof optionSets, PluginRun>> = {};
 
@@ -226,4 +228,22 @@ test("cli values other than true and false, and an empty cli_handlers, fail gene
   expect(runWith("cliBad").error).toContain('option cli must be true or false, got "yes"');
   expect(runWith("cliHandlersEmpty").error).toContain("option cli_handlers needs the module that exports the handlers, such as cli_handlers=../calc-handlers.js");
   expect(runWith("cliBad").files).toEqual({});
+});
+
+test("validate=true: serve<Service> and the CLI's serve validate with nats-micro-runtime/validation, after the caller's interceptors", () => {
+  const code = generated("validate");
+  expect(code).toContain('import { createValidationInterceptor } from "nats-micro-runtime/validation";\n');
+  expect(code).toContain("...options, interceptors: [...(options?.interceptors ?? []), createValidationInterceptor()] });");
+  expect(code).toContain("before its handler runs (plugin option validate=true)");
+  const cli = generatedCli("validate");
+  expect(cli).toContain('import { createValidationInterceptor } from "nats-micro-runtime/validation";\n');
+  expect(cli).toContain("      interceptors: [createValidationInterceptor()],\n");
+  // Without the option nothing loads protovalidate.
+  expect(generated("standard")).not.toContain("validation");
+  expect(generatedCli("cliHandlers")).not.toContain("validation");
+});
+
+test("validate values other than true and false fail generation with what is accepted", () => {
+  expect(runWith("validateBad").error).toContain('option validate must be true or false, got "yes"');
+  expect(runWith("validateBad").files).toEqual({});
 });

@@ -39,6 +39,14 @@ describe("runtime layout", () => {
     expect(files.filter((file) => name(file).startsWith("transport/nats/") && specifiers(file).some((specifier) => specifier.startsWith("@nats-io/"))).length).toBeGreaterThan(2);
   });
 
+  test("only validation/ imports protovalidate (an optional peer dependency)", () => {
+    const importers = files.filter((file) => specifiers(file).some((specifier) => specifier.startsWith("@bufbuild/protovalidate")));
+    expect(importers.map(name)).toEqual(["validation/index.ts"]);
+    // And nothing but an entry point of its own leads there.
+    const leadingThere = [...localImports].filter(([file, imports]) => !name(file).startsWith("validation/") && imports.some((target) => name(target).startsWith("validation/")));
+    expect(leadingThere.map(([file]) => name(file))).toEqual([]);
+  });
+
   test("every relative import resolves to a source file", () => {
     const missing = [...localImports].flatMap(([file, imports]) => imports.filter((target) => !localImports.has(target)).map((target) => `${name(file)} -> ${name(target)}`));
     expect(missing).toEqual([]);
