@@ -1,10 +1,10 @@
-import { create, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
 import { applyInterceptors, type Interceptor, type UnaryRequest, type UnaryResponse } from "../interceptors/interceptor.js";
 import { Code } from "../protocol/code.js";
 import { RpcError } from "../protocol/rpc-error.js";
 import type { ServerCallContext } from "../service/handler-context.js";
 import type { EndpointDefinition } from "../service/service-definition.js";
 import type { AnyUnaryHandler } from "./host-endpoint.js";
+import { responseMessage } from "./response-message.js";
 
 // The call context a request of the chain belongs to. A symbol-keyed property, so that the copy
 // an interceptor passes on (`next({ ...request, header })`) still carries it.
@@ -31,10 +31,7 @@ export function interceptHandler(definition: EndpointDefinition, handler: AnyUna
     }
     context.useIntercepted(request.header, request.contextValues);
     const output: unknown = await handler(request.message as never, context);
-    if (typeof output !== "object" || output === null) {
-      throw new RpcError(`handler for ${definition.name} returned ${output === null ? "null" : typeof output}, not a ${method.output.typeName}`, Code.Internal);
-    }
-    return { stream: false, service, method, message: create(method.output, output as MessageInitShape<DescMessage>), header: context.responseHeader };
+    return { stream: false, service, method, message: responseMessage(definition, output), header: context.responseHeader };
   };
   const chain = applyInterceptors(innermost, interceptors);
   return async (message, context) => {

@@ -1,4 +1,3 @@
-import { create, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code } from "../protocol/code.js";
 import { decodeMessage, encodeMessage, encodingFromContentType, type Encoding } from "../protocol/codec.js";
 import { encodeErrorDetails, errorDetailsPayload } from "../protocol/error-details.js";
@@ -13,6 +12,7 @@ import { overLimitError } from "./concurrency-limit.js";
 import { recordRequest } from "./endpoint-stats.js";
 import { isPromiseLike, untilDeadline } from "./handler-deadline.js";
 import type { HostEndpoint } from "./host-endpoint.js";
+import { responseMessage } from "./response-message.js";
 
 /** What callers are told of an error that is not an `RpcError`, unless the host exposes it. */
 export const internalErrorMessage = "internal error";
@@ -156,9 +156,5 @@ function notSent(): RpcError {
 
 /** Builds the reply payload from whatever the handler returned. */
 function encodeResponse(endpoint: HostEndpoint, result: unknown, encoding: Encoding): Uint8Array {
-  const { method } = endpoint.definition;
-  if (typeof result !== "object" || result === null) {
-    throw new RpcError(`handler for ${endpoint.definition.name} returned ${result === null ? "null" : typeof result}, not a ${method.output.typeName}`, Code.Internal);
-  }
-  return encodeMessage(method.output, create(method.output, result as MessageInitShape<DescMessage>), encoding, endpoint.registry);
+  return encodeMessage(endpoint.definition.method.output, responseMessage(endpoint.definition, result), encoding, endpoint.registry);
 }
