@@ -58,8 +58,7 @@ export async function callUnary<Input extends DescMessage, Output extends DescMe
   );
   const replyHeader = (name: string) => natsHeader(reply.headers, name);
   options.onHeader?.(toFetchHeaders(reply.headers));
-  const errorDetails = replyHeader(HeaderName.ErrorDetails) === "" ? undefined : { data: reply.data, encoding: replyEncodingOf(replyHeader, encoding) };
-  const replyError = errorFromHeaders(replyHeader, () => toFetchHeaders(reply.headers), errorDetails);
+  const replyError = errorFromHeaders(replyHeader, () => toFetchHeaders(reply.headers), () => ({ data: reply.data, encoding: replyEncodingOf(replyHeader, encoding) }));
   if (replyError !== undefined) {
     throw replyError;
   }

@@ -32,7 +32,7 @@ export function setErrorHeaders(headers: Headers, error: RpcError): void {
 export function errorFromHeaders(
   get: (name: string) => string,
   metadata: () => Headers,
-  payload?: { data: Uint8Array; encoding: Encoding },
+  payload?: () => { data: Uint8Array; encoding: Encoding },
 ): RpcError | undefined {
   const status = get(HeaderName.ServiceErrorCode);
   const exactCode = get(HeaderName.RpcCode);
@@ -42,8 +42,12 @@ export function errorFromHeaders(
   }
   const code = isCode(exactCode) ? exactCode : codeFromHttpStatus(Number.parseInt(status, 10));
   const message = serviceError || `error reply with status ${status || "(none)"}`;
-  // Details only from a payload that says it holds them: any other payload of an error reply is ignored.
-  const details: ErrorDetail[] =
-    payload !== undefined && get(HeaderName.ErrorDetails) !== "" ? decodeErrorDetails(payload.data, payload.encoding) : [];
+  // Details only from a payload that says it holds them: any other payload of an error reply is
+  // ignored. Read only for an error reply, so that a success pays nothing for them.
+  let details: ErrorDetail[] = [];
+  if (payload !== undefined && get(HeaderName.ErrorDetails) !== "") {
+    const { data, encoding } = payload();
+    details = decodeErrorDetails(data, encoding);
+  }
   return new RpcError(message, code, { metadata: metadata(), details });
 }
