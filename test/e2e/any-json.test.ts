@@ -1,34 +1,18 @@
 // JSON with google.protobuf.Any: "@type" names the packed message, which hosts and clients resolve
 // with a type registry (the service's file and its imports by default, or the `registry` option).
-import { connect } from "@nats-io/transport-node";
-import { headers as natsHeaders, type Msg, type NatsConnection } from "@nats-io/nats-core";
+import { headers as natsHeaders, type Msg } from "@nats-io/nats-core";
 import { create, createRegistry, type Registry } from "@bufbuild/protobuf";
 import { anyIs, anyPack, anyUnpack } from "@bufbuild/protobuf/wkt";
 import { Code, RpcError, type HandlerContext, type ServiceHost } from "nats-micro-runtime";
 import { file_calc_v1_calc, SumRequestSchema } from "../../example/src/gen/calc/v1/calc_pb.js";
 import { RelayClient, serveRelay, type RelayHandlers } from "../gen/testing/envelope/v1/relay_nats.js";
 import { file_testing_envelope_v1_relay, NoteSchema, PointSchema, type EchoRequest } from "../gen/testing/envelope/v1/relay_pb.js";
-import { startNatsServer, type NatsServer } from "../helpers/nats-server.js";
+import { useNatsFixture } from "../helpers/nats-fixture.js";
 
 const echoSubject = "testing.envelope.v1.Relay.Echo";
 
-let server: NatsServer;
-let nc: NatsConnection;
-const hosts: ServiceHost[] = [];
-
-beforeAll(async () => {
-  server = await startNatsServer();
-  nc = await connect({ servers: server.url });
-});
-
-afterEach(async () => {
-  await Promise.all(hosts.splice(0).map((host) => host.stop()));
-});
-
-afterAll(async () => {
-  await nc.close();
-  await server.stop();
-});
+const fixture = useNatsFixture();
+const { hosts } = fixture;
 
 /** Echo handlers that unpack the request's Any with `registry` and pack the message again for the reply. */
 function echoHandlers(registry: Registry): RelayHandlers & { encodings: string[] } {
@@ -51,7 +35,7 @@ function echoHandlers(registry: Registry): RelayHandlers & { encodings: string[]
 }
 
 async function serve(handlers: RelayHandlers, registry?: Registry): Promise<ServiceHost> {
-  const host = await serveRelay(nc, handlers, registry === undefined ? {} : { registry });
+  const host = await serveRelay(fixture.nc, handlers, registry === undefined ? {} : { registry });
   hosts.push(host);
   return host;
 }
@@ -60,7 +44,7 @@ async function serve(handlers: RelayHandlers, registry?: Registry): Promise<Serv
 function rawJsonRequest(body: string): Promise<Msg> {
   const headers = natsHeaders();
   headers.set("Content-Type", "application/json");
-  return nc.request(echoSubject, new TextEncoder().encode(body), { timeout: 2_000, headers });
+  return fixture.nc.request(echoSubject, new TextEncoder().encode(body), { timeout: 2_000, headers });
 }
 
 const relayFile = createRegistry(file_testing_envelope_v1_relay);
@@ -72,7 +56,7 @@ const failureOf = (call: Promise<unknown>): Promise<unknown> => call.then(
 test("a JSON client and a host: messages of the service's file packed in Any round-trip", async () => {
   const handlers = echoHandlers(relayFile);
   await serve(handlers);
-  const relay = new RelayClient(nc, { encoding: "json", timeoutMs: 2_000 });
+  const relay = new RelayClient(fixture.nc, { encoding: "json", timeoutMs: 2_000 });
 
   const note = create(NoteSchema, { text: "hello, Any", tags: ["a", "b"] });
   const noteReply = await relay.echo({ content: anyPack(NoteSchema, note) });
@@ -131,7 +115,7 @@ describe("a registry of one's own", () => {
     expect(reply.headers?.get("Nats-Rpc-Code")).toBe("invalid_argument");
     expect(reply.headers?.get("Nats-Service-Error")).toContain("calc.v1.SumRequest");
 
-    const error = await failureOf(new RelayClient(nc, { encoding: "json" }).echo({ content: anyPack(SumRequestSchema, sumRequest) }));
+    const error = await failureOf(new RelayClient(fixture.nc, { encoding: "json" }).echo({ content: anyPack(SumRequestSchema, sumRequest) }));
     expect(error).toBeInstanceOf(RpcError);
     expect((error as RpcError).code).toBe(Code.InvalidArgument);
     expect((error as RpcError).rawMessage).toMatch(
@@ -142,7 +126,7 @@ describe("a registry of one's own", () => {
   test("with the registry option on host and client, the type round-trips in JSON", async () => {
     const handlers = echoHandlers(withCalc);
     await serve(handlers, withCalc);
-    const relay = new RelayClient(nc, { encoding: "json", registry: withCalc });
+    const relay = new RelayClient(fixture.nc, { encoding: "json", registry: withCalc });
     const reply = await relay.echo({ content: anyPack(SumRequestSchema, sumRequest) });
     expect(reply.typeName).toBe("calc.v1.SumRequest");
     expect(anyUnpack(reply.content!, SumRequestSchema)).toEqual(sumRequest);
@@ -159,12 +143,12 @@ describe("a registry of one's own", () => {
         return { content: anyPack(SumRequestSchema, sumRequest), typeName: "calc.v1.SumRequest" };
       },
     }, withCalc);
-    const error = await failureOf(new RelayClient(nc, { encoding: "json" }).echo({ content: anyPack(NoteSchema, create(NoteSchema, { text: "x" })) }));
+    const error = await failureOf(new RelayClient(fixture.nc, { encoding: "json" }).echo({ content: anyPack(NoteSchema, create(NoteSchema, { text: "x" })) }));
     expect(error).toBeInstanceOf(RpcError);
     expect((error as RpcError).code).toBe(Code.Internal);
     expect((error as RpcError).rawMessage).toMatch(/^invalid reply from testing\.envelope\.v1\.Relay\.Echo: .*calc\.v1\.SumRequest is not in the type registry/);
     // In binary the same reply needs no registry.
-    const binary = await new RelayClient(nc).echo({ content: anyPack(NoteSchema, create(NoteSchema, { text: "x" })) });
+    const binary = await new RelayClient(fixture.nc).echo({ content: anyPack(NoteSchema, create(NoteSchema, { text: "x" })) });
     expect(anyUnpack(binary.content!, SumRequestSchema)).toEqual(sumRequest);
   });
 });

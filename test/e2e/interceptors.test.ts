@@ -1,7 +1,5 @@
 // Interceptors and context values, on both sides of a real nats-server: order, what each side may
 // change, errors, deadlines, and that every request reaches the host's request observer.
-import { connect } from "@nats-io/transport-node";
-import type { NatsConnection } from "@nats-io/nats-core";
 import { create, isMessage } from "@bufbuild/protobuf";
 import {
   Code,
@@ -17,28 +15,13 @@ import { calcHandlers } from "../../example/src/calc-handlers.js";
 import { AverageRequestSchema, Calc, CalcResponseSchema } from "../../example/src/gen/calc/v1/calc_pb.js";
 import { CalcClient, serveCalc, type CalcHandlers } from "../../example/src/gen/calc/v1/calc_nats.js";
 import { rawRequest } from "../helpers/raw-nats.js";
-import { startNatsServer, type NatsServer } from "../helpers/nats-server.js";
+import { useNatsFixture } from "../helpers/nats-fixture.js";
 
-let server: NatsServer;
-let nc: NatsConnection;
-const hosts: ServiceHost[] = [];
-
-beforeAll(async () => {
-  server = await startNatsServer();
-  nc = await connect({ servers: server.url });
-});
-
-afterEach(async () => {
-  await Promise.all(hosts.splice(0).map((host) => host.stop()));
-});
-
-afterAll(async () => {
-  await nc.close();
-  await server.stop();
-});
+const fixture = useNatsFixture();
+const { hosts } = fixture;
 
 async function serve(handlers: CalcHandlers, options: Parameters<typeof serveCalc>[2] = {}): Promise<ServiceHost> {
-  const host = await serveCalc(nc, handlers, options);
+  const host = await serveCalc(fixture.nc, handlers, options);
   hosts.push(host);
   return host;
 }
@@ -69,7 +52,7 @@ describe("host interceptors", () => {
       },
       { interceptors: [tracing("a", events), tracing("b", events)] },
     );
-    await expect(new CalcClient(nc).sum({ values: [1, 2] })).resolves.toMatchObject({ result: 3 });
+    await expect(new CalcClient(fixture.nc).sum({ values: [1, 2] })).resolves.toMatchObject({ result: 3 });
     expect(events).toEqual(["a in", "b in", "handler", "b out", "a out"]);
   });
 
@@ -100,7 +83,7 @@ describe("host interceptors", () => {
       },
       { interceptors: [authenticate, doubling] },
     );
-    const calc = new CalcClient(nc);
+    const calc = new CalcClient(fixture.nc);
     let replyHeader = new Headers();
     const reply = await calc.average({ values: [1, 2] }, { headers: { authorization: "Bearer ada" }, onHeader: (header) => (replyHeader = header) });
     expect(reply.result).toBe(3);
@@ -128,7 +111,7 @@ describe("host interceptors", () => {
       },
       { interceptors: [broken] },
     );
-    const error = await new CalcClient(nc).sum({ values: [1] }).catch((reason: unknown) => reason);
+    const error = await new CalcClient(fixture.nc).sum({ values: [1] }).catch((reason: unknown) => reason);
     expect((error as RpcError).code).toBe(Code.Internal);
     expect((error as RpcError).rawMessage).toBe("internal error");
     expect(handlerRan).toBe(false);
@@ -144,7 +127,7 @@ describe("host interceptors", () => {
       return next(request);
     };
     const host = await serve(calcHandlers, { interceptors: [slow] });
-    const error = await new CalcClient(nc).sum({ values: [1] }, { timeoutMs: 200 }).catch((reason: unknown) => reason);
+    const error = await new CalcClient(fixture.nc).sum({ values: [1] }, { timeoutMs: 200 }).catch((reason: unknown) => reason);
     expect((error as RpcError).code).toBe(Code.DeadlineExceeded);
     // The host's deadline runs out a moment after the client's: its clock starts when the request arrives.
     for (let waited = 0; !aborted && waited < 2_000; waited += 20) {
@@ -158,12 +141,12 @@ describe("host interceptors", () => {
 describe("onRequestFinished", () => {
   test("sees every request with the code the stats count, also those that fail before the handler", async () => {
     const finished: FinishedRequest[] = [];
-    hosts.push(await serveCalc(nc, calcHandlers, { onRequestFinished: (request) => finished.push(request) }));
-    const calc = new CalcClient(nc);
+    hosts.push(await serveCalc(fixture.nc, calcHandlers, { onRequestFinished: (request) => finished.push(request) }));
+    const calc = new CalcClient(fixture.nc);
     await calc.sum({ values: [1] });
     await calc.average({ values: [] }).catch(() => undefined);
     // A payload that is no JSON of the request, sent by hand.
-    await rawRequest(nc, "calc.v1.Calc.Sum", "{not json", { "Content-Type": "application/json" });
+    await rawRequest(fixture.nc, "calc.v1.Calc.Sum", "{not json", { "Content-Type": "application/json" });
     expect(finished.map(({ method, code }) => `${method} ${code}`)).toEqual(["Sum ok", "Average invalid_argument", "Sum invalid_argument"]);
     expect(finished[2]!.error?.rawMessage).toMatch(/cannot decode calc\.v1\.SumRequest from JSON/);
     for (const request of finished) {
@@ -187,7 +170,7 @@ describe("client interceptors", () => {
       request.header.set("x-user", request.contextValues.get(userKey) ?? "anonymous");
       return next(request);
     };
-    const calc = new CalcClient(nc, { interceptors: [tracing("a", events), withUser, tracing("b", events)] });
+    const calc = new CalcClient(fixture.nc, { interceptors: [tracing("a", events), withUser, tracing("b", events)] });
     await calc.sum({ values: [1, 2] }, { contextValues: createContextValues().set(userKey, "grace") });
     expect(seenHeader).toBe("grace");
     expect(events).toEqual(["a in", "b in", "b out", "a out"]);
@@ -215,7 +198,7 @@ describe("client interceptors", () => {
         throw error;
       }
     };
-    const calc = new CalcClient(nc, { interceptors: [observe] });
+    const calc = new CalcClient(fixture.nc, { interceptors: [observe] });
     await calc.sum({ values: [2, 3] });
     await expect(calc.average({ values: [] })).rejects.toMatchObject({ code: Code.InvalidArgument });
     expect(seen).toEqual(["Sum test 5", "Average invalid_argument"]);
@@ -233,7 +216,7 @@ describe("client interceptors", () => {
     const refuse: Interceptor = () => async () => {
       throw new RpcError("not today", Code.FailedPrecondition);
     };
-    await expect(new CalcClient(nc, { interceptors: [refuse] }).sum({ values: [1] })).rejects.toMatchObject({ code: Code.FailedPrecondition });
+    await expect(new CalcClient(fixture.nc, { interceptors: [refuse] }).sum({ values: [1] })).rejects.toMatchObject({ code: Code.FailedPrecondition });
     expect(handlerRan).toBe(false);
   });
 
@@ -245,7 +228,7 @@ describe("client interceptors", () => {
       sentTimeout = request.timeoutMs() ?? 0;
       return next(request);
     };
-    await new CalcClient(nc, { interceptors: [slow] }).sum({ values: [1] }, { timeoutMs: 1_000 });
+    await new CalcClient(fixture.nc, { interceptors: [slow] }).sum({ values: [1] }, { timeoutMs: 1_000 });
     expect(sentTimeout).toBeLessThanOrEqual(860);
     expect(sentTimeout).toBeGreaterThan(0);
   });

@@ -1,19 +1,16 @@
 // Validation with buf.validate rules (nats-micro-runtime/validation) on a real nats-server: each
 // kind of rule, nested field paths, the violations as error details on the client in both
 // encodings, responses, client-side validation, and rules that do not compile.
-import { connect } from "@nats-io/transport-node";
-import type { NatsConnection } from "@nats-io/nats-core";
 import { Code, createHost, RpcError, type FinishedRequest, type ServiceHost } from "nats-micro-runtime";
 import { createValidationInterceptor, violationsOf, ViolationsSchema } from "nats-micro-runtime/validation";
 import { Orders, Priority, type PlaceOrderRequest } from "../gen/testing/validation/v1/orders_pb.js";
 import { OrdersClient, serveOrders, type OrdersHandlers } from "../gen/testing/validation/v1/orders_nats.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { PlaceOrderRequestSchema } from "../gen/testing/validation/v1/orders_pb.js";
-import { startNatsServer, type NatsServer } from "../helpers/nats-server.js";
+import { useNatsFixture } from "../helpers/nats-fixture.js";
 
-let server: NatsServer;
-let nc: NatsConnection;
-const hosts: ServiceHost[] = [];
+const fixture = useNatsFixture();
+const { hosts } = fixture;
 let handled = 0;
 
 const handlers: OrdersHandlers = {
@@ -29,20 +26,6 @@ const handlers: OrdersHandlers = {
 // Only Place: Broken's rule does not compile.
 const placeOnly = { methods: ["Place"] } as const;
 
-beforeAll(async () => {
-  server = await startNatsServer();
-  nc = await connect({ servers: server.url });
-});
-
-afterEach(async () => {
-  await Promise.all(hosts.splice(0).map((host) => host.stop()));
-});
-
-afterAll(async () => {
-  await nc.close();
-  await server.stop();
-});
-
 const valid: MessageInitShape<typeof PlaceOrderRequestSchema> = {
   customer: { handle: "ada" },
   items: [{ name: "tea", quantity: 2 }],
@@ -50,7 +33,7 @@ const valid: MessageInitShape<typeof PlaceOrderRequestSchema> = {
 };
 
 async function serveValidated(options: Parameters<typeof createValidationInterceptor>[0] = {}, finished?: FinishedRequest[]): Promise<ServiceHost> {
-  const host = await serveOrders(nc, handlers, {
+  const host = await serveOrders(fixture.nc, handlers, {
     ...placeOnly,
     interceptors: [createValidationInterceptor(options)],
     ...(finished === undefined ? {} : { onRequestFinished: (request: FinishedRequest) => finished.push(request) }),
@@ -69,7 +52,7 @@ async function rejection(call: Promise<unknown>): Promise<RpcError> {
 }
 
 describe.each(["binary", "json"] as const)("host validation (%s)", (encoding) => {
-  const client = () => new OrdersClient(nc, { encoding });
+  const client = () => new OrdersClient(fixture.nc, { encoding });
 
   test("a valid request reaches the handler", async () => {
     await serveValidated();
@@ -108,34 +91,34 @@ describe.each(["binary", "json"] as const)("host validation (%s)", (encoding) =>
 test("stats and the request observer count a rejected request as invalid_argument", async () => {
   const finished: FinishedRequest[] = [];
   await serveValidated({}, finished);
-  await rejection(new OrdersClient(nc).place({ ...valid, items: [] }));
+  await rejection(new OrdersClient(fixture.nc).place({ ...valid, items: [] }));
   expect(finished.map((request) => request.code)).toEqual([Code.InvalidArgument]);
 });
 
 test("responses are validated when asked: a response that breaks its rules is an internal error", async () => {
   await serveValidated({ validateResponses: true });
-  const error = await rejection(new OrdersClient(nc).place({ ...valid, items: [{ name: "a", quantity: 60 }] }));
+  const error = await rejection(new OrdersClient(fixture.nc).place({ ...valid, items: [{ name: "a", quantity: 60 }] }));
   expect(error.code).toBe(Code.Internal);
-  await expect(new OrdersClient(nc).place({ ...valid, items: [{ name: "a", quantity: 50 }] })).resolves.toMatchObject({ units: 50 });
+  await expect(new OrdersClient(fixture.nc).place({ ...valid, items: [{ name: "a", quantity: 50 }] })).resolves.toMatchObject({ units: 50 });
 });
 
 test("a client validates before sending: nothing is sent", async () => {
   // No host at all: a call that were sent would fail with unavailable.
-  const client = new OrdersClient(nc, { interceptors: [createValidationInterceptor()] });
+  const client = new OrdersClient(fixture.nc, { interceptors: [createValidationInterceptor()] });
   const error = await rejection(client.place({ ...valid, items: [] }));
   expect(error.code).toBe(Code.InvalidArgument);
   expect(violationsOf(error)).toEqual([expect.objectContaining({ field: "items", ruleId: "repeated.min_items" })]);
 });
 
 test("a rule that does not compile is a start-up error of createHost", async () => {
-  const start = createHost(nc, Orders, handlers, { interceptors: [createValidationInterceptor()] });
+  const start = createHost(fixture.nc, Orders, handlers, { interceptors: [createValidationInterceptor()] });
   await expect(start).rejects.toThrow(/validation rules of testing\.validation\.v1\.BrokenRequest .*do not compile/);
 });
 
 test("an error reply without details works as before: no details", async () => {
-  const host = await serveOrders(nc, { ...handlers, place: () => { throw new RpcError("no stock", Code.FailedPrecondition); } }, placeOnly);
+  const host = await serveOrders(fixture.nc, { ...handlers, place: () => { throw new RpcError("no stock", Code.FailedPrecondition); } }, placeOnly);
   hosts.push(host);
-  const error = await rejection(new OrdersClient(nc).place(valid));
+  const error = await rejection(new OrdersClient(fixture.nc).place(valid));
   expect(error.code).toBe(Code.FailedPrecondition);
   expect(error.rawMessage).toBe("no stock");
   expect(error.details).toEqual([]);
