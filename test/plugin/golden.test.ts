@@ -30,8 +30,8 @@ const generations: readonly Generation[] = [
   { directory: "example", template: "buf.gen.yaml" },
   // The benchmark's service into bench/gen.
   { directory: "bench", template: "buf.gen.yaml" },
-  // The options proto into runtime/src/gen, which the runtime reads options with.
-  { directory: ".", template: "runtime/buf.gen.yaml", input: "plugin/proto" },
+  // The options proto and google.api.http into runtime/src/gen, which the runtime reads options with.
+  { directory: ".", template: "runtime/buf.gen.yaml" },
 ];
 
 test.each(generations.map((generation) => [describeGeneration(generation), generation] as const))(

@@ -10,3 +10,4 @@ export {
 } from "./rpc-metrics.js";
 export { okCode } from "./method-metrics.js";
 export { serveMetrics, type MetricsEndpoint, type MetricsSource, type ServeMetricsOptions } from "./serve-metrics.js";
+export { createGatewayMetrics, type GatewayMetricsOptions, type HttpGatewayMetrics } from "./gateway-metrics.js";

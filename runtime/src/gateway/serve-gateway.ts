@@ -1,0 +1,389 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createRegistry, type DescMessage, type DescMethod, type DescService, type Message, type Registry } from "@bufbuild/protobuf";
+import { createClient, type ClientOptions, type UnaryCall } from "../client/create-client.js";
+import type { Interceptor } from "../interceptors/interceptor.js";
+import type { RpcMetrics } from "../metrics/rpc-metrics.js";
+import { Code } from "../protocol/code.js";
+import { httpStatusFromCode } from "../protocol/code-tables.js";
+import { encodeMessage, type Encoding } from "../protocol/codec.js";
+import { RpcError } from "../protocol/rpc-error.js";
+import { defineService } from "../service/service-definition.js";
+import { serviceRegistry } from "../service/service-registry.js";
+import type { NatsConnection } from "../transport/nats/nats-client.js";
+import { serviceAnswersPing } from "../transport/nats/service-ping.js";
+import { connectContentType, connectEncoding, connectErrorBody, connectGetRequest, connectPostRequest } from "./connect-unary.js";
+import { answerPreflight, applyCors, isPreflight, type CorsOptions } from "./cors.js";
+import { restErrorBody } from "./error-body.js";
+import type { GatewayMetrics } from "./gateway-metrics.js";
+import { defaultForwardedHeaders, forwardedHeaders, requestedTimeoutMs, returnedHeaders, successStatus } from "./gateway-headers.js";
+import { gatewayRoutes, type GatewayTarget } from "./gateway-routes.js";
+import { BodyTooLarge, readBody } from "./read-body.js";
+import { restRequestMessage } from "./rest-request.js";
+import { restResponseBody, type RestJsonOptions } from "./rest-response.js";
+import { sendResponse } from "./send-response.js";
+import { createRouter, type RouteMatch, type Router } from "./router.js";
+
+/** What an application's error renderer gets besides the error. */
+export interface ErrorRenderContext {
+  /** The method called; `undefined` when no route matched. */
+  readonly method: DescMethod | undefined;
+  readonly request: IncomingMessage;
+  /** The request body as text (empty when there was none or it was not read). */
+  readonly body: string;
+}
+
+/** An HTTP error response of an application's own making. */
+export interface RenderedError {
+  readonly status: number;
+  readonly body: string;
+  /** `application/json` by default. */
+  readonly contentType?: string;
+}
+
+/**
+ * Renders the HTTP response of a failed REST call (the Connect routes keep the Connect protocol's
+ * errors); `undefined` leaves the gateway's `google.rpc.Status` body.
+ */
+export type RenderError = (error: RpcError, context: ErrorRenderContext) => RenderedError | undefined;
+
+/** Options of {@link serveGateway}. */
+export interface GatewayOptions {
+  /** Address to listen on; `127.0.0.1` by default. */
+  host?: string;
+  /** Port to listen on; 8080 by default, 0 for any free port. */
+  port?: number;
+  /** Largest request body in bytes (413 above it); the NATS server's `max_payload` by default, never more. */
+  maxBodyBytes?: number;
+  /** Longest deadline a request may ask for or get, in milliseconds; 60 s by default. */
+  maxTimeoutMs?: number;
+  /** Requests served at once; more are refused with 503 and `Retry-After` at once. 10,000 by default. */
+  maxConcurrentRequests?: number;
+  /** Time a client has to send a whole request, in milliseconds (slow clients get 408); 30 s by default. */
+  requestTimeoutMs?: number;
+  /** Cross-origin requests to allow; none unless set. */
+  cors?: CorsOptions;
+  /** Request headers passed on to the services besides {@link defaultForwardedHeaders}, lower case. */
+  forwardHeaders?: readonly string[];
+  /** JSON of REST replies; see {@link RestJsonOptions}. */
+  json?: RestJsonOptions;
+  /** Renders REST errors in an application's own shape. */
+  renderError?: RenderError;
+  /** Responses at least this large are compressed (brotli or gzip) when the client accepts it; 1024 bytes by default. */
+  compressMinBytes?: number;
+  /** Client interceptors run around every call (tracing, validation, ...), first one outermost. */
+  interceptors?: readonly Interceptor[];
+  /** RPC metrics of the calls the gateway makes (the client's side). */
+  metrics?: RpcMetrics;
+  /** HTTP metrics per route (`createGatewayMetrics` of "nats-micro-runtime/metrics"). */
+  httpMetrics?: GatewayMetrics;
+  /** Resolves `google.protobuf.Any` and error details in JSON; the services' files and their imports by default. */
+  registry?: Registry;
+  /** The document served at `/openapi.json` (the plugin's `<file>.openapi.json`); none is served unless set. */
+  openApi?: unknown;
+  /** Options of each service's client, such as its ADR-32 name when the host overrides it. */
+  clientOptions?: (service: DescService) => Pick<ClientOptions, "name" | "timeoutMs" | "retry"> | undefined;
+}
+
+/** A running gateway. */
+export interface Gateway {
+  /** `http://host:port`, with the port the server got. */
+  readonly url: string;
+  readonly port: number;
+  readonly server: Server;
+  /**
+   * Stops gracefully: refuses new requests (503, and `/readyz` fails), lets those in flight finish
+   * (up to `maxTimeoutMs`), then closes the connections. The NATS connection stays the caller's.
+   */
+  close(): Promise<void>;
+}
+
+/** The default of {@link GatewayOptions.maxTimeoutMs}. */
+export const defaultGatewayMaxTimeoutMs = 60_000;
+
+/**
+ * Serves services over HTTP: each `google.api.http` binding of their unary methods as a REST
+ * route, every unary method in the Connect protocol at `POST /<package>.<Service>/<Method>`, and
+ * `/healthz`, `/readyz` and `/openapi.json`. Each request becomes one call of the service over
+ * NATS, through the same client path (and client interceptors) as any other caller's.
+ *
+ * @example
+ * const gateway = await serveGateway(nc, [Football], { port: 8080, cors: { origins: ["https://app.example.com"] } });
+ */
+export async function serveGateway(nc: NatsConnection, services: readonly DescService[], options: GatewayOptions = {}): Promise<Gateway> {
+  const router = createRouter(gatewayRoutes(services));
+  const registry = options.registry ?? createRegistry(...services.map((service) => serviceRegistry(service)));
+  const calls = new Map<DescMethod, UnaryCall<DescMessage, DescMessage>>();
+  for (const service of services) {
+    const client = createClient(nc, service, {
+      ...options.clientOptions?.(service),
+      registry,
+      ...(options.interceptors === undefined ? {} : { interceptors: options.interceptors }),
+      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+    }) as Record<string, UnaryCall<DescMessage, DescMessage>>;
+    for (const method of service.methods) {
+      const call = client[method.localName];
+      if (call !== undefined) {
+        calls.set(method, call);
+      }
+    }
+  }
+  const serviceNames = services.map((service) => defineService(service, options.clientOptions?.(service) ?? {}).name);
+  const maxTimeoutMs = options.maxTimeoutMs ?? defaultGatewayMaxTimeoutMs;
+  const maxConcurrent = options.maxConcurrentRequests ?? 10_000;
+  const forwarded = [...new Set([...defaultForwardedHeaders, ...(options.forwardHeaders ?? []).map((name) => name.toLowerCase())])];
+  const compressMinBytes = options.compressMinBytes ?? 1024;
+  const openApiJson = options.openApi === undefined ? undefined : JSON.stringify(options.openApi);
+  let inFlight = 0;
+  let draining = false;
+  let drained: (() => void) | undefined;
+
+  const maxBodyBytes = (): number => Math.min(options.maxBodyBytes ?? Number.MAX_SAFE_INTEGER, nc.info?.max_payload ?? Number.MAX_SAFE_INTEGER);
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const url = request.url ?? "/";
+    const queryStart = url.indexOf("?");
+    const path = queryStart === -1 ? url : url.slice(0, queryStart);
+    const query = queryStart === -1 ? "" : url.slice(queryStart + 1);
+    const httpMethod = request.method ?? "GET";
+    let route = "unmatched";
+    const finish = (status: number) => {
+      options.httpMetrics?.requests.inc({ route, method: httpMethod, status: String(status) });
+      options.httpMetrics?.duration.observe({ route, method: httpMethod }, (performance.now() - started) / 1000);
+    };
+    const requestId = headerText(request, "x-request-id") ?? randomUUID();
+    response.setHeader("X-Request-Id", requestId);
+
+    if (isPreflight(request)) {
+      answerPreflight(options.cors, request, response, preflightMethods(router, path, headerText(request, "access-control-request-method")?.toUpperCase() ?? "GET"));
+      finish(response.statusCode);
+      return;
+    }
+    if (!applyCors(options.cors, request, response)) {
+      sendPlainError(response, new RpcError(`origin ${request.headers.origin ?? ""} is not allowed`, Code.PermissionDenied), request);
+      finish(403);
+      return;
+    }
+    if (httpMethod === "GET" || httpMethod === "HEAD") {
+      const builtIn = await builtInResponse(path);
+      if (builtIn !== undefined) {
+        response.writeHead(builtIn.status, { "Content-Type": builtIn.contentType, "Cache-Control": "no-store" }).end(builtIn.body);
+        finish(builtIn.status);
+        return;
+      }
+    }
+    let match: RouteMatch<GatewayTarget>;
+    try {
+      match = router.match(httpMethod, path);
+    } catch (reason) {
+      // A variable's segment that is not valid percent-encoded UTF-8.
+      request.resume();
+      sendPlainError(response, new RpcError(`malformed path ${path}: ${reason instanceof Error ? reason.message : String(reason)}`, Code.InvalidArgument), request);
+      finish(400);
+      return;
+    }
+    if (match.kind === "not-found") {
+      request.resume();
+      sendPlainError(response, new RpcError(`no route for ${httpMethod} ${path}`, Code.NotFound), request, 404);
+      finish(404);
+      return;
+    }
+    if (match.kind === "method-not-allowed") {
+      request.resume();
+      response.setHeader("Allow", match.allow.join(", "));
+      sendPlainError(response, new RpcError(`${httpMethod} is not allowed on ${path}: use ${match.allow.join(", ")}`, Code.Unimplemented), request, 405);
+      finish(405);
+      return;
+    }
+    const target = match.route.value;
+    route = target.protocol === "rest" ? target.binding.description : `${match.route.httpMethod} /${target.method.parent.typeName}/${target.method.name}`;
+    if (draining || inFlight >= maxConcurrent) {
+      request.resume();
+      response.setHeader("Retry-After", "1");
+      if (draining) {
+        response.setHeader("Connection", "close");
+      }
+      const error = new RpcError(draining ? "the gateway is shutting down" : `the gateway is serving its limit of ${maxConcurrent} requests`, Code.Unavailable);
+      finish(sendError(response, target, error, request, ""));
+      return;
+    }
+    inFlight += 1;
+    let bodyText = "";
+    try {
+      const body = await readBody(request, maxBodyBytes());
+      const { message, encoding } = decodeRequest(target, match.variables, query, body, request);
+      if (target.protocol === "rest") {
+        bodyText = body.toString("utf8");
+      }
+      const abort = new AbortController();
+      const onClose = () => {
+        if (!response.writableFinished) {
+          abort.abort(new RpcError("the HTTP client went away", Code.Canceled));
+        }
+      };
+      response.once("close", onClose);
+      const headers = forwardedHeaders(request.headers, forwarded, request.socket.remoteAddress);
+      headers.set("x-request-id", requestId);
+      const requested = requestedTimeoutMs(request.headers);
+      let replyHeaders = new Headers();
+      const call = calls.get(target.method)!;
+      const reply = await call(message, {
+        ...(requested === undefined ? {} : { timeoutMs: Math.min(requested, maxTimeoutMs) }),
+        headers,
+        signal: abort.signal,
+        onHeader: (header) => {
+          replyHeaders = header;
+        },
+      });
+      response.off("close", onClose);
+      for (const [name, value] of returnedHeaders(replyHeaders)) {
+        response.setHeader(name, value);
+      }
+      if (target.protocol === "rest") {
+        const json = restResponseBody(target.binding, reply, registry, options.json);
+        await sendResponse(request, response, successStatus(replyHeaders), "application/json", json, compressMinBytes);
+        finish(response.statusCode);
+      } else {
+        const payload = encodeMessage(target.method.output, reply, encoding, registry);
+        await sendResponse(request, response, 200, connectContentType[encoding], payload, compressMinBytes);
+        finish(200);
+      }
+    } catch (reason) {
+      const error = RpcError.from(reason);
+      if (!response.headersSent && !response.destroyed) {
+        finish(sendError(response, target, error, request, bodyText));
+      }
+    } finally {
+      inFlight -= 1;
+      if (draining && inFlight === 0) {
+        drained?.();
+      }
+    }
+  }
+
+  function decodeRequest(target: GatewayTarget, variables: ReadonlyMap<string, string>, query: string, body: Buffer, request: IncomingMessage): { message: Message; encoding: Encoding } {
+    if (target.protocol === "rest") {
+      return { message: restRequestMessage(target.binding, { variables, query, body: body.toString("utf8") }, registry), encoding: "json" };
+    }
+    if (request.method === "GET") {
+      return connectGetRequest(target.method, query, registry);
+    }
+    const encoding = connectEncoding(request.headers["content-type"]);
+    if (encoding === undefined) {
+      throw new UnsupportedMediaType(request.headers["content-type"] ?? "");
+    }
+    return { message: connectPostRequest(target.method, body, encoding, registry), encoding };
+  }
+
+  // The status sent.
+  function sendError(response: ServerResponse, target: GatewayTarget, error: RpcError, request: IncomingMessage, body: string): number {
+    if (error instanceof UnsupportedMediaType) {
+      response.writeHead(415, { "Content-Type": "application/json", Accept: "application/json, application/proto" }).end(connectErrorBody(error));
+      return 415;
+    }
+    const status = error instanceof BodyTooLarge ? 413 : httpStatusFromCode(error.code);
+    if (error instanceof BodyTooLarge) {
+      response.setHeader("Connection", "close");
+    }
+    if (target.protocol === "connect") {
+      response.writeHead(status, { "Content-Type": "application/json" }).end(connectErrorBody(error));
+      return status;
+    }
+    const rendered = options.renderError?.(error, { method: target.method, request, body });
+    if (rendered !== undefined) {
+      response.writeHead(rendered.status, { "Content-Type": rendered.contentType ?? "application/json" }).end(rendered.body);
+      return rendered.status;
+    }
+    response.writeHead(status, { "Content-Type": "application/json" }).end(restErrorBody(error, registry));
+    return status;
+  }
+
+  function sendPlainError(response: ServerResponse, error: RpcError, request: IncomingMessage, status = httpStatusFromCode(error.code)): void {
+    const rendered = options.renderError?.(error, { method: undefined, request, body: "" });
+    if (rendered !== undefined) {
+      response.writeHead(rendered.status, { "Content-Type": rendered.contentType ?? "application/json" }).end(rendered.body);
+      return;
+    }
+    response.writeHead(status, { "Content-Type": "application/json" }).end(restErrorBody(error, registry));
+  }
+
+  async function builtInResponse(path: string): Promise<{ status: number; contentType: string; body: string } | undefined> {
+    switch (path) {
+      case "/healthz":
+        return { status: 200, contentType: "text/plain", body: "ok\n" };
+      case "/readyz": {
+        if (draining) {
+          return { status: 503, contentType: "text/plain", body: "draining\n" };
+        }
+        const answers = await Promise.all(serviceNames.map((name) => serviceAnswersPing(nc, name, 1000)));
+        const missing = serviceNames.filter((_, index) => !answers[index]);
+        return missing.length === 0
+          ? { status: 200, contentType: "text/plain", body: "ready\n" }
+          : { status: 503, contentType: "text/plain", body: `no instance of ${missing.join(", ")} answers\n` };
+      }
+      case "/openapi.json":
+        return openApiJson === undefined ? undefined : { status: 200, contentType: "application/json", body: openApiJson };
+      default:
+        return undefined;
+    }
+  }
+
+  const server = createServer({ requestTimeout: options.requestTimeoutMs ?? 30_000, keepAliveTimeout: 65_000 }, (request, response) => {
+    handle(request, response).catch((reason: unknown) => {
+      // A bug of the gateway's own: the request still gets an answer, and the server keeps serving.
+      if (!response.headersSent) {
+        response.writeHead(500, { "Content-Type": "application/json" }).end(restErrorBody(new RpcError(`gateway failure: ${String(reason)}`, Code.Internal), registry));
+      } else {
+        response.destroy();
+      }
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 8080, options.host ?? "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    port: address.port,
+    server,
+    async close() {
+      draining = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      if (inFlight > 0) {
+        await Promise.race([new Promise<void>((resolve) => (drained = resolve)), new Promise((resolve) => setTimeout(resolve, maxTimeoutMs).unref())]);
+      }
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+// The methods a preflight may be told a path takes.
+function preflightMethods(router: Router<GatewayTarget>, path: string, requested: string): readonly string[] {
+  try {
+    const match = router.match(requested, path);
+    return match.kind === "found" ? [requested] : match.kind === "method-not-allowed" ? match.allow : [];
+  } catch {
+    return [];
+  }
+}
+
+function headerText(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+/** A Connect POST of a media type the protocol does not take: 415. */
+class UnsupportedMediaType extends RpcError {
+  constructor(contentType: string) {
+    super(`unsupported Content-Type "${contentType}": use application/json or application/proto`, Code.InvalidArgument);
+  }
+}
