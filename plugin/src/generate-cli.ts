@@ -25,14 +25,15 @@ export function generateCli(f: GeneratedFile, definition: ServiceDefinition, opt
   const names = generatedCliNames(service);
   const defaults = generatedDefaults(service, options);
   const handlers = options.cliHandlers === undefined ? undefined : f.import(names.handlers, options.cliHandlers);
-  const commands = handlers === undefined ? "`call`, `ping`, `info` and `stats`" : "`serve`, `call`, `ping`, `info` and `stats`";
+  const commands = handlers === undefined ? "`gateway`, `call`, `ping`, `info` and `stats`" : "`serve`, `gateway`, `call`, `ping`, `info` and `stats`";
 
   f.print(
     f.jsDoc(
-      `Runs the command-line program of ${service.typeName}: ${commands}.\nParses \`argv\` (\`process.argv\` unless given) and sets \`process.exitCode\`. A \`bin\` script\nneeds one line:\n\n    await ${names.run}();\n\n@generated from service ${service.typeName}`,
+      `Runs the command-line program of ${service.typeName}: ${commands}.\nParses \`argv\` (\`process.argv\` unless given) and sets \`process.exitCode\`; \`options\` go over the generated ones. A \`bin\` script\nneeds one line:\n\n    await ${names.run}();\n\n@generated from service ${service.typeName}`,
     ),
   );
-  f.print(f.export("function", names.run), "(argv?: readonly string[]): Promise<void> {");
+  const cliOptions = f.import("ServiceCliOptions", `${options.runtimeImportPath}/codegenv1/cli`, true);
+  f.print(f.export("function", names.run), "(argv?: readonly string[], options?: ", cliOptions, "<typeof ", f.importSchema(service), ">): Promise<void> {");
   f.print("  return ", f.import("runServiceCli", `${options.runtimeImportPath}/codegenv1/cli`), "(");
   f.print("    ", f.importSchema(service), ",");
   // The options object, one printed line per field; none at all for a bare service.
@@ -55,13 +56,11 @@ export function generateCli(f: GeneratedFile, definition: ServiceDefinition, opt
     // `serve` validates as serve<Service> does (validate=true).
     fields.push(["      interceptors: [", f.import("createValidationInterceptor", `${options.runtimeImportPath}/validation`), "()],"]);
   }
-  if (fields.length === 0) {
-    f.print("    {},");
-  } else {
-    f.print("    {");
-    fields.forEach((field) => f.print(...field));
-    f.print("    },");
-  }
+  // The program's own options (a gateway error renderer, handlers made elsewhere ...) over the generated ones.
+  fields.push(["      ...options,"]);
+  f.print("    {");
+  fields.forEach((field) => f.print(...field));
+  f.print("    },");
   f.print("    argv,");
   f.print("  );");
   f.print("}");

@@ -12,3 +12,4 @@ export {
   type ConnectionSettings,
 } from "../transport/nats/connection-options.js";
 export { connectNats, SettingsFileError } from "../transport/nats/connect-nats.js";
+export { createGatewayProgram, runGatewayProgram, servicesFromDescriptorSet } from "./gateway-program.js";

@@ -7,6 +7,8 @@ import type { ServiceHandlers } from "../service/service-handlers.js";
 import { createCallCommand, methodList } from "./call-command.js";
 import { addConnectionFlags, connectWithFlags, type ConnectionFlagValues } from "./connection-flags.js";
 import { createDiscoveryCommands } from "./discovery-commands.js";
+import { createGatewayCommand } from "./gateway-command.js";
+import type { GatewayOptions } from "../gateway/serve-gateway.js";
 import { describeFailure, exitCodeOf, ExitCode } from "./exit-codes.js";
 import { createServeCommand } from "./serve-command.js";
 
@@ -30,11 +32,13 @@ export interface ServiceCliOptions<Service extends DescService> {
   interceptors?: readonly Interceptor[];
   /** Where results go (standard output unless set); errors go to standard error. */
   write?: (text: string) => void;
+  /** Options of the `gateway` command's gateway, such as an error renderer; its flags win over them. */
+  gateway?: GatewayOptions;
 }
 
 /**
  * Builds the command-line program of a service (commander): `serve` (when given handlers),
- * `call <method> [request]`, `ping`, `info` and `stats`, with the connection flags of the NATS
+ * `gateway` (HTTP/JSON in front of the service), `call <method> [request]`, `ping`, `info` and `stats`, with the connection flags of the NATS
  * CLI. Generated `<name>_cli.ts` files call {@link runServiceCli}; this is for programs that add
  * commands of their own.
  */
@@ -66,6 +70,9 @@ export function createServiceCli<Service extends DescService>(service: Service, 
       }),
     );
   }
+  program.addCommand(
+    createGatewayCommand({ services: () => [service], connect, name: definition.name, ...(options.gateway === undefined ? {} : { gatewayOptions: options.gateway }) }),
+  );
   program.addCommand(createCallCommand({ definition, methodComments, connect, write }));
   for (const command of createDiscoveryCommands({ definition, connect, write })) {
     program.addCommand(command);

@@ -5,4 +5,4 @@
  *
  * @internal
  */
-export { runServiceCli } from "../cli/service-cli.js";
+export { runServiceCli, type ServiceCliOptions } from "../cli/service-cli.js";

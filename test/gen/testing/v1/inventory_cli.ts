@@ -4,19 +4,20 @@
 
 // A second file in the same package, with a service that uses the first file's messages.
 
+import type { ServiceCliOptions } from "nats-micro-runtime/codegenv1/cli";
 import { runServiceCli } from "nats-micro-runtime/codegenv1/cli";
 import { Inventory } from "./inventory_pb.js";
 
 /**
- * Runs the command-line program of testing.v1.Inventory: `call`, `ping`, `info` and `stats`.
- * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`. A `bin` script
+ * Runs the command-line program of testing.v1.Inventory: `gateway`, `call`, `ping`, `info` and `stats`.
+ * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`; `options` go over the generated ones. A `bin` script
  * needs one line:
  *
  *     await runInventoryCli();
  *
  * @generated from service testing.v1.Inventory
  */
-export function runInventoryCli(argv?: readonly string[]): Promise<void> {
+export function runInventoryCli(argv?: readonly string[], options?: ServiceCliOptions<typeof Inventory>): Promise<void> {
   return runServiceCli(
     Inventory,
     {
@@ -24,6 +25,7 @@ export function runInventoryCli(argv?: readonly string[]): Promise<void> {
         lookup: "Lookup echoes through another file's messages.",
       },
       defaults: { description: "Inventory uses messages from another file of the package." },
+      ...options,
     },
     argv,
   );

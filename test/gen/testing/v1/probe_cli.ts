@@ -4,19 +4,20 @@
 
 // Services the end-to-end tests call to observe the runtime from both sides.
 
+import type { ServiceCliOptions } from "nats-micro-runtime/codegenv1/cli";
 import { runServiceCli } from "nats-micro-runtime/codegenv1/cli";
 import { Probe, Reserved } from "./probe_pb.js";
 
 /**
- * Runs the command-line program of testing.v1.Probe: `call`, `ping`, `info` and `stats`.
- * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`. A `bin` script
+ * Runs the command-line program of testing.v1.Probe: `gateway`, `call`, `ping`, `info` and `stats`.
+ * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`; `options` go over the generated ones. A `bin` script
  * needs one line:
  *
  *     await runProbeCli();
  *
  * @generated from service testing.v1.Probe
  */
-export function runProbeCli(argv?: readonly string[]): Promise<void> {
+export function runProbeCli(argv?: readonly string[], options?: ServiceCliOptions<typeof Probe>): Promise<void> {
   return runServiceCli(
     Probe,
     {
@@ -28,25 +29,27 @@ export function runProbeCli(argv?: readonly string[]): Promise<void> {
         nest: "Nest returns the first nested message: types from another package, nested in a message.",
       },
       defaults: { description: "Probe reports what the host saw of a call, and can fail or wait on request." },
+      ...options,
     },
     argv,
   );
 }
 
 /**
- * Runs the command-line program of testing.v1.Reserved: `call`, `ping`, `info` and `stats`.
- * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`. A `bin` script
+ * Runs the command-line program of testing.v1.Reserved: `gateway`, `call`, `ping`, `info` and `stats`.
+ * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`; `options` go over the generated ones. A `bin` script
  * needs one line:
  *
  *     await runReservedCli();
  *
  * @generated from service testing.v1.Reserved
  */
-export function runReservedCli(argv?: readonly string[]): Promise<void> {
+export function runReservedCli(argv?: readonly string[], options?: ServiceCliOptions<typeof Reserved>): Promise<void> {
   return runServiceCli(
     Reserved,
     {
       defaults: { description: "Reserved has methods whose names are reserved words or built-in properties in JavaScript." },
+      ...options,
     },
     argv,
   );

@@ -4,21 +4,22 @@
 
 // The calculator of the original Go framework (nmfw), as a NATS micro service.
 
+import type { ServiceCliOptions } from "nats-micro-runtime/codegenv1/cli";
 import { runServiceCli } from "nats-micro-runtime/codegenv1/cli";
 import { Calc } from "./calc_pb.js";
 import { calcHandlers } from "../../../calc-handlers.js";
 import { createValidationInterceptor } from "nats-micro-runtime/validation";
 
 /**
- * Runs the command-line program of calc.v1.Calc: `serve`, `call`, `ping`, `info` and `stats`.
- * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`. A `bin` script
+ * Runs the command-line program of calc.v1.Calc: `serve`, `gateway`, `call`, `ping`, `info` and `stats`.
+ * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`; `options` go over the generated ones. A `bin` script
  * needs one line:
  *
  *     await runCalcCli();
  *
  * @generated from service calc.v1.Calc
  */
-export function runCalcCli(argv?: readonly string[]): Promise<void> {
+export function runCalcCli(argv?: readonly string[], options?: ServiceCliOptions<typeof Calc>): Promise<void> {
   return runServiceCli(
     Calc,
     {
@@ -29,6 +30,7 @@ export function runCalcCli(argv?: readonly string[]): Promise<void> {
       },
       defaults: { description: "Calc does arithmetic on lists of numbers." },
       interceptors: [createValidationInterceptor()],
+      ...options,
     },
     argv,
   );

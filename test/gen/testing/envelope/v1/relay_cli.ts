@@ -5,19 +5,20 @@
 // A service whose messages carry google.protobuf.Any: JSON names the packed type in "@type", which
 // hosts and clients resolve with a type registry.
 
+import type { ServiceCliOptions } from "nats-micro-runtime/codegenv1/cli";
 import { runServiceCli } from "nats-micro-runtime/codegenv1/cli";
 import { Relay } from "./relay_pb.js";
 
 /**
- * Runs the command-line program of testing.envelope.v1.Relay: `call`, `ping`, `info` and `stats`.
- * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`. A `bin` script
+ * Runs the command-line program of testing.envelope.v1.Relay: `gateway`, `call`, `ping`, `info` and `stats`.
+ * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`; `options` go over the generated ones. A `bin` script
  * needs one line:
  *
  *     await runRelayCli();
  *
  * @generated from service testing.envelope.v1.Relay
  */
-export function runRelayCli(argv?: readonly string[]): Promise<void> {
+export function runRelayCli(argv?: readonly string[], options?: ServiceCliOptions<typeof Relay>): Promise<void> {
   return runServiceCli(
     Relay,
     {
@@ -25,6 +26,7 @@ export function runRelayCli(argv?: readonly string[]): Promise<void> {
         echo: "Echo returns the request's content, and the type name the host unpacked it as.",
       },
       defaults: { description: "Relay hands back whatever it is given, packed in google.protobuf.Any." },
+      ...options,
     },
     argv,
   );

@@ -5,19 +5,20 @@
 // A library of books, served over HTTP by the gateway: every form of google.api.http mapping the
 // gateway tests exercise.
 
+import type { ServiceCliOptions } from "nats-micro-runtime/codegenv1/cli";
 import { runServiceCli } from "nats-micro-runtime/codegenv1/cli";
 import { Library } from "./library_pb.js";
 
 /**
- * Runs the command-line program of testing.gateway.v1.Library: `call`, `ping`, `info` and `stats`.
- * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`. A `bin` script
+ * Runs the command-line program of testing.gateway.v1.Library: `gateway`, `call`, `ping`, `info` and `stats`.
+ * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`; `options` go over the generated ones. A `bin` script
  * needs one line:
  *
  *     await runLibraryCli();
  *
  * @generated from service testing.gateway.v1.Library
  */
-export function runLibraryCli(argv?: readonly string[]): Promise<void> {
+export function runLibraryCli(argv?: readonly string[], options?: ServiceCliOptions<typeof Library>): Promise<void> {
   return runServiceCli(
     Library,
     {
@@ -33,6 +34,7 @@ export function runLibraryCli(argv?: readonly string[]): Promise<void> {
         echo: "Answers with what it got; reachable only in the Connect protocol.",
       },
       defaults: { description: "Books on shelves." },
+      ...options,
     },
     argv,
   );

@@ -4,19 +4,20 @@
 
 // Services that use every nats.micro.v1 option, for the tests.
 
+import type { ServiceCliOptions } from "nats-micro-runtime/codegenv1/cli";
 import { runServiceCli } from "nats-micro-runtime/codegenv1/cli";
 import { Cache, Ledger } from "./ledger_pb.js";
 
 /**
- * Runs the command-line program of testing.options.v1.Ledger: `call`, `ping`, `info` and `stats`.
- * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`. A `bin` script
+ * Runs the command-line program of testing.options.v1.Ledger: `gateway`, `call`, `ping`, `info` and `stats`.
+ * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`; `options` go over the generated ones. A `bin` script
  * needs one line:
  *
  *     await runLedgerCli();
  *
  * @generated from service testing.options.v1.Ledger
  */
-export function runLedgerCli(argv?: readonly string[]): Promise<void> {
+export function runLedgerCli(argv?: readonly string[], options?: ServiceCliOptions<typeof Ledger>): Promise<void> {
   return runServiceCli(
     Ledger,
     {
@@ -27,21 +28,22 @@ export function runLedgerCli(argv?: readonly string[]): Promise<void> {
         wait: "Wait sleeps; with no timeout of its own it gets the service's (2 s) when the caller sets none.",
       },
       defaults: { description: "Ledger uses every service option, and every method option." },
+      ...options,
     },
     argv,
   );
 }
 
 /**
- * Runs the command-line program of testing.options.v1.Cache: `call`, `ping`, `info` and `stats`.
- * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`. A `bin` script
+ * Runs the command-line program of testing.options.v1.Cache: `gateway`, `call`, `ping`, `info` and `stats`.
+ * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`; `options` go over the generated ones. A `bin` script
  * needs one line:
  *
  *     await runCacheCli();
  *
  * @generated from service testing.options.v1.Cache
  */
-export function runCacheCli(argv?: readonly string[]): Promise<void> {
+export function runCacheCli(argv?: readonly string[], options?: ServiceCliOptions<typeof Cache>): Promise<void> {
   return runServiceCli(
     Cache,
     {
@@ -49,6 +51,7 @@ export function runCacheCli(argv?: readonly string[]): Promise<void> {
         invalidate: "Invalidate drops a key on every instance.",
       },
       defaults: { description: "Cache has no queue group: every instance gets every request." },
+      ...options,
     },
     argv,
   );

@@ -4,19 +4,20 @@
 
 // Services the reliability tests call: retries, overload, faults and hostile input.
 
+import type { ServiceCliOptions } from "nats-micro-runtime/codegenv1/cli";
 import { runServiceCli } from "nats-micro-runtime/codegenv1/cli";
 import { Tally } from "./tally_pb.js";
 
 /**
- * Runs the command-line program of testing.reliability.v1.Tally: `call`, `ping`, `info` and `stats`.
- * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`. A `bin` script
+ * Runs the command-line program of testing.reliability.v1.Tally: `gateway`, `call`, `ping`, `info` and `stats`.
+ * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`; `options` go over the generated ones. A `bin` script
  * needs one line:
  *
  *     await runTallyCli();
  *
  * @generated from service testing.reliability.v1.Tally
  */
-export function runTallyCli(argv?: readonly string[]): Promise<void> {
+export function runTallyCli(argv?: readonly string[], options?: ServiceCliOptions<typeof Tally>): Promise<void> {
   return runServiceCli(
     Tally,
     {
@@ -26,6 +27,7 @@ export function runTallyCli(argv?: readonly string[]): Promise<void> {
         add: "Add adds to a count: each call changes it again, so it is not safe to retry.",
       },
       defaults: { description: "Tally keeps one count per key. Its methods declare with protobuf's own idempotency_level\nwhether they are safe to retry, which decides whether a client with a retry policy retries them." },
+      ...options,
     },
     argv,
   );

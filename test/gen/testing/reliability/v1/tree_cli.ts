@@ -4,19 +4,20 @@
 
 // Services the reliability tests call: retries, overload, faults and hostile input.
 
+import type { ServiceCliOptions } from "nats-micro-runtime/codegenv1/cli";
 import { runServiceCli } from "nats-micro-runtime/codegenv1/cli";
 import { Arbor } from "./tree_pb.js";
 
 /**
- * Runs the command-line program of testing.reliability.v1.Arbor: `call`, `ping`, `info` and `stats`.
- * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`. A `bin` script
+ * Runs the command-line program of testing.reliability.v1.Arbor: `gateway`, `call`, `ping`, `info` and `stats`.
+ * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`; `options` go over the generated ones. A `bin` script
  * needs one line:
  *
  *     await runArborCli();
  *
  * @generated from service testing.reliability.v1.Arbor
  */
-export function runArborCli(argv?: readonly string[]): Promise<void> {
+export function runArborCli(argv?: readonly string[], options?: ServiceCliOptions<typeof Arbor>): Promise<void> {
   return runServiceCli(
     Arbor,
     {
@@ -24,6 +25,7 @@ export function runArborCli(argv?: readonly string[]): Promise<void> {
         measure: "Measure counts the nodes of a tree and its depth.",
       },
       defaults: { description: "Arbor measures trees: a recursive message, so that hostile input can nest it deeply." },
+      ...options,
     },
     argv,
   );

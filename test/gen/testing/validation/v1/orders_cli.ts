@@ -4,19 +4,20 @@
 
 // A service with protovalidate rules of each kind users reach for, for the validation tests.
 
+import type { ServiceCliOptions } from "nats-micro-runtime/codegenv1/cli";
 import { runServiceCli } from "nats-micro-runtime/codegenv1/cli";
 import { Orders } from "./orders_pb.js";
 
 /**
- * Runs the command-line program of testing.validation.v1.Orders: `call`, `ping`, `info` and `stats`.
- * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`. A `bin` script
+ * Runs the command-line program of testing.validation.v1.Orders: `gateway`, `call`, `ping`, `info` and `stats`.
+ * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`; `options` go over the generated ones. A `bin` script
  * needs one line:
  *
  *     await runOrdersCli();
  *
  * @generated from service testing.validation.v1.Orders
  */
-export function runOrdersCli(argv?: readonly string[]): Promise<void> {
+export function runOrdersCli(argv?: readonly string[], options?: ServiceCliOptions<typeof Orders>): Promise<void> {
   return runServiceCli(
     Orders,
     {
@@ -25,6 +26,7 @@ export function runOrdersCli(argv?: readonly string[]): Promise<void> {
         broken: "Broken has a request whose CEL rule does not compile.",
       },
       defaults: { description: "Orders takes orders whose fields carry buf.validate rules." },
+      ...options,
     },
     argv,
   );

@@ -5,21 +5,22 @@
 // Match odds from expected goals: the worker behind the football REST gateway, as a NATS micro
 // service. The gateway's POST /football ends in Predict.
 
+import type { ServiceCliOptions } from "nats-micro-runtime/codegenv1/cli";
 import { runServiceCli } from "nats-micro-runtime/codegenv1/cli";
 import { Football } from "./football_pb.js";
 import { footballHandlers } from "../../../football-handlers.js";
 import { createValidationInterceptor } from "nats-micro-runtime/validation";
 
 /**
- * Runs the command-line program of football.v1.Football: `serve`, `call`, `ping`, `info` and `stats`.
- * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`. A `bin` script
+ * Runs the command-line program of football.v1.Football: `serve`, `gateway`, `call`, `ping`, `info` and `stats`.
+ * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`; `options` go over the generated ones. A `bin` script
  * needs one line:
  *
  *     await runFootballCli();
  *
  * @generated from service football.v1.Football
  */
-export function runFootballCli(argv?: readonly string[]): Promise<void> {
+export function runFootballCli(argv?: readonly string[], options?: ServiceCliOptions<typeof Football>): Promise<void> {
   return runServiceCli(
     Football,
     {
@@ -29,6 +30,7 @@ export function runFootballCli(argv?: readonly string[]): Promise<void> {
       },
       defaults: { description: "Football prices football matches from the goals each team is expected to score." },
       interceptors: [createValidationInterceptor()],
+      ...options,
     },
     argv,
   );

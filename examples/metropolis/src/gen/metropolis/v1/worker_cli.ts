@@ -5,20 +5,21 @@
 // The worker of Metropolis, a service gateway over NATS: business logic that the gateway reaches
 // on a NATS subject, load-balanced over every worker in one queue group.
 
+import type { ServiceCliOptions } from "nats-micro-runtime/codegenv1/cli";
 import { runServiceCli } from "nats-micro-runtime/codegenv1/cli";
 import { Worker } from "./worker_pb.js";
 import { workerHandlers } from "../../../worker-handlers.js";
 
 /**
- * Runs the command-line program of metropolis.v1.Worker: `serve`, `call`, `ping`, `info` and `stats`.
- * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`. A `bin` script
+ * Runs the command-line program of metropolis.v1.Worker: `serve`, `gateway`, `call`, `ping`, `info` and `stats`.
+ * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`; `options` go over the generated ones. A `bin` script
  * needs one line:
  *
  *     await runWorkerCli();
  *
  * @generated from service metropolis.v1.Worker
  */
-export function runWorkerCli(argv?: readonly string[]): Promise<void> {
+export function runWorkerCli(argv?: readonly string[], options?: ServiceCliOptions<typeof Worker>): Promise<void> {
   return runServiceCli(
     Worker,
     {
@@ -27,6 +28,7 @@ export function runWorkerCli(argv?: readonly string[]): Promise<void> {
         reverse: "Reverse returns the text with its characters (Unicode code points) in reverse order.",
       },
       defaults: { description: "Worker runs the tasks behind the gateway." },
+      ...options,
     },
     argv,
   );
