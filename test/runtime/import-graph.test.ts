@@ -82,6 +82,8 @@ describe("runtime layout", () => {
       service: ["service", "protocol", "gen"],
       metrics: ["metrics"],
       "transport/nats": ["transport", "protocol"],
+      // An entry point like the host: it calls services through the client, and never serves them.
+      gateway: ["gateway", "protocol", "service", "client", "interceptors", "metrics", "transport", "gen"],
     };
     const violations = [...localImports].flatMap(([file, imports]) => {
       const concern = name(file).startsWith("transport/nats/") ? "transport/nats" : concernOf(file);
@@ -121,6 +123,12 @@ describe("entry points", () => {
   test("nats-micro-runtime/service, which the plugin loads, loads no NATS client either", () => {
     const loaded = packagesLoadedBy("nats-micro-runtime/service");
     expect(loaded.filter((name) => name.startsWith("@nats-io/") || ["commander", "pino", "prom-client"].includes(name))).toEqual([]);
+  });
+
+  test("nats-micro-runtime/gateway loads neither the CLI nor prom-client nor the Node transport", () => {
+    const loaded = packagesLoadedBy("nats-micro-runtime/gateway");
+    expect(loaded).toContain("@nats-io/nats-core");
+    expect(loaded.filter((name) => ["commander", "pino", "prom-client", "@nats-io/transport-node"].includes(name))).toEqual([]);
   });
 
   test("the CLI entry does load what it needs", () => {
