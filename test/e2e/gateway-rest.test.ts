@@ -4,7 +4,7 @@
 // answers to bad input.
 import { create, toBinary, fromBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { Code, RpcError, type HandlerContext } from "nats-micro-runtime";
+import { Code, HeaderName, RpcError, type HandlerContext } from "nats-micro-runtime";
 import { serveGateway, type Gateway } from "nats-micro-runtime/gateway";
 import { createValidationInterceptor } from "nats-micro-runtime/validation";
 import { BookSchema, EchoRequestSchema, Genre } from "../gen/testing/gateway/v1/library_pb.js";
@@ -32,7 +32,7 @@ const handlers: LibraryHandlers = {
     return { books: [book(`${request.parent || "shelves/all"}/books/${request.pageSize}`)] };
   },
   createBook(request, context) {
-    context.responseHeader.set("nats-http-status", "201");
+    context.responseHeader.set(HeaderName.HttpStatus, "201");
     context.responseHeader.set("x-created-by", "library");
     return create(BookSchema, { ...request.book, $typeName: undefined, name: `${request.parent}/books/${request.bookId}` } as MessageInitShape<typeof BookSchema>);
   },

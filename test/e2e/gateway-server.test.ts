@@ -2,6 +2,7 @@
 // /healthz and /readyz, the concurrency limit, draining, per-route metrics, an application's error
 // renderer, and what it answers when no service instance is left.
 import { createClient as createConnectClient, ConnectError, Code as ConnectCode } from "@connectrpc/connect";
+import { connect as connectSocket } from "node:net";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { Code, RpcError, type ServiceHost } from "nats-micro-runtime";
 import { serveGateway, type Gateway, type GatewayOptions } from "nats-micro-runtime/gateway";
@@ -189,4 +190,16 @@ test("a malformed percent-encoding in a path variable is 400, and the gateway ke
   const response = await fetch(`${gateway.url}/v1/shelves/a%zz/books/b`);
   expect(response.status).toBe(400);
   expect((await fetch(`${gateway.url}/v1/shelves/a/books/b`)).status).toBe(200);
+});
+
+test("a client too slow to send its request gets 408, and others are served meanwhile", async () => {
+  const { gateway } = await start({ requestTimeoutMs: 300 });
+  const socket = connectSocket(gateway.port, "127.0.0.1");
+  let received = "";
+  socket.on("data", (chunk: Buffer) => (received += chunk.toString("latin1")));
+  const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+  socket.write("POST /testing.gateway.v1.Library/Echo HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{");
+  expect((await echo(gateway, "meanwhile")).status).toBe(200);
+  await closed;
+  expect(received).toMatch(/^HTTP\/1\.1 408 /);
 });

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { Code } from "../protocol/code.js";
+import { HeaderName } from "../protocol/header-name.js";
 import { RpcError } from "../protocol/rpc-error.js";
 
 /**
@@ -11,8 +12,8 @@ export const defaultForwardedHeaders: readonly string[] = ["authorization", "coo
 // Reply headers that describe the NATS reply or the HTTP connection, never passed back to the HTTP client.
 const hopHeaders = new Set(["content-type", "content-length", "content-encoding", "transfer-encoding", "connection", "keep-alive", "trailer", "upgrade"]);
 
-/** The header a handler sets to choose the HTTP status of its success reply (such as 201); the gateway removes it. */
-export const httpStatusHeader = "nats-http-status";
+// Lower case, as Headers gives names.
+const httpStatusHeader = HeaderName.HttpStatus.toLowerCase();
 
 /** The headers of a NATS request from an HTTP request: the allowed ones (names lower case), plus `X-Forwarded-For`. */
 export function forwardedHeaders(headers: IncomingHttpHeaders, allowed: readonly string[], remoteAddress: string | undefined): Headers {
@@ -46,7 +47,7 @@ export function returnedHeaders(reply: Headers): Array<[string, string]> {
   return returned;
 }
 
-/** The success status a handler chose with {@link httpStatusHeader}: a 2xx status, else 200. */
+/** The success status a handler chose with `HeaderName.HttpStatus`: a 2xx status with a body, else 200. */
 export function successStatus(reply: Headers): number {
   const value = reply.get(httpStatusHeader);
   if (value === null) {

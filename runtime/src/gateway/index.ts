@@ -12,6 +12,6 @@ export {
 export type { CorsOptions } from "./cors.js";
 export type { GatewayMetrics } from "./gateway-metrics.js";
 export type { RestJsonOptions } from "./rest-response.js";
-export { defaultForwardedHeaders, httpStatusHeader, requestedTimeoutMs } from "./gateway-headers.js";
+export { defaultForwardedHeaders, requestedTimeoutMs } from "./gateway-headers.js";
 export { connectPath, gatewayRoutes, type GatewayTarget } from "./gateway-routes.js";
 export { httpBindings, HttpRuleError, type BodyMapping, type HttpBinding, type PathVariable } from "./http-binding.js";

@@ -330,7 +330,16 @@ export async function serveGateway(nc: NatsConnection, services: readonly DescSe
     }
   }
 
-  const server = createServer({ requestTimeout: options.requestTimeoutMs ?? 30_000, keepAliveTimeout: 65_000 }, (request, response) => {
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  const serverOptions = {
+    requestTimeout,
+    headersTimeout: requestTimeout,
+    // How often node looks for requests past their time (30 s by default, longer than a short timeout).
+    connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(requestTimeout / 4))),
+    // Longer than the idle timeouts of common load balancers (60 s), so that they close first.
+    keepAliveTimeout: 65_000,
+  };
+  const server = createServer(serverOptions, (request, response) => {
     handle(request, response).catch((reason: unknown) => {
       // A bug of the gateway's own: the request still gets an answer, and the server keeps serving.
       if (!response.headersSent) {

@@ -15,6 +15,11 @@ export const HeaderName = {
   RpcCode: "Nats-Rpc-Code",
   /** On an error reply: the payload is error details, a `google.rpc.Status` (its value) in the request's encoding. */
   ErrorDetails: "Nats-Rpc-Error-Details",
+  /**
+   * On a success reply: the HTTP status the gateway answers with, such as 201 (2xx only; 200 when
+   * absent). The gateway removes it from the HTTP response.
+   */
+  HttpStatus: "Nats-Http-Status",
   /** W3C trace context, passed through untouched. */
   TraceParent: "traceparent",
   /** W3C trace context, passed through untouched. */
