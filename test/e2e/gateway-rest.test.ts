@@ -2,6 +2,7 @@
 // library.proto over real HTTP (path templates, query parameters, body mappings, response_body,
 // custom verbs, additional bindings), the Connect protocol's unary form, and what the gateway
 // answers to bad input.
+import { gzipSync } from "node:zlib";
 import { create, toBinary, fromBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, HeaderName, RpcError, type HandlerContext } from "nats-micro-runtime";
@@ -239,6 +240,18 @@ describe("bad requests", () => {
   test("a body over the limit is 413 before any call", async () => {
     const reply = await call("/v1/shelves/s1/books/b1:move", jsonBody({ toShelf: "x".repeat(70_000) }));
     expect(reply.status).toBe(413);
+  });
+
+  test("a gzip body is decompressed; one that decompresses past the limit is 413", async () => {
+    const body = gzipSync(JSON.stringify({ toShelf: "zipped" }));
+    const reply = await call("/v1/shelves/s1/books/b1:move", { method: "POST", headers: { "Content-Type": "application/json", "Content-Encoding": "gzip" }, body });
+    expect(reply.json.name).toBe("shelves/zipped/books/b1");
+    // 1 MB of spaces, a few hundred bytes compressed.
+    const bomb = gzipSync(`{"toShelf": "a"${" ".repeat(1_000_000)}}`);
+    const refused = await call("/v1/shelves/s1/books/b1:move", { method: "POST", headers: { "Content-Type": "application/json", "Content-Encoding": "gzip" }, body: bomb });
+    expect(refused.status).toBe(413);
+    const unknown = await call("/v1/shelves/s1/books/b1:move", { method: "POST", headers: { "Content-Encoding": "zstd-ish" }, body: "{}" });
+    expect(unknown.status).toBe(501);
   });
 
   test("malformed timeout headers are 400", async () => {

@@ -1,4 +1,4 @@
-import { create, fromJson, fromJsonString, type DescField, type DescMessage, type JsonObject, type JsonValue, type Message, type Registry } from "@bufbuild/protobuf";
+import { fromJson, fromJsonString, type DescField, type DescMessage, type JsonObject, type JsonValue, type Message, type Registry } from "@bufbuild/protobuf";
 import { Code } from "../protocol/code.js";
 import { RpcError } from "../protocol/rpc-error.js";
 import { isTextField, jsonValueOfText } from "./field-text.js";
@@ -147,7 +147,3 @@ function queryFields(binding: HttpBinding, name: string): DescField[] {
   return fields;
 }
 
-/** A request message of a method without a body, path or query: the empty message. */
-export function emptyRequest(input: DescMessage): Message {
-  return create(input);
-}
