@@ -24,9 +24,14 @@ export interface PluginOptions {
    * `nats-micro-runtime/validation`, which needs `@bufbuild/protovalidate`).
    */
   validate: boolean;
+  /**
+   * Whether to write `<name>.openapi.json` beside the code of each file with services: the OpenAPI
+   * 3.1 document of what `nats-micro-runtime/gateway` serves for them (docs/gateway.md).
+   */
+  openapi: boolean;
 }
 
-const knownKeys = ["runtime_import_path", "emit", "default_version", "cli", "cli_handlers", "validate"];
+const knownKeys = ["runtime_import_path", "emit", "default_version", "cli", "cli_handlers", "validate", "openapi"];
 const emitValues: readonly string[] = ["both", "host", "client"] satisfies Emit[];
 
 /**
@@ -34,7 +39,7 @@ const emitValues: readonly string[] = ["both", "host", "client"] satisfies Emit[
  * protoplugin before. An unknown key or a bad value is an error that says what is accepted.
  */
 export function parsePluginOptions(rawOptions: readonly { key: string; value: string }[]): PluginOptions {
-  const options: PluginOptions = { runtimeImportPath: "nats-micro-runtime", emit: "both", defaultVersion: undefined, cli: false, cliHandlers: undefined, validate: false };
+  const options: PluginOptions = { runtimeImportPath: "nats-micro-runtime", emit: "both", defaultVersion: undefined, cli: false, cliHandlers: undefined, validate: false, openapi: false };
   for (const { key, value } of rawOptions) {
     switch (key) {
       case "runtime_import_path":
@@ -76,6 +81,12 @@ export function parsePluginOptions(rawOptions: readonly { key: string; value: st
           throw new Error(`option validate must be true or false, got "${value}"`);
         }
         options.validate = value !== "false";
+        break;
+      case "openapi":
+        if (value !== "" && value !== "true" && value !== "false") {
+          throw new Error(`option openapi must be true or false, got "${value}"`);
+        }
+        options.openapi = value !== "false";
         break;
       default:
         throw new Error(

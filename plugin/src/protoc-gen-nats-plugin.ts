@@ -2,6 +2,7 @@ import type { DescFile } from "@bufbuild/protobuf";
 import { createEcmaScriptPlugin, type Schema } from "@bufbuild/protoplugin";
 import { checkServicesTogether, defineService, type ServiceDefinition } from "nats-micro-runtime/service";
 import { generateCli } from "./generate-cli.js";
+import { generateOpenApi, httpRuleProblems } from "./generate-openapi.js";
 import { generatedDefaults, generateService } from "./generate-service.js";
 import { parsePluginOptions, type PluginOptions } from "./plugin-options.js";
 import { version } from "./version.js";
@@ -9,9 +10,11 @@ import { version } from "./version.js";
 /**
  * The protoc-gen-nats plugin: for every proto file with services, a `<name>_nats.ts` beside
  * protoc-gen-es's `<name>_pb.ts`, with each service's handler interface, serve function and client,
- * and with the `cli` option a `<name>_cli.ts` with each service's command-line program.
+ * with the `cli` option a `<name>_cli.ts` with each service's command-line program, and with the
+ * `openapi` option a `<name>.openapi.json` with the OpenAPI document of the services' HTTP routes.
  * Methods other than unary ones, and services left without methods, are skipped with a warning.
- * Services whose options break a rule fail the generation, with every problem named.
+ * Services whose options break a rule, and `google.api.http` rules that cannot work, fail the
+ * generation, with every problem named.
  */
 export const protocGenNats = createEcmaScriptPlugin({
   name: "protoc-gen-nats",
@@ -27,6 +30,16 @@ function generateTs(schema: Schema<PluginOptions>): void {
   problems.push(...checkServicesTogether(definitions).map(({ service, message }) => `${service.file.proto.name}: ${message}`));
   if (problems.length > 0) {
     throw new Error(`invalid nats.micro.v1 options:\n${problems.join("\n")}`);
+  }
+  // The rules the gateway would reject when it starts, whether or not an OpenAPI document is asked for.
+  const ruleProblems = schema.files.flatMap((file) => httpRuleProblems(file));
+  if (ruleProblems.length > 0) {
+    throw new Error(`invalid google.api.http rules:\n${ruleProblems.join("\n")}`);
+  }
+  // The document is written in generateTs, and protoplugin would hand it to the TypeScript compiler
+  // for a js or dts target without ts.
+  if (schema.options.openapi && !schema.targets.includes("ts")) {
+    throw new Error(`option openapi=true needs the target ts (such as target=ts or target=ts+js), got target=${schema.targets.join("+")}`);
   }
   for (const { file, services } of filesToGenerate) {
     if (services.length === 0) {
@@ -49,6 +62,9 @@ function generateTs(schema: Schema<PluginOptions>): void {
         }
         generateCli(cli, definition, schema.options);
       });
+    }
+    if (schema.options.openapi) {
+      generateOpenApi(schema, file, services);
     }
   }
 }

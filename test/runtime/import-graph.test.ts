@@ -120,8 +120,8 @@ describe("entry points", () => {
     expect(loaded.filter((name) => name.startsWith("@opentelemetry/"))).toEqual([]);
   });
 
-  test("nats-micro-runtime/service, which the plugin loads, loads no NATS client either", () => {
-    const loaded = packagesLoadedBy("nats-micro-runtime/service");
+  test.each(["nats-micro-runtime/service", "nats-micro-runtime/gateway/rules"])("%s, which the plugin loads, loads no NATS client either", (specifier) => {
+    const loaded = packagesLoadedBy(specifier);
     expect(loaded.filter((name) => name.startsWith("@nats-io/") || ["commander", "pino", "prom-client"].includes(name))).toEqual([]);
   });
 
