@@ -203,3 +203,13 @@ test("a client too slow to send its request gets 408, and others are served mean
   await closed;
   expect(received).toMatch(/^HTTP\/1\.1 408 /);
 });
+
+test("/openapi.json serves the given document, else one made from the descriptors", async () => {
+  const made = await start();
+  const document = (await (await fetch(`${made.gateway.url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
+  expect(document.openapi).toBe("3.1.0");
+  expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(["/v1/{name}", "/testing.gateway.v1.Library/Echo"]));
+  const given = await serveGateway(fixture.nc, [Library], { port: 0, openApi: { openapi: "3.1.0", info: { title: "mine", version: "1" }, paths: {} } });
+  gateways.push(given);
+  expect(await (await fetch(`${given.url}/openapi.json`)).json()).toMatchObject({ info: { title: "mine" } });
+});

@@ -19,6 +19,7 @@ import { restErrorBody } from "./error-body.js";
 import type { GatewayMetrics } from "./gateway-metrics.js";
 import { defaultForwardedHeaders, forwardedHeaders, requestedTimeoutMs, returnedHeaders, successStatus } from "./gateway-headers.js";
 import { gatewayRoutes, type GatewayTarget } from "./gateway-routes.js";
+import { openApiDocument } from "./openapi-document.js";
 import { BodyTooLarge, readBody } from "./read-body.js";
 import { restRequestMessage } from "./rest-request.js";
 import { restResponseBody, type RestJsonOptions } from "./rest-response.js";
@@ -80,7 +81,10 @@ export interface GatewayOptions {
   httpMetrics?: GatewayMetrics;
   /** Resolves `google.protobuf.Any` and error details in JSON; the services' files and their imports by default. */
   registry?: Registry;
-  /** The document served at `/openapi.json` (the plugin's `<file>.openapi.json`); none is served unless set. */
+  /**
+   * The document served at `/openapi.json`: the plugin's `<file>.openapi.json`, with the proto
+   * comments as descriptions. Unless set, one made from the descriptors, which carry no comments.
+   */
   openApi?: unknown;
   /** Options of each service's client, such as its ADR-32 name when the host overrides it. */
   clientOptions?: (service: DescService) => Pick<ClientOptions, "name" | "timeoutMs" | "retry"> | undefined;
@@ -134,7 +138,8 @@ export async function serveGateway(nc: NatsConnection, services: readonly DescSe
   const maxConcurrent = options.maxConcurrentRequests ?? 10_000;
   const forwarded = [...new Set([...defaultForwardedHeaders, ...(options.forwardHeaders ?? []).map((name) => name.toLowerCase())])];
   const compressMinBytes = options.compressMinBytes ?? 1024;
-  const openApiJson = options.openApi === undefined ? undefined : JSON.stringify(options.openApi);
+  // Made on the first request for it: most gateways are never asked.
+  let openApiJson: string | undefined = options.openApi === undefined ? undefined : JSON.stringify(options.openApi);
   let inFlight = 0;
   let draining = false;
   let drained: (() => void) | undefined;
@@ -324,7 +329,8 @@ export async function serveGateway(nc: NatsConnection, services: readonly DescSe
           : { status: 503, contentType: "text/plain", body: `no instance of ${missing.join(", ")} answers\n` };
       }
       case "/openapi.json":
-        return openApiJson === undefined ? undefined : { status: 200, contentType: "application/json", body: openApiJson };
+        openApiJson ??= JSON.stringify(openApiDocument(services));
+        return { status: 200, contentType: "application/json", body: openApiJson };
       default:
         return undefined;
     }
