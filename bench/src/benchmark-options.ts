@@ -23,6 +23,12 @@ export interface BenchmarkOptions {
   jsonFile: string | undefined;
   /** A directory for `--cpu-prof` profiles of the servers and load clients, if any. */
   profileDirectory: string | undefined;
+  /** Whether to run the HTTP gateway benchmark (`--gateway`), or only it (`--gateway-only`). */
+  gateway: "skip" | "also" | "only";
+  /** `ab -n` of each gateway run, its repetitions, and the one-in-flight calls per path. */
+  gatewayRequests: number;
+  gatewayRepetitions: number;
+  gatewayLatencyCalls: number;
 }
 
 /** The flags, as `npm run bench -- --help` prints them. */
@@ -43,6 +49,12 @@ export const usage = `usage: npm run bench -- [flags]
   --codegen-methods N       methods per service (default 10)
   --json FILE               also write every figure as JSON
   --profile DIR             write CPU profiles (node --cpu-prof) of servers and clients to DIR
+                            (and of the gateway processes with --gateway)
+  --gateway                 also run the HTTP gateway benchmark (ab against the football example; npm run bench does)
+  --gateway-only            run only the HTTP gateway benchmark (npm run bench:gateway)
+  --gateway-requests N      ab -n of each gateway run (default 10000)
+  --gateway-repetitions N   interleaved repetitions of the gateway runs (default 3)
+  --gateway-latency-calls N one-in-flight calls per path in the latency comparison (default 5000)
 `;
 
 /** Reads the command line; throws with the usage on a mistake. */
@@ -66,6 +78,11 @@ export function parseBenchmarkOptions(args: readonly string[]): BenchmarkOptions
       "codegen-methods": { type: "string" },
       json: { type: "string" },
       profile: { type: "string" },
+      gateway: { type: "boolean" },
+      "gateway-only": { type: "boolean" },
+      "gateway-requests": { type: "string" },
+      "gateway-repetitions": { type: "string" },
+      "gateway-latency-calls": { type: "string" },
     },
     strict: true,
   });
@@ -88,6 +105,10 @@ export function parseBenchmarkOptions(args: readonly string[]): BenchmarkOptions
     codegenMethods: number("--codegen-methods", values["codegen-methods"], 10, 1),
     jsonFile: values.json,
     profileDirectory: values.profile,
+    gateway: values["gateway-only"] === true ? "only" : values.gateway === true ? "also" : "skip",
+    gatewayRequests: number("--gateway-requests", values["gateway-requests"], quick ? 2_000 : 10_000, 1),
+    gatewayRepetitions: number("--gateway-repetitions", values["gateway-repetitions"], quick ? 1 : 3, 1),
+    gatewayLatencyCalls: number("--gateway-latency-calls", values["gateway-latency-calls"], quick ? 500 : 5_000, 1),
   };
 }
 

@@ -12,6 +12,8 @@ import { rootDirectory } from "./bench-paths.js";
 import { caseKindNamed, type ServerKind } from "./case-kinds.js";
 import { runCodegenBenchmark } from "./codegen-benchmark.js";
 import { formatCaseTables, formatCodegen, formatComparisons, formatMemory, formatTargets, summarize } from "./format-report.js";
+import { formatGatewayReport } from "./gateway/format-gateway-report.js";
+import { runGatewayBenchmark, type GatewayBenchmark } from "./gateway/gateway-benchmark.js";
 import { measureCases, type CaseRun } from "./measure-cases.js";
 import { checkHostMemory, type MemoryCheck } from "./memory-check.js";
 import { startBenchNatsServer, type BenchNatsServer } from "./start-nats-server.js";
@@ -27,12 +29,23 @@ async function main(): Promise<void> {
     return;
   }
   const options = parsed;
+  if (options.gateway === "only") {
+    const gateway = await measureGateway(options);
+    await stopAll();
+    process.stdout.write(`${describeEnvironment(gateway.natsServerVersion)}\n\n${formatGatewayReport(gateway)}\n`);
+    if (options.jsonFile !== undefined) {
+      await writeFile(options.jsonFile, `${JSON.stringify({ environment: describeEnvironment(gateway.natsServerVersion), gateway }, null, 2)}\n`);
+    }
+    return;
+  }
   const natsServer = await startBenchNatsServer();
   running.push(natsServer);
   const runs = await measureAllCases(options, natsServer);
   const memory = options.memoryRequests > 0 ? await measureHostMemory(options, natsServer) : undefined;
   const codegen =
     options.codegenRepetitions > 0 ? await runCodegenBenchmark(options.codegenServices, options.codegenMethods, options.codegenRepetitions) : undefined;
+  await stopAll();
+  const gateway = options.gateway === "also" ? await measureGateway(options) : undefined;
   await stopAll();
 
   const summaries = summarize(
@@ -51,10 +64,11 @@ async function main(): Promise<void> {
     codegen === undefined ? "" : `Code generation\n${formatCodegen(codegen)}`,
     natsVersions.length === 0 ? "" : `nats.js v3 / v2, raw cases (ratios within this run)\n${formatComparisons(natsVersions)}`,
     `Targets (ratios within this run)\n${formatTargets(targets)}`,
+    gateway === undefined ? "" : formatGatewayReport(gateway),
   ].filter((section) => section !== "");
   process.stdout.write(`${report.join("\n\n")}\n`);
   if (options.jsonFile !== undefined) {
-    const json = { environment, options: { ...options, cases: options.cases.map((kind) => kind.name) }, runs, summaries, memory, codegen, natsVersions, targets };
+    const json = { environment, options: { ...options, cases: options.cases.map((kind) => kind.name) }, runs, summaries, memory, codegen, natsVersions, targets, gateway };
     await writeFile(options.jsonFile, `${JSON.stringify(json, null, 2)}\n`);
   }
 }
@@ -93,6 +107,25 @@ async function measureHostMemory(options: BenchmarkOptions, natsServer: BenchNat
   await server.stop();
   running.splice(running.length - 2, 2);
   return memory;
+}
+
+// The HTTP gateway against the football example (bench/src/gateway/): its own nats-server and processes.
+function measureGateway(options: BenchmarkOptions): Promise<GatewayBenchmark> {
+  process.stderr.write("  HTTP gateway\n");
+  return runGatewayBenchmark(
+    {
+      requests: options.gatewayRequests,
+      repetitions: options.gatewayRepetitions,
+      connections: [8, 64, 256],
+      // Both, to show what a second gateway process buys on 2 cores shared with everything else.
+      gatewayWorkers: [1, 2],
+      serviceWorkers: 2,
+      latencyCalls: options.gatewayLatencyCalls,
+      profileDirectory: options.profileDirectory,
+    },
+    (started) => running.push(started),
+    (line) => process.stderr.write(`${line}\n`),
+  );
 }
 
 // node --cpu-prof for the processes of a run with --profile.
