@@ -172,11 +172,15 @@ test("per-route metrics count requests by status", async () => {
 
 test("an application's renderer shapes REST errors; Connect errors keep the protocol's form", async () => {
   const { gateway } = await start({
-    renderError: (error, context) => ({ status: error.code === Code.NotFound ? 404 : 422, body: JSON.stringify({ problem: error.rawMessage, method: context.method?.name ?? null }) }),
+    renderError: (error, context) => ({ status: error.code === Code.NotFound ? 404 : 422, body: JSON.stringify({ problem: error.rawMessage, method: context.method?.name ?? null, body: context.body }) }),
   });
   const missing = await fetch(`${gateway.url}/nowhere`);
   expect(missing.status).toBe(404);
-  expect(await missing.json()).toEqual({ problem: "no route for GET /nowhere", method: null });
+  expect(await missing.json()).toEqual({ problem: "no route for GET /nowhere", method: null, body: "" });
+  // The renderer sees the body that could not be decoded.
+  const malformed = await fetch(`${gateway.url}/v1/shelves/a/books/b:move`, { method: "POST", body: '{"toShelf": 5' });
+  expect(malformed.status).toBe(422);
+  expect(await malformed.json()).toMatchObject({ method: "MoveBook", body: '{"toShelf": 5' });
   const bad = await fetch(`${gateway.url}/v1/shelves/a/books/b?colour=red`);
   expect(bad.status).toBe(422);
   expect(await bad.json()).toMatchObject({ method: "GetBook" });

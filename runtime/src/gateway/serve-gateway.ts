@@ -218,10 +218,9 @@ export async function serveGateway(nc: NatsConnection, services: readonly DescSe
     let bodyText = "";
     try {
       const body = await readBody(request, maxBodyBytes());
-      const { message, encoding } = decodeRequest(target, match.variables, query, body, request);
-      if (target.protocol === "rest") {
-        bodyText = body.toString("utf8");
-      }
+      // Before decoding, so that an error renderer sees the body that could not be decoded.
+      bodyText = target.protocol === "rest" ? body.toString("utf8") : "";
+      const { message, encoding } = decodeRequest(target, match.variables, query, body, bodyText, request);
       const abort = new AbortController();
       const onClose = () => {
         if (!response.writableFinished) {
@@ -268,9 +267,16 @@ export async function serveGateway(nc: NatsConnection, services: readonly DescSe
     }
   }
 
-  function decodeRequest(target: GatewayTarget, variables: ReadonlyMap<string, string>, query: string, body: Buffer, request: IncomingMessage): { message: Message; encoding: Encoding } {
+  function decodeRequest(
+    target: GatewayTarget,
+    variables: ReadonlyMap<string, string>,
+    query: string,
+    body: Buffer,
+    bodyText: string,
+    request: IncomingMessage,
+  ): { message: Message; encoding: Encoding } {
     if (target.protocol === "rest") {
-      return { message: restRequestMessage(target.binding, { variables, query, body: body.toString("utf8") }, registry), encoding: "json" };
+      return { message: restRequestMessage(target.binding, { variables, query, body: bodyText }, registry), encoding: "json" };
     }
     if (request.method === "GET") {
       return connectGetRequest(target.method, query, registry);
