@@ -22,7 +22,7 @@ export async function callUnary<Input extends DescMessage, Output extends DescMe
   method: DescMethod & { input: Input; output: Output },
   subject: string,
   request: MessageInitShape<Input>,
-  options: CallOptions & { timeoutMs: number; encoding: Encoding; registry?: Registry | undefined },
+  options: CallOptions & { timeoutMs: number; encoding: Encoding; registry?: Registry | undefined; batchWrites?: boolean },
 ): Promise<MessageShape<Output>> {
   const { timeoutMs, encoding, signal } = options;
   checkCallTimeout(timeoutMs);
@@ -51,7 +51,7 @@ export async function callUnary<Input extends DescMessage, Output extends DescMe
 
   const reply = await withAbort(
     // Not nc.request: see reply-multiplexer.ts for what that saves on every call.
-    requestReply(nc, subject, payload, headers, timeoutMs).catch((reason: unknown) => {
+    requestReply(nc, subject, payload, headers, timeoutMs, options.batchWrites === true).catch((reason: unknown) => {
       throw requestError(nc, reason, subject, timeoutMs);
     }),
     signal,

@@ -48,6 +48,12 @@ export interface ClientOptions extends Pick<ServiceDefinitionOptions, "name"> {
    * before it is sent and the reply or error after. Metrics and retries run inside them.
    */
   interceptors?: readonly Interceptor[];
+  /**
+   * Sends the requests of one turn of the event loop together, in one write, rather than one
+   * write each: for a client with many calls in flight, such as a gateway, at the price of a few
+   * microseconds per call when idle. Off unless set.
+   */
+  batchWrites?: boolean;
 }
 
 /** A client of a service: one function per unary method, keyed by the method's local name. */
@@ -73,6 +79,7 @@ export function createClient<Service extends DescService>(nc: NatsConnection, se
   const retryPolicy = options.retry === undefined ? undefined : resolveRetryPolicy(options.retry);
   const registry = options.registry ?? serviceRegistry(service);
   const encoding = options.encoding ?? "binary";
+  const batchWrites = options.batchWrites === true;
   const client: Record<string, UnaryCall<DescMessage, DescMessage>> = {};
   for (const endpoint of definition.endpoints) {
     // The timeout of a call that sets none: the client's, else the proto option's, else the default.
@@ -94,8 +101,9 @@ export function createClient<Service extends DescService>(nc: NatsConnection, se
               timeoutMs: callOptions.timeoutMs ?? defaultCallTimeoutMs,
               encoding: callOptions.encoding ?? encoding,
               registry,
+              batchWrites,
             })
-        : interceptedCall({ nc, endpoint, defaultTimeoutMs: defaultCallTimeoutMs, encoding, registry }, interceptors);
+        : interceptedCall({ nc, endpoint, defaultTimeoutMs: defaultCallTimeoutMs, encoding, registry, batchWrites }, interceptors);
   }
   return client as ServiceClient<Service>;
 }

@@ -36,6 +36,7 @@ export interface InterceptedCallSettings {
   readonly defaultTimeoutMs: number;
   readonly encoding: Encoding;
   readonly registry: Registry;
+  readonly batchWrites: boolean;
 }
 
 /**
@@ -53,6 +54,7 @@ export function interceptedCall(settings: InterceptedCallSettings, interceptors:
       timeoutMs: request.timeoutMs() ?? settings.defaultTimeoutMs,
       encoding: callSettings?.encoding ?? settings.encoding,
       registry,
+      batchWrites: settings.batchWrites,
       headers: request.header,
       signal: request.signal,
       onHeader: (replyHeader) => {

@@ -86,6 +86,11 @@ export interface GatewayOptions {
    * comments as descriptions. Unless set, one made from the descriptors, which carry no comments.
    */
   openApi?: unknown;
+  /**
+   * Sends the NATS requests of one turn of the event loop in one write (see `ClientOptions.batchWrites`):
+   * true by default, since a gateway under load has many requests in flight.
+   */
+  batchWrites?: boolean;
   /** Options of each service's client, such as its ADR-32 name when the host overrides it. */
   clientOptions?: (service: DescService) => Pick<ClientOptions, "name" | "timeoutMs" | "retry"> | undefined;
 }
@@ -123,6 +128,7 @@ export async function serveGateway(nc: NatsConnection, services: readonly DescSe
     const client = createClient(nc, service, {
       ...options.clientOptions?.(service),
       registry,
+      batchWrites: options.batchWrites ?? true,
       ...(options.interceptors === undefined ? {} : { interceptors: options.interceptors }),
       ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     }) as Record<string, UnaryCall<DescMessage, DescMessage>>;

@@ -10,6 +10,7 @@ import {
   type Subscription,
 } from "@nats-io/nats-core";
 import { isNatsError } from "./nats-errors.js";
+import { publishAtTurnEnd } from "./turn-batch.js";
 
 /**
  * Sends requests and routes their replies back over one wildcard inbox subscription per
@@ -24,7 +25,7 @@ import { isNatsError } from "./nats-errors.js";
  * connection closes, and whatever `publish` throws.
  */
 export interface ReplyMultiplexer {
-  request(subject: string, payload: Uint8Array, headers: MsgHdrs | undefined, timeoutMs: number): Promise<Msg>;
+  request(subject: string, payload: Uint8Array, headers: MsgHdrs | undefined, timeoutMs: number, batched: boolean): Promise<Msg>;
 }
 
 interface PendingCall {
@@ -38,12 +39,20 @@ const multiplexers = new WeakMap<NatsConnection, ReplyMultiplexer>();
 
 /**
  * Sends a request on the connection's reply multiplexer (made on first use) and resolves with
- * the first reply.
+ * the first reply. `batched` sends it at the end of the event loop's turn, with the other
+ * requests of the turn (see `publishAtTurnEnd`).
  *
  * @example
  * const reply = await requestReply(nc, "calc.v1.Calc.Average", payload, headers, 5_000);
  */
-export function requestReply(nc: NatsConnection, subject: string, payload: Uint8Array, headers: MsgHdrs | undefined, timeoutMs: number): Promise<Msg> {
+export function requestReply(
+  nc: NatsConnection,
+  subject: string,
+  payload: Uint8Array,
+  headers: MsgHdrs | undefined,
+  timeoutMs: number,
+  batched = false,
+): Promise<Msg> {
   let multiplexer = multiplexers.get(nc);
   if (multiplexer === undefined) {
     try {
@@ -59,7 +68,7 @@ export function requestReply(nc: NatsConnection, subject: string, payload: Uint8
     }
     multiplexers.set(nc, multiplexer);
   }
-  return multiplexer.request(subject, payload, headers, timeoutMs);
+  return multiplexer.request(subject, payload, headers, timeoutMs, batched);
 }
 
 /**
@@ -137,17 +146,26 @@ function createReplyMultiplexer(nc: NatsConnection, onEnd: () => void): ReplyMul
   })().catch(() => undefined);
 
   return {
-    request(subject, payload, headers, timeoutMs) {
+    request(subject, payload, headers, timeoutMs, batched) {
       return new Promise<Msg>((resolve, reject) => {
         nextToken += 1;
         const token = nextToken.toString(36);
         const timer = setTimeout(() => settle(token)?.reject(new TimeoutError()), timeoutMs);
         pending.set(token, { subject, resolve, reject, timer });
-        try {
-          nc.publish(subject, payload, headers === undefined ? { reply: `${base}${token}` } : { reply: `${base}${token}`, headers });
-        } catch (error) {
-          settle(token);
-          reject(error);
+        const publish = () => {
+          try {
+            nc.publish(subject, payload, headers === undefined ? { reply: `${base}${token}` } : { reply: `${base}${token}`, headers });
+          } catch (error) {
+            // Only a call still waiting: it may have timed out or been failed meanwhile.
+            if (settle(token) !== undefined) {
+              reject(error);
+            }
+          }
+        };
+        if (batched) {
+          publishAtTurnEnd(nc, publish);
+        } else {
+          publish();
         }
       });
     },
