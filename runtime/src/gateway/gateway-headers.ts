@@ -15,20 +15,25 @@ const hopHeaders = new Set(["content-type", "content-length", "content-encoding"
 // Lower case, as Headers gives names.
 const httpStatusHeader = HeaderName.HttpStatus.toLowerCase();
 
-/** The headers of a NATS request from an HTTP request: the allowed ones (names lower case), plus `X-Forwarded-For`. */
-export function forwardedHeaders(headers: IncomingHttpHeaders, allowed: readonly string[], remoteAddress: string | undefined): Headers {
-  const forwarded = new Headers();
+/**
+ * The headers of a NATS request from an HTTP request: the allowed ones (names lower case), the
+ * request id, and `X-Forwarded-For` with the client's address. A plain record, which the call
+ * turns into NATS headers in one step.
+ */
+export function forwardedHeaders(headers: IncomingHttpHeaders, allowed: readonly string[], remoteAddress: string | undefined, requestId: string): Record<string, string> {
+  const forwarded: Record<string, string> = {};
   for (const name of allowed) {
     const value = headers[name];
     if (typeof value === "string") {
-      forwarded.set(name, value);
+      forwarded[name] = value;
     } else if (Array.isArray(value)) {
-      forwarded.set(name, value.join(", "));
+      forwarded[name] = value.join(", ");
     }
   }
+  forwarded["x-request-id"] = requestId;
   if (remoteAddress !== undefined) {
     const earlier = headers["x-forwarded-for"];
-    forwarded.set("x-forwarded-for", typeof earlier === "string" && earlier !== "" ? `${earlier}, ${remoteAddress}` : remoteAddress);
+    forwarded["x-forwarded-for"] = typeof earlier === "string" && earlier !== "" ? `${earlier}, ${remoteAddress}` : remoteAddress;
   }
   return forwarded;
 }
@@ -37,9 +42,9 @@ export function forwardedHeaders(headers: IncomingHttpHeaders, allowed: readonly
  * The reply headers of a call that go back to the HTTP client: the handler's own, without the
  * protocol's (`Nats-*`) and those of the connection.
  */
-export function returnedHeaders(reply: Headers): Array<[string, string]> {
+export function returnedHeaders(reply: Headers | undefined): Array<[string, string]> {
   const returned: Array<[string, string]> = [];
-  reply.forEach((value, name) => {
+  reply?.forEach((value, name) => {
     if (!name.startsWith("nats-") && !hopHeaders.has(name)) {
       returned.push([name, value]);
     }
@@ -48,8 +53,8 @@ export function returnedHeaders(reply: Headers): Array<[string, string]> {
 }
 
 /** The success status a handler chose with `HeaderName.HttpStatus`: a 2xx status with a body, else 200. */
-export function successStatus(reply: Headers): number {
-  const value = reply.get(httpStatusHeader);
+export function successStatus(reply: Headers | undefined): number {
+  const value = reply?.get(httpStatusHeader) ?? null;
   if (value === null) {
     return 200;
   }

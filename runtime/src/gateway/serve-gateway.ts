@@ -227,27 +227,23 @@ export async function serveGateway(nc: NatsConnection, services: readonly DescSe
       // Before decoding, so that an error renderer sees the body that could not be decoded.
       bodyText = target.protocol === "rest" ? body.toString("utf8") : "";
       const { message, encoding } = decodeRequest(target, match.variables, query, body, bodyText, request);
-      const abort = new AbortController();
-      const onClose = () => {
-        if (!response.writableFinished) {
-          abort.abort(new RpcError("the HTTP client went away", Code.Canceled));
-        }
-      };
-      response.once("close", onClose);
-      const headers = forwardedHeaders(request.headers, forwarded, request.socket.remoteAddress);
-      headers.set("x-request-id", requestId);
+      const headers = forwardedHeaders(request.headers, forwarded, request.socket.remoteAddress, requestId);
       const requested = requestedTimeoutMs(request.headers);
-      let replyHeaders = new Headers();
+      let replyHeaders: Headers | undefined;
       const call = calls.get(target.method)!;
+      // A client that goes away does not cancel the call: a unary request on NATS cannot be
+      // called back, so its reply is dropped with the closed response.
       const reply = await call(message, {
         ...(requested === undefined ? {} : { timeoutMs: Math.min(requested, maxTimeoutMs) }),
         headers,
-        signal: abort.signal,
         onHeader: (header) => {
           replyHeaders = header;
         },
       });
-      response.off("close", onClose);
+      if (response.destroyed) {
+        finish(499);
+        return;
+      }
       for (const [name, value] of returnedHeaders(replyHeaders)) {
         response.setHeader(name, value);
       }
