@@ -6,8 +6,10 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-node";
 import { Code, RpcError, type ServiceHost } from "nats-micro-runtime";
+import { serveGateway } from "nats-micro-runtime/gateway";
 import { clientTracingInterceptor, codeAttribute, hostTracingInterceptor } from "nats-micro-runtime/tracing";
 import { calcHandlers } from "../../example/src/calc-handlers.js";
+import { Calc } from "../../example/src/gen/calc/v1/calc_pb.js";
 import { CalcClient, serveCalc } from "../../example/src/gen/calc/v1/calc_nats.js";
 import { startNatsServer, type NatsServer } from "../helpers/nats-server.js";
 
@@ -140,5 +142,31 @@ describe("tracing interceptors", () => {
     expect(host.attributes[codeAttribute]).toBe(Code.Internal);
     // Without a connection, no server address.
     expect(host.attributes["server.address"]).toBeUndefined();
+  });
+});
+
+describe("through the HTTP gateway", () => {
+  test("an HTTP caller's traceparent is the parent of the gateway's call, and the host continues the trace", async () => {
+    hosts.push(await serveCalc(nc, calcHandlers, { interceptors: [hostTracingInterceptor({ connection: nc })] }));
+    const gateway = await serveGateway(nc, [Calc], { port: 0, interceptors: [clientTracingInterceptor({ connection: nc })] });
+    try {
+      const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+      const callerSpanId = "00f067aa0ba902b7";
+      const response = await fetch(`${gateway.url}/calc.v1.Calc/Average`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", traceparent: `00-${traceId}-${callerSpanId}-01` },
+        body: JSON.stringify({ values: [1, 3] }),
+      });
+      expect(response.status).toBe(200);
+      const [first, second] = await spans(2);
+      const client = [first, second].find((span) => span?.kind === SpanKind.CLIENT)!;
+      const host = [first, second].find((span) => span?.kind === SpanKind.SERVER)!;
+      expect(client.spanContext().traceId).toBe(traceId);
+      expect(parentOf(client)).toBe(callerSpanId);
+      expect(host.spanContext().traceId).toBe(traceId);
+      expect(parentOf(host)).toBe(client.spanContext().spanId);
+    } finally {
+      await gateway.close();
+    }
   });
 });

@@ -16,6 +16,8 @@ import { describeFailure, ExitCode, exitCodeOf } from "./exit-codes.js";
 import { commaList, integerAtLeast } from "./parse-flags.js";
 import { waitForStopRequest } from "./stop-signals.js";
 import { runWorkerPool, workerReadyMessage } from "./worker-pool.js";
+import type { OtlpTracing } from "../tracing/start-otlp-tracing.js";
+import { tracingRequestedByEnvironment } from "../tracing/tracing-environment.js";
 
 /** What the `gateway` command needs from the program around it. */
 export interface GatewayCommandContext {
@@ -42,6 +44,7 @@ interface GatewayFlags {
   workers: number;
   drainTimeout: number;
   logLevel: LogLevel;
+  trace?: boolean;
 }
 
 /** How long stopping may take unless `--drain-timeout` says otherwise. */
@@ -66,6 +69,7 @@ export function createGatewayCommand(context: GatewayCommandContext): Command {
     .addOption(new Option("--metrics-port <port>", "serve Prometheus metrics at http://ADDRESS:PORT/metrics").argParser(integerAtLeast(0)))
     .addOption(new Option("--metrics-address <address>", "address the metrics endpoint listens on").default("127.0.0.1"))
     .addOption(new Option("-w, --workers <count>", "processes to run, sharing the port").argParser(integerAtLeast(1)).default(1))
+    .addOption(new Option("--trace", "send OpenTelemetry traces over OTLP/HTTP, configured by the OTEL_* variables (also when OTEL_TRACES_EXPORTER=otlp)"))
     .addOption(new Option("--drain-timeout <ms>", "how long to wait for requests in flight when stopping").argParser(integerAtLeast(0)).default(defaultGatewayDrainTimeoutMs))
     .addOption(
       new Option("--log-level <level>", `log level (env ${logLevelEnvironmentName})`)
@@ -87,14 +91,21 @@ export function createGatewayCommand(context: GatewayCommandContext): Command {
       let nc: NatsConnection | undefined;
       let gateway: Gateway | undefined;
       let metricsEndpoint: MetricsEndpoint | undefined;
+      let tracing: OtlpTracing | undefined;
       try {
         const services = await context.services(self);
         const openApi = flags.openapi === undefined ? undefined : (JSON.parse(await readFile(flags.openapi, "utf8")) as unknown);
         nc = await context.connect(self);
+        if (flags.trace === true || tracingRequestedByEnvironment()) {
+          // Loaded only when asked for: the OpenTelemetry SDK is an optional dependency.
+          const { startOtlpTracing } = await import("../tracing/start-otlp-tracing.js");
+          tracing = await startOtlpTracing(nc);
+        }
         const rpcMetrics = flags.metricsPort === undefined ? undefined : createRpcMetrics({ processMetrics: true });
         const own = context.gatewayOptions ?? {};
         gateway = await serveGateway(nc, services, {
           ...own,
+          ...(tracing === undefined ? {} : { interceptors: [tracing.clientInterceptor, ...(own.interceptors ?? [])] }),
           host: flags.listen.host,
           port: flags.listen.port,
           json: { ...own.json, ...(flags.jsonNames === "proto" ? { useProtoFieldName: true } : {}) },
@@ -123,6 +134,7 @@ export function createGatewayCommand(context: GatewayCommandContext): Command {
           logger.error({ err: reason.closed }, "connection to NATS closed: cannot serve any more");
           await gateway.close();
           await metricsEndpoint?.close();
+          await tracing?.shutdown();
           process.exitCode = exitCodeFromCode(Code.Unavailable);
           return;
         }
@@ -131,6 +143,7 @@ export function createGatewayCommand(context: GatewayCommandContext): Command {
         const timedOut = new Promise<false>((resolve) => setTimeout(() => resolve(false), flags.drainTimeout).unref());
         const drained = await Promise.race([stopped, timedOut]);
         await metricsEndpoint?.close();
+        await tracing?.shutdown();
         await nc.drain();
         if (!drained) {
           logger.error({ drainTimeoutMs: flags.drainTimeout }, "drain timed out: exiting with requests unanswered");
@@ -142,6 +155,7 @@ export function createGatewayCommand(context: GatewayCommandContext): Command {
         logger.fatal(error instanceof RpcError ? { code: error.code, error: error.rawMessage } : { err: error }, "cannot serve the gateway");
         await gateway?.close();
         await metricsEndpoint?.close();
+        await tracing?.shutdown();
         await nc?.close();
         process.stderr.write(`error: ${describeFailure(error)}\n`);
         process.exitCode = exitCodeOf(error);

@@ -1,10 +1,12 @@
-import { hostTracingInterceptor } from "./tracing-interceptors.js";
+import { clientTracingInterceptor, hostTracingInterceptor } from "./tracing-interceptors.js";
 import type { Interceptor } from "../interceptors/interceptor.js";
 
 /** Tracing started by {@link startOtlpTracing}. */
 export interface OtlpTracing {
   /** The host interceptor to put first in the host's `interceptors`. */
   readonly interceptor: Interceptor;
+  /** The client interceptor, for a gateway's calls. */
+  readonly clientInterceptor: Interceptor;
   /** Sends the spans not yet sent and stops the tracer provider. */
   shutdown(): Promise<void>;
 }
@@ -30,6 +32,7 @@ export async function startOtlpTracing(connection: { getServer(): string }): Pro
   provider.register();
   return {
     interceptor: hostTracingInterceptor({ tracerProvider: provider, connection }),
+    clientInterceptor: clientTracingInterceptor({ tracerProvider: provider, connection }),
     shutdown: () => provider.shutdown(),
   };
 }

@@ -52,7 +52,9 @@ const headerGetter: TextMapGetter<Headers> = {
 /**
  * Traces every call of a client: a CLIENT span per call (retries included), with the trace context
  * sent in the request's headers, so that the host's {@link hostTracingInterceptor} continues the
- * trace. Put it first in `interceptors`, so that it sees the whole call.
+ * trace. The span is a child of the active span, else of the trace context the call's own headers
+ * carry (a gateway's forwarded `traceparent`). Put it first in `interceptors`, so that it sees the
+ * whole call.
  *
  * @example
  * const calc = new CalcClient(nc, { interceptors: [clientTracingInterceptor({ connection: nc })] });
@@ -61,8 +63,12 @@ export function clientTracingInterceptor(options: TracingOptions = {}): Intercep
   let tracer: Tracer | undefined;
   return (next) => async (request) => {
     tracer ??= tracerOf(options);
-    const span = tracer.startSpan(spanName(request), { kind: SpanKind.CLIENT, attributes: attributesOf(request, options) }, context.active());
-    const callContext = trace.setSpan(context.active(), span);
+    // The active span's child; without one, a child of the trace the request's headers carry, as
+    // a gateway passes on an HTTP caller's `traceparent`.
+    const active = context.active();
+    const parent = trace.getSpan(active) === undefined ? propagation.extract(active, request.header, headerGetter) : active;
+    const span = tracer.startSpan(spanName(request), { kind: SpanKind.CLIENT, attributes: attributesOf(request, options) }, parent);
+    const callContext = trace.setSpan(parent, span);
     propagation.inject(callContext, request.header, headerSetter);
     return finish(span, context.with(callContext, () => next(request)), true);
   };
