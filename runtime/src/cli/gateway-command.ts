@@ -11,11 +11,12 @@ import { Code } from "../protocol/code.js";
 import { exitCodeFromCode } from "../protocol/code-tables.js";
 import { RpcError } from "../protocol/rpc-error.js";
 import type { NatsConnection } from "../transport/nats/nats-client.js";
-import { createLogger, logLevelEnvironmentName, logLevels, type LogLevel } from "./create-logger.js";
+import { createLogger } from "./create-logger.js";
 import { describeFailure, ExitCode, exitCodeOf } from "./exit-codes.js";
 import { commaList, integerAtLeast } from "./parse-flags.js";
 import { waitForStopRequest } from "./stop-signals.js";
-import { runWorkerPool, workerReadyMessage } from "./worker-pool.js";
+import { addProcessOptions, runPoolIfAsked, type ProcessFlags } from "./process-options.js";
+import { workerReadyMessage } from "./worker-pool.js";
 import type { OtlpTracing } from "../tracing/start-otlp-tracing.js";
 import { tracingRequestedByEnvironment } from "../tracing/tracing-environment.js";
 
@@ -31,7 +32,7 @@ export interface GatewayCommandContext {
   readonly name: string;
 }
 
-interface GatewayFlags {
+interface GatewayFlags extends ProcessFlags {
   listen: { host: string; port: number };
   corsOrigin?: string[];
   maxBody?: number;
@@ -39,12 +40,6 @@ interface GatewayFlags {
   maxConcurrent?: number;
   openapi?: string;
   jsonNames: "json" | "proto";
-  metricsPort?: number;
-  metricsAddress: string;
-  workers: number;
-  drainTimeout: number;
-  logLevel: LogLevel;
-  trace?: boolean;
 }
 
 /** How long stopping may take unless `--drain-timeout` says otherwise. */
@@ -56,8 +51,7 @@ const defaultGatewayDrainTimeoutMs = 25_000;
  * processes that share the listening port (node:cluster), to use every core.
  */
 export function createGatewayCommand(context: GatewayCommandContext): Command {
-  const environmentLevel = process.env[logLevelEnvironmentName];
-  return new Command("gateway")
+  const command = new Command("gateway")
     .description("serve the service over HTTP/JSON (google.api.http routes and the Connect protocol) until SIGINT or SIGTERM")
     .addOption(new Option("--listen <host:port>", "address and port to listen on").argParser(parseListen).default({ host: "127.0.0.1", port: 8080 }, "127.0.0.1:8080"))
     .addOption(new Option("--cors-origin <origins>", "origins allowed to call from browsers, comma-separated (* for any)").argParser(commaList))
@@ -65,26 +59,13 @@ export function createGatewayCommand(context: GatewayCommandContext): Command {
     .addOption(new Option("--max-timeout <ms>", "longest deadline a request may ask for").argParser(integerAtLeast(1)))
     .addOption(new Option("--max-concurrent <count>", "requests served at once; more get 503 with Retry-After").argParser(integerAtLeast(1)))
     .addOption(new Option("--openapi <file>", "an OpenAPI document (the plugin's <file>.openapi.json) to serve at /openapi.json"))
-    .addOption(new Option("--json-names <names>", "field names in JSON replies: json (lowerCamelCase) or proto").choices(["json", "proto"]).default("json"))
-    .addOption(new Option("--metrics-port <port>", "serve Prometheus metrics at http://ADDRESS:PORT/metrics").argParser(integerAtLeast(0)))
-    .addOption(new Option("--metrics-address <address>", "address the metrics endpoint listens on").default("127.0.0.1"))
-    .addOption(new Option("-w, --workers <count>", "processes to run, sharing the port").argParser(integerAtLeast(1)).default(1))
-    .addOption(new Option("--trace", "send OpenTelemetry traces over OTLP/HTTP, configured by the OTEL_* variables (also when OTEL_TRACES_EXPORTER=otlp)"))
-    .addOption(new Option("--drain-timeout <ms>", "how long to wait for requests in flight when stopping").argParser(integerAtLeast(0)).default(defaultGatewayDrainTimeoutMs))
-    .addOption(
-      new Option("--log-level <level>", `log level (env ${logLevelEnvironmentName})`)
-        .choices(logLevels)
-        .default(environmentLevel !== undefined && (logLevels as readonly string[]).includes(environmentLevel) ? environmentLevel : "info"),
-    )
+    .addOption(new Option("--json-names <names>", "field names in JSON replies: json (lowerCamelCase) or proto").choices(["json", "proto"]).default("json"));
+  return addProcessOptions(command, { workersDescription: "processes to run, sharing the port", drainTimeoutMs: defaultGatewayDrainTimeoutMs })
     .action(async (flags: GatewayFlags, self: Command) => {
       const logger = createLogger({ level: flags.logLevel, service: `${context.name}-gateway` });
-      if (flags.workers > 1 && cluster.isPrimary) {
-        process.exitCode = await runWorkerPool({
-          workers: flags.workers,
-          logger,
-          drainTimeoutMs: flags.drainTimeout,
-          ...(flags.metricsPort === undefined ? {} : { metrics: { port: flags.metricsPort, host: flags.metricsAddress } }),
-        });
+      const poolExitCode = await runPoolIfAsked(flags, logger);
+      if (poolExitCode !== undefined) {
+        process.exitCode = poolExitCode;
         return;
       }
       const stopRequested = waitForStopRequest(logger, { worker: cluster.isWorker });

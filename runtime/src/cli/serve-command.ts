@@ -11,7 +11,7 @@ import { createRpcMetrics } from "../metrics/rpc-metrics.js";
 import { serveMetrics, type MetricsEndpoint } from "../metrics/serve-metrics.js";
 import type { ServiceDefinition } from "../service/service-definition.js";
 import type { ServiceHandlers } from "../service/service-handlers.js";
-import { createLogger, logLevelEnvironmentName, logLevels, type LogLevel } from "./create-logger.js";
+import { createLogger } from "./create-logger.js";
 import { exitCodeFromCode } from "../protocol/code-tables.js";
 import { describeFailure, ExitCode, exitCodeOf } from "./exit-codes.js";
 import { commaList, integerAtLeast } from "./parse-flags.js";
@@ -19,7 +19,8 @@ import { requestLogger } from "./request-logging.js";
 import { waitForStopRequest } from "./stop-signals.js";
 import type { OtlpTracing } from "../tracing/start-otlp-tracing.js";
 import { tracingRequestedByEnvironment } from "../tracing/tracing-environment.js";
-import { runWorkerPool, workerReadyMessage } from "./worker-pool.js";
+import { addProcessOptions, runPoolIfAsked, type ProcessFlags } from "./process-options.js";
+import { workerReadyMessage } from "./worker-pool.js";
 
 /** What the `serve` command needs from the program around it. */
 export interface ServeCommandContext<Service extends DescService> {
@@ -33,15 +34,9 @@ export interface ServeCommandContext<Service extends DescService> {
   connect(command: Command): Promise<NatsConnection>;
 }
 
-interface ServeFlags {
+interface ServeFlags extends ProcessFlags {
   maxConcurrent?: number;
   methods?: string[];
-  metricsPort?: number;
-  metricsAddress: string;
-  workers: number;
-  drainTimeout: number;
-  logLevel: LogLevel;
-  trace?: boolean;
 }
 
 /** How long a drain may take unless `--drain-timeout` says otherwise: within Kubernetes's 30 s grace period. */
@@ -53,21 +48,11 @@ export const defaultDrainTimeoutMs = 25_000;
  * Prometheus metrics; `--workers N` runs N processes in the service's queue group.
  */
 export function createServeCommand<Service extends DescService>(context: ServeCommandContext<Service>): Command {
-  const environmentLevel = process.env[logLevelEnvironmentName];
-  return new Command("serve")
+  const command = new Command("serve")
     .description(`run ${context.definition.name} until SIGINT or SIGTERM, then drain and exit`)
-    .addOption(new Option("--metrics-port <port>", "serve Prometheus metrics at http://ADDRESS:PORT/metrics").argParser(integerAtLeast(0)))
-    .addOption(new Option("--metrics-address <address>", "address the metrics endpoint listens on").default("127.0.0.1"))
-    .addOption(new Option("-w, --workers <count>", "processes to run, each with its own connection, in the same queue group").argParser(integerAtLeast(1)).default(1))
     .addOption(new Option("--methods <names>", "serve only these methods, comma-separated proto names (Average,Sum); all unless set").argParser(commaList))
-    .addOption(new Option("--trace", "send OpenTelemetry traces over OTLP/HTTP, configured by the OTEL_* variables (also when OTEL_TRACES_EXPORTER=otlp)"))
-    .addOption(new Option("--max-concurrent <count>", "requests served at once; more are refused at once with resource_exhausted").argParser(integerAtLeast(1)))
-    .addOption(new Option("--drain-timeout <ms>", "how long to wait for requests in flight when stopping").argParser(integerAtLeast(0)).default(defaultDrainTimeoutMs))
-    .addOption(
-      new Option("--log-level <level>", `log level (env ${logLevelEnvironmentName})`)
-        .choices(logLevels)
-        .default(environmentLevel !== undefined && (logLevels as readonly string[]).includes(environmentLevel) ? environmentLevel : "info"),
-    )
+    .addOption(new Option("--max-concurrent <count>", "requests served at once; more are refused at once with resource_exhausted").argParser(integerAtLeast(1)));
+  return addProcessOptions(command, { workersDescription: "processes to run, each with its own connection, in the same queue group", drainTimeoutMs: defaultDrainTimeoutMs })
     .action(async (flags: ServeFlags, self: Command) => {
       const names = context.definition.endpoints.map((endpoint) => endpoint.name);
       const unknown = (flags.methods ?? []).filter((name) => !names.includes(name));
@@ -75,13 +60,9 @@ export function createServeCommand<Service extends DescService>(context: ServeCo
         self.error(`error: --methods: ${context.definition.service.typeName} has no method ${unknown.join(", ")} (its methods: ${names.join(", ")})`, { exitCode: ExitCode.Usage });
       }
       const logger = createLogger({ level: flags.logLevel, service: context.definition.name });
-      if (flags.workers > 1 && cluster.isPrimary) {
-        process.exitCode = await runWorkerPool({
-          workers: flags.workers,
-          logger,
-          drainTimeoutMs: flags.drainTimeout,
-          ...(flags.metricsPort === undefined ? {} : { metrics: { port: flags.metricsPort, host: flags.metricsAddress } }),
-        });
+      const poolExitCode = await runPoolIfAsked(flags, logger);
+      if (poolExitCode !== undefined) {
+        process.exitCode = poolExitCode;
         return;
       }
       try {

@@ -2,9 +2,8 @@ import { ScalarType, type DescField, type JsonValue } from "@bufbuild/protobuf";
 import { Code } from "../protocol/code.js";
 import { RpcError } from "../protocol/rpc-error.js";
 
-// Message types whose JSON form is one string (or, for the wrappers, one scalar): these alone may
-// come from a path or a query parameter, as in grpc-gateway.
-const wrapperScalars: ReadonlyMap<string, ScalarType> = new Map([
+/** The wrapper types of google/protobuf/wrappers.proto, by full name, and the scalar each wraps (its JSON form). */
+export const wrapperScalars: ReadonlyMap<string, ScalarType> = new Map([
   ["google.protobuf.DoubleValue", ScalarType.DOUBLE],
   ["google.protobuf.FloatValue", ScalarType.FLOAT],
   ["google.protobuf.Int64Value", ScalarType.INT64],
@@ -15,6 +14,8 @@ const wrapperScalars: ReadonlyMap<string, ScalarType> = new Map([
   ["google.protobuf.StringValue", ScalarType.STRING],
   ["google.protobuf.BytesValue", ScalarType.BYTES],
 ]);
+// Message types whose JSON form is one string: with the wrappers, these alone may come from a path
+// or a query parameter, as in grpc-gateway.
 const stringMessages = new Set(["google.protobuf.Timestamp", "google.protobuf.Duration", "google.protobuf.FieldMask"]);
 
 /** Whether a field's value can be written as text in a URL: a scalar, an enum, or a well-known type with a string form. */

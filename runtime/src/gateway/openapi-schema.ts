@@ -1,6 +1,7 @@
 // JSON Schemas (2020-12, as OpenAPI 3.1 uses them) of protobuf messages and enums in the proto3
 // JSON mapping: what the gateway reads and writes, with the well-known types in their JSON forms.
 import { ScalarType, type DescEnum, type DescEnumValue, type DescField, type DescMessage, type DescMethod, type DescService, type JsonObject } from "@bufbuild/protobuf";
+import { wrapperScalars } from "./field-text.js";
 
 /** An element of a proto file that can carry a description. */
 export type DescribedElement = DescService | DescMethod | DescMessage | DescField | DescEnum | DescEnumValue;
@@ -239,18 +240,6 @@ function mapKeySchema(key: ScalarType): JsonObject {
       return { propertyNames: { pattern: "^-?[0-9]+$" } };
   }
 }
-
-const wrapperScalars: ReadonlyMap<string, ScalarType> = new Map([
-  ["google.protobuf.DoubleValue", ScalarType.DOUBLE],
-  ["google.protobuf.FloatValue", ScalarType.FLOAT],
-  ["google.protobuf.Int64Value", ScalarType.INT64],
-  ["google.protobuf.UInt64Value", ScalarType.UINT64],
-  ["google.protobuf.Int32Value", ScalarType.INT32],
-  ["google.protobuf.UInt32Value", ScalarType.UINT32],
-  ["google.protobuf.BoolValue", ScalarType.BOOL],
-  ["google.protobuf.StringValue", ScalarType.STRING],
-  ["google.protobuf.BytesValue", ScalarType.BYTES],
-]);
 
 // The well-known types with a JSON form of their own. Empty is an ordinary message: `{}`.
 function wellKnownSchema(typeName: string): JsonObject | undefined {
