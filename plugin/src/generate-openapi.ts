@@ -38,7 +38,7 @@ export function generateOpenApi(schema: Schema<PluginOptions>, file: DescFile, d
   const [version] = versions;
   const document = openApiDocument(
     definitions.map((definition) => definition.service),
-    { description: protoComment, ...(versions.size === 1 && version !== undefined ? { version } : {}) },
+    { description: protoComment, jsonNames: schema.options.openapiJsonNames, ...(versions.size === 1 && version !== undefined ? { version } : {}) },
   );
   const f = schema.generateFile(`${file.name}.openapi.json`);
   f.print(JSON.stringify(document, null, 2));

@@ -29,9 +29,14 @@ export interface PluginOptions {
    * 3.1 document of what `nats-micro-runtime/gateway` serves for them (docs/gateway.md).
    */
   openapi: boolean;
+  /**
+   * The field names of the OpenAPI schemas: `json` (lowerCamelCase, the default) or `proto`, as a
+   * gateway with `json.useProtoFieldName` (`gateway --json-names proto`) writes its replies.
+   */
+  openapiJsonNames: "json" | "proto";
 }
 
-const knownKeys = ["runtime_import_path", "emit", "default_version", "cli", "cli_handlers", "validate", "openapi"];
+const knownKeys = ["runtime_import_path", "emit", "default_version", "cli", "cli_handlers", "validate", "openapi", "openapi_json_names"];
 const emitValues: readonly string[] = ["both", "host", "client"] satisfies Emit[];
 
 /**
@@ -39,7 +44,7 @@ const emitValues: readonly string[] = ["both", "host", "client"] satisfies Emit[
  * protoplugin before. An unknown key or a bad value is an error that says what is accepted.
  */
 export function parsePluginOptions(rawOptions: readonly { key: string; value: string }[]): PluginOptions {
-  const options: PluginOptions = { runtimeImportPath: "nats-micro-runtime", emit: "both", defaultVersion: undefined, cli: false, cliHandlers: undefined, validate: false, openapi: false };
+  const options: PluginOptions = { runtimeImportPath: "nats-micro-runtime", emit: "both", defaultVersion: undefined, cli: false, cliHandlers: undefined, validate: false, openapi: false, openapiJsonNames: "json" };
   for (const { key, value } of rawOptions) {
     switch (key) {
       case "runtime_import_path":
@@ -87,6 +92,12 @@ export function parsePluginOptions(rawOptions: readonly { key: string; value: st
           throw new Error(`option openapi must be true or false, got "${value}"`);
         }
         options.openapi = value !== "false";
+        break;
+      case "openapi_json_names":
+        if (value !== "json" && value !== "proto") {
+          throw new Error(`option openapi_json_names must be json or proto, got "${value}"`);
+        }
+        options.openapiJsonNames = value;
         break;
       default:
         throw new Error(

@@ -28,6 +28,8 @@ const generations: readonly Generation[] = [
   { directory: ".", template: "buf.gen.yaml" },
   // The example into example/src/gen.
   { directory: "example", template: "buf.gen.yaml" },
+  // The football example (seed 001) into examples/football/src/gen, its OpenAPI document included.
+  { directory: "examples/football", template: "buf.gen.yaml" },
   // The benchmark's service into bench/gen.
   { directory: "bench", template: "buf.gen.yaml" },
   // The options proto and google.api.http into runtime/src/gen, which the runtime reads options with.
