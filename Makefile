@@ -1,5 +1,5 @@
 # The human entry points. Each installs what it needs first, so a fresh machine needs nothing else.
-.PHONY: install demo test generate build bench clean
+.PHONY: install demo football metropolis test generate build bench clean
 
 # System packages (nats-server, protoc) and npm packages exactly as package-lock.json pins them.
 node_modules/.package-lock.json: package-lock.json
@@ -28,6 +28,11 @@ bench: install
 # Serves the calculator on a nats-server of its own, calls it through the generated client, stops.
 demo: install
 	npm run demo
+
+# Seed 001: the football REST gateway (a nats-server, two workers, a gateway on 127.0.0.1:8080,
+# PORT=... for another port); prints how to call it, runs until Ctrl-C. examples/football/README.md
+football: build
+	node examples/football/scripts/run-football.mjs
 
 clean:
 	rm -rf runtime/dist plugin/dist example/dist bench/dist */tsconfig.tsbuildinfo
