@@ -34,5 +34,10 @@ demo: install
 football: build
 	node examples/football/scripts/run-football.mjs
 
+# Seed 000: Metropolis on a three-member NATS cluster (workers on two members, gateways on two,
+# 127.0.0.1:8081 and 8082; PORT=... for others); prints how to call them, runs until Ctrl-C.
+metropolis: build
+	node examples/metropolis/scripts/run-metropolis.mjs
+
 clean:
 	rm -rf runtime/dist plugin/dist example/dist bench/dist */tsconfig.tsbuildinfo

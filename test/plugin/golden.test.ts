@@ -30,6 +30,8 @@ const generations: readonly Generation[] = [
   { directory: "example", template: "buf.gen.yaml" },
   // The football example (seed 001) into examples/football/src/gen, its OpenAPI document included.
   { directory: "examples/football", template: "buf.gen.yaml" },
+  // The metropolis example (seed 000) into examples/metropolis/src/gen.
+  { directory: "examples/metropolis", template: "buf.gen.yaml" },
   // The benchmark's service into bench/gen.
   { directory: "bench", template: "buf.gen.yaml" },
   // The options proto and google.api.http into runtime/src/gen, which the runtime reads options with.
