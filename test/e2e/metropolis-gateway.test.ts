@@ -107,8 +107,10 @@ async function killUnderLoad(gateway: Gateway, victim: NatsProcess): Promise<Fai
 }
 
 function expectBoundedFailover({ gapMs, failed, steadyAfter }: Failover): void {
-  // Requests fail only as the gateway says a call failed for want of a server or of time.
-  expect(failed.filter((status) => status !== 503 && status !== 504)).toEqual([]);
+  // Requests fail only as the gateway says a call failed for want of a server, and at once: a call
+  // sent on the lost connection is failed as unavailable, one made while reconnecting waits for
+  // the new connection; none waits for its deadline (504).
+  expect(failed.filter((status) => status !== 503)).toEqual([]);
   // A correctness bound, not a timing target: reconnecting takes milliseconds.
   expect(gapMs).toBeLessThan(8_000);
   // Once back, it stays back.

@@ -9,6 +9,8 @@ import {
   type NatsConnection,
   type Subscription,
 } from "@nats-io/nats-core";
+import { Code } from "../../protocol/code.js";
+import { RpcError } from "../../protocol/rpc-error.js";
 import { isNatsError } from "./nats-errors.js";
 import { publishAtTurnEnd } from "./turn-batch.js";
 
@@ -22,7 +24,8 @@ import { publishAtTurnEnd } from "./turn-batch.js";
  *
  * Failures are nats.js's own error classes: `TimeoutError`, `NoRespondersError`,
  * `PermissionViolationError`, `ClosedConnectionError` for the calls still waiting when the
- * connection closes, and whatever `publish` throws.
+ * connection closes, and whatever `publish` throws; and an `unavailable` `RpcError` for the
+ * calls sent before the connection to the server was lost.
  */
 export interface ReplyMultiplexer {
   request(subject: string, payload: Uint8Array, headers: MsgHdrs | undefined, timeoutMs: number, batched: boolean): Promise<Msg>;
@@ -33,6 +36,8 @@ interface PendingCall {
   readonly resolve: (msg: Msg) => void;
   readonly reject: (reason: Error) => void;
   readonly timer: NodeJS.Timeout;
+  /** Handed to nats.js: from then on a lost connection loses the call. */
+  sent: boolean;
 }
 
 const multiplexers = new WeakMap<NatsConnection, ReplyMultiplexer>();
@@ -83,6 +88,9 @@ function createReplyMultiplexer(nc: NatsConnection, onEnd: () => void): ReplyMul
   const pending = new Map<string, PendingCall>();
   let nextToken = 0;
   let ended = false;
+  // Between a lost connection and the next: the publishes of the calls made meanwhile.
+  let disconnected = false;
+  const held: Array<() => void> = [];
 
   const settle = (token: string): PendingCall | undefined => {
     const call = pending.get(token);
@@ -134,6 +142,23 @@ function createReplyMultiplexer(nc: NatsConnection, onEnd: () => void): ReplyMul
       if (ended) {
         break;
       }
+      if (status.type === "disconnect") {
+        // The calls already sent are lost with the server: its subscription to our inbox went with
+        // it. Failing them now, as unavailable, spares their callers the wait for the deadline and
+        // lets retry policies retry them.
+        disconnected = true;
+        for (const [token, call] of pending) {
+          if (call.sent) {
+            settle(token)?.reject(new RpcError(`the connection to the NATS server was lost before the reply from ${call.subject} came`, Code.Unavailable));
+          }
+        }
+      }
+      if (status.type === "reconnect") {
+        disconnected = false;
+        for (const publish of held.splice(0)) {
+          publish();
+        }
+      }
       if (status.type === "error" && isNatsError(status.error, PermissionViolationError) && status.error.operation === "publish") {
         const refused = status.error;
         for (const [token, call] of pending) {
@@ -151,10 +176,21 @@ function createReplyMultiplexer(nc: NatsConnection, onEnd: () => void): ReplyMul
         nextToken += 1;
         const token = nextToken.toString(36);
         const timer = setTimeout(() => settle(token)?.reject(new TimeoutError()), timeoutMs);
-        pending.set(token, { subject, resolve, reject, timer });
+        const call: PendingCall = { subject, resolve, reject, timer, sent: false };
+        pending.set(token, call);
         const publish = () => {
+          if (!pending.has(token)) {
+            return; // timed out or failed while it waited to be sent
+          }
+          // nats.js drops what is published while it reconnects (each attempt starts with an
+          // empty buffer): such calls wait here and go out once the connection is back.
+          if (disconnected || !isConnected(nc)) {
+            held.push(publish);
+            return;
+          }
           try {
             nc.publish(subject, payload, headers === undefined ? { reply: `${base}${token}` } : { reply: `${base}${token}`, headers });
+            call.sent = true;
           } catch (error) {
             // Only a call still waiting: it may have timed out or been failed meanwhile.
             if (settle(token) !== undefined) {
@@ -170,4 +206,10 @@ function createReplyMultiplexer(nc: NatsConnection, onEnd: () => void): ReplyMul
       });
     },
   };
+}
+
+// nats.js knows a connection is lost (its protocol's `connected`) a moment before its
+// `disconnect` status reaches us; an internal field, so a missing one counts as connected.
+function isConnected(nc: NatsConnection): boolean {
+  return (nc as { protocol?: { connected?: unknown } }).protocol?.connected !== false;
 }
