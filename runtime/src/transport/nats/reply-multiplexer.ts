@@ -183,8 +183,9 @@ function createReplyMultiplexer(nc: NatsConnection, onEnd: () => void): ReplyMul
             return; // timed out or failed while it waited to be sent
           }
           // nats.js drops what is published while it reconnects (each attempt starts with an
-          // empty buffer): such calls wait here and go out once the connection is back.
-          if (disconnected || !isConnected(nc)) {
+          // empty buffer): such calls wait here and go out once the connection is back. On a
+          // closed connection publish throws, which fails the call at once.
+          if (!nc.isClosed() && (disconnected || !isConnected(nc))) {
             held.push(publish);
             return;
           }
