@@ -49,7 +49,8 @@ export function httpBindings(method: DescMethod): HttpBinding[] {
   const bindings = [bindingOf(method, rule)];
   for (const additional of rule.additionalBindings) {
     if (additional.additionalBindings.length > 0) {
-      throw ruleError(method, describeRule(additional), "additional_bindings must not have additional_bindings of their own");
+      const { httpMethod, path } = patternOf(method, additional);
+      throw ruleError(method, `${httpMethod} ${path}`, "additional_bindings must not have additional_bindings of their own");
     }
     bindings.push(bindingOf(method, additional));
   }
@@ -156,14 +157,6 @@ function topLevelField(method: DescMethod, description: string, message: DescMes
     throw ruleError(method, description, `${option} "${name}" names no field of ${message.typeName}${name.includes(".") ? " (it must be a top-level field)" : ""}`);
   }
   return field;
-}
-
-function describeRule(rule: HttpRule): string {
-  const { pattern } = rule;
-  if (pattern.case === undefined) {
-    return "(no pattern)";
-  }
-  return pattern.case === "custom" ? `${pattern.value.kind} ${pattern.value.path}` : `${pattern.case.toUpperCase()} ${pattern.value}`;
 }
 
 function ruleError(method: DescMethod, rule: string, problem: string): HttpRuleError {

@@ -45,8 +45,13 @@ function parseMessage(input: DescMessage, parse: () => Message): Message {
   try {
     return parse();
   } catch (cause) {
-    throw new RpcError(`cannot decode ${input.typeName} from JSON: ${cause instanceof Error ? cause.message : String(cause)}`, Code.InvalidArgument, { cause });
+    throw jsonFailure(input, cause);
   }
+}
+
+// As the codec says it (protocol/codec.ts): the message type and what was wrong.
+function jsonFailure(input: DescMessage, cause: unknown): RpcError {
+  return new RpcError(`cannot decode ${input.typeName} from JSON: ${cause instanceof Error ? cause.message : String(cause)}`, Code.InvalidArgument, { cause });
 }
 
 // The body as the JSON object of the whole request message, before the path and query go in.
@@ -59,7 +64,7 @@ function bodyJson(binding: HttpBinding, text: string): JsonObject {
   try {
     value = JSON.parse(text) as JsonValue;
   } catch (cause) {
-    throw new RpcError(`cannot decode ${binding.method.input.typeName} from JSON: ${cause instanceof Error ? cause.message : String(cause)}`, Code.InvalidArgument, { cause });
+    throw jsonFailure(binding.method.input, cause);
   }
   if (body.kind === "field") {
     return { [body.field.jsonName]: value };

@@ -95,6 +95,13 @@ export interface GatewayOptions {
   clientOptions?: (service: DescService) => Pick<ClientOptions, "name" | "timeoutMs" | "retry"> | undefined;
 }
 
+/** An answer of the gateway's own paths (/healthz, /readyz, /openapi.json). */
+interface BuiltInResponse {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string;
+}
+
 /** A running gateway. */
 export interface Gateway {
   /** `http://host:port`, with the port the server got. */
@@ -178,7 +185,9 @@ export async function serveGateway(nc: NatsConnection, services: readonly DescSe
       return;
     }
     if (httpMethod === "GET" || httpMethod === "HEAD") {
-      const builtIn = await builtInResponse(path);
+      // Awaited only for the path that waits: every GET of a REST route passes here.
+      const found = builtInResponse(path);
+      const builtIn = found instanceof Promise ? await found : found;
       if (builtIn !== undefined) {
         response.writeHead(builtIn.status, { "Content-Type": builtIn.contentType, "Cache-Control": "no-store" }).end(builtIn.body);
         finish(builtIn.status);
@@ -304,7 +313,17 @@ export async function serveGateway(nc: NatsConnection, services: readonly DescSe
       response.writeHead(status, { "Content-Type": "application/json" }).end(connectErrorBody(error));
       return status;
     }
-    const rendered = options.renderError?.(error, { method: target.method, request, body });
+    return sendRestError(response, error, { method: target.method, request, body }, status);
+  }
+
+  // A request that reached no method: the REST error, rendered as any other.
+  function sendPlainError(response: ServerResponse, error: RpcError, request: IncomingMessage, status = httpStatusFromCode(error.code)): void {
+    sendRestError(response, error, { method: undefined, request, body: "" }, status);
+  }
+
+  // The application's rendering of a REST error, else the google.rpc.Status body; the status sent.
+  function sendRestError(response: ServerResponse, error: RpcError, context: ErrorRenderContext, status: number): number {
+    const rendered = options.renderError?.(error, context);
     if (rendered !== undefined) {
       response.writeHead(rendered.status, { "Content-Type": rendered.contentType ?? "application/json" }).end(rendered.body);
       return rendered.status;
@@ -313,35 +332,27 @@ export async function serveGateway(nc: NatsConnection, services: readonly DescSe
     return status;
   }
 
-  function sendPlainError(response: ServerResponse, error: RpcError, request: IncomingMessage, status = httpStatusFromCode(error.code)): void {
-    const rendered = options.renderError?.(error, { method: undefined, request, body: "" });
-    if (rendered !== undefined) {
-      response.writeHead(rendered.status, { "Content-Type": rendered.contentType ?? "application/json" }).end(rendered.body);
-      return;
-    }
-    response.writeHead(status, { "Content-Type": "application/json" }).end(restErrorBody(error, registry));
-  }
-
-  async function builtInResponse(path: string): Promise<{ status: number; contentType: string; body: string } | undefined> {
+  // The answers of the gateway's own paths; the one that waits (/readyz) gives a promise.
+  function builtInResponse(path: string): BuiltInResponse | Promise<BuiltInResponse> | undefined {
     switch (path) {
       case "/healthz":
         return { status: 200, contentType: "text/plain", body: "ok\n" };
-      case "/readyz": {
-        if (draining) {
-          return { status: 503, contentType: "text/plain", body: "draining\n" };
-        }
-        const answers = await Promise.all(serviceNames.map((name) => serviceAnswersPing(nc, name, 1000)));
-        const missing = serviceNames.filter((_, index) => !answers[index]);
-        return missing.length === 0
-          ? { status: 200, contentType: "text/plain", body: "ready\n" }
-          : { status: 503, contentType: "text/plain", body: `no instance of ${missing.join(", ")} answers\n` };
-      }
+      case "/readyz":
+        return draining ? { status: 503, contentType: "text/plain", body: "draining\n" } : readiness();
       case "/openapi.json":
         openApiJson ??= JSON.stringify(openApiDocument(services));
         return { status: 200, contentType: "application/json", body: openApiJson };
       default:
         return undefined;
     }
+  }
+
+  async function readiness(): Promise<BuiltInResponse> {
+    const answers = await Promise.all(serviceNames.map((name) => serviceAnswersPing(nc, name, 1000)));
+    const missing = serviceNames.filter((_, index) => !answers[index]);
+    return missing.length === 0
+      ? { status: 200, contentType: "text/plain", body: "ready\n" }
+      : { status: 503, contentType: "text/plain", body: `no instance of ${missing.join(", ")} answers\n` };
   }
 
   const requestTimeout = options.requestTimeoutMs ?? 30_000;
