@@ -2,11 +2,10 @@ import cluster from "node:cluster";
 import { readFile } from "node:fs/promises";
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { DescService } from "@bufbuild/protobuf";
-import { AggregatorRegistry } from "prom-client";
 import { serveGateway, type Gateway, type GatewayOptions } from "../gateway/serve-gateway.js";
 import { createGatewayMetrics } from "../metrics/gateway-metrics.js";
 import { createRpcMetrics } from "../metrics/rpc-metrics.js";
-import { serveMetrics, type MetricsEndpoint } from "../metrics/serve-metrics.js";
+import type { MetricsEndpoint } from "../metrics/serve-metrics.js";
 import { Code } from "../protocol/code.js";
 import { exitCodeFromCode } from "../protocol/code-tables.js";
 import { RpcError } from "../protocol/rpc-error.js";
@@ -16,9 +15,9 @@ import { describeFailure, ExitCode, exitCodeOf } from "./exit-codes.js";
 import { commaList, integerAtLeast } from "./parse-flags.js";
 import { waitForStopRequest } from "./stop-signals.js";
 import { addProcessOptions, runPoolIfAsked, type ProcessFlags } from "./process-options.js";
+import { serveProcessMetrics, startTracingIfAsked, withinTimeout } from "./serving-process.js";
 import { workerReadyMessage } from "./worker-pool.js";
 import type { OtlpTracing } from "../tracing/start-otlp-tracing.js";
-import { tracingRequestedByEnvironment } from "../tracing/tracing-environment.js";
 
 /** What the `gateway` command needs from the program around it. */
 export interface GatewayCommandContext {
@@ -77,11 +76,7 @@ export function createGatewayCommand(context: GatewayCommandContext): Command {
         const services = await context.services(self);
         const openApi = flags.openapi === undefined ? undefined : (JSON.parse(await readFile(flags.openapi, "utf8")) as unknown);
         nc = await context.connect(self);
-        if (flags.trace === true || tracingRequestedByEnvironment()) {
-          // Loaded only when asked for: the OpenTelemetry SDK is an optional dependency.
-          const { startOtlpTracing } = await import("../tracing/start-otlp-tracing.js");
-          tracing = await startOtlpTracing(nc);
-        }
+        tracing = await startTracingIfAsked(flags, nc);
         const rpcMetrics = flags.metricsPort === undefined ? undefined : createRpcMetrics({ processMetrics: true });
         const own = context.gatewayOptions ?? {};
         gateway = await serveGateway(nc, services, {
@@ -97,14 +92,7 @@ export function createGatewayCommand(context: GatewayCommandContext): Command {
           ...(openApi === undefined ? {} : { openApi }),
           ...(rpcMetrics === undefined ? {} : { metrics: rpcMetrics, httpMetrics: createGatewayMetrics({ registry: rpcMetrics.registry }) }),
         });
-        if (rpcMetrics !== undefined && flags.metricsPort !== undefined) {
-          if (cluster.isWorker) {
-            AggregatorRegistry.setRegistries([rpcMetrics.registry]);
-            new AggregatorRegistry();
-          } else {
-            metricsEndpoint = await serveMetrics(rpcMetrics.registry, { port: flags.metricsPort, host: flags.metricsAddress });
-          }
-        }
+        metricsEndpoint = rpcMetrics === undefined ? undefined : await serveProcessMetrics(rpcMetrics.registry, flags);
         logger.info(
           { url: gateway.url, server: nc.getServer(), services: services.map((service) => service.typeName), ...(metricsEndpoint === undefined ? {} : { metrics: metricsEndpoint.url }) },
           "gateway serving",
@@ -120,9 +108,7 @@ export function createGatewayCommand(context: GatewayCommandContext): Command {
           return;
         }
         logger.info({ reason }, "stopping: answering requests in flight");
-        const stopped = gateway.close().then(() => true);
-        const timedOut = new Promise<false>((resolve) => setTimeout(() => resolve(false), flags.drainTimeout).unref());
-        const drained = await Promise.race([stopped, timedOut]);
+        const drained = await withinTimeout(gateway.close(), flags.drainTimeout);
         await metricsEndpoint?.close();
         await tracing?.shutdown();
         await nc.drain();

@@ -3,12 +3,11 @@ import { Command, Option } from "commander";
 import type { DescService } from "@bufbuild/protobuf";
 import type { NatsConnection } from "../transport/nats/nats-client.js";
 import type { Logger } from "pino";
-import { AggregatorRegistry } from "prom-client";
 import { Code } from "../protocol/code.js";
 import { createHost, type HostOptions } from "../host/create-host.js";
 import { RpcError } from "../protocol/rpc-error.js";
 import { createRpcMetrics } from "../metrics/rpc-metrics.js";
-import { serveMetrics, type MetricsEndpoint } from "../metrics/serve-metrics.js";
+import type { MetricsEndpoint } from "../metrics/serve-metrics.js";
 import type { ServiceDefinition } from "../service/service-definition.js";
 import type { ServiceHandlers } from "../service/service-handlers.js";
 import { createLogger } from "./create-logger.js";
@@ -18,8 +17,8 @@ import { commaList, integerAtLeast } from "./parse-flags.js";
 import { requestLogger } from "./request-logging.js";
 import { waitForStopRequest } from "./stop-signals.js";
 import type { OtlpTracing } from "../tracing/start-otlp-tracing.js";
-import { tracingRequestedByEnvironment } from "../tracing/tracing-environment.js";
 import { addProcessOptions, runPoolIfAsked, type ProcessFlags } from "./process-options.js";
+import { logConnectionEvents, serveProcessMetrics, startTracingIfAsked, withinTimeout } from "./serving-process.js";
 import { workerReadyMessage } from "./worker-pool.js";
 
 /** What the `serve` command needs from the program around it. */
@@ -86,11 +85,7 @@ async function serveInstance<Service extends DescService>(context: ServeCommandC
   try {
     const handlers = await context.loadHandlers();
     nc = await context.connect(command);
-    if (flags.trace === true || tracingRequestedByEnvironment()) {
-      // Loaded only when asked for: the OpenTelemetry SDK is an optional dependency.
-      const { startOtlpTracing } = await import("../tracing/start-otlp-tracing.js");
-      tracing = await startOtlpTracing(nc);
-    }
+    tracing = await startTracingIfAsked(flags, nc);
     const metrics = flags.metricsPort === undefined ? undefined : createRpcMetrics({ processMetrics: true });
     const host = await createHost(nc, context.service, handlers, {
       ...context.hostOptions,
@@ -100,15 +95,7 @@ async function serveInstance<Service extends DescService>(context: ServeCommandC
       ...(flags.methods === undefined ? {} : { methods: flags.methods }),
       onRequestFinished: requestLogger(logger),
     });
-    if (metrics !== undefined && flags.metricsPort !== undefined) {
-      if (isWorker) {
-        // The primary serves /metrics for all its workers; prom-client asks each over IPC.
-        AggregatorRegistry.setRegistries([metrics.registry]);
-        new AggregatorRegistry();
-      } else {
-        metricsEndpoint = await serveMetrics(metrics.registry, { port: flags.metricsPort, host: flags.metricsAddress });
-      }
-    }
+    metricsEndpoint = metrics === undefined ? undefined : await serveProcessMetrics(metrics.registry, flags);
     logConnectionEvents(nc, logger);
     logger.info(
       {
@@ -156,45 +143,4 @@ async function serveInstance<Service extends DescService>(context: ServeCommandC
     process.stderr.write(`error: ${describeFailure(error)}\n`);
     return exitCodeOf(error);
   }
-}
-
-// Whether the work finished within the time; it goes on in the background if not.
-async function withinTimeout(work: Promise<void>, timeoutMs: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), timeoutMs);
-  });
-  try {
-    return await Promise.race([work.then(() => true as const), timedOut]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-// One log line per connection event; the frequent ones (reconnect attempts, pings) only at debug.
-function logConnectionEvents(nc: NatsConnection, logger: Logger): void {
-  void (async () => {
-    for await (const status of nc.status()) {
-      switch (status.type) {
-        case "disconnect":
-        case "ldm":
-          logger.warn({ event: status.type, server: status.server }, `connection ${status.type}`);
-          break;
-        case "staleConnection":
-          logger.warn({ event: status.type }, `connection ${status.type}`);
-          break;
-        case "error":
-          logger.error({ event: status.type, error: status.error.message }, "connection error");
-          break;
-        case "reconnect":
-          logger.info({ event: status.type, server: status.server }, "connection reconnect");
-          break;
-        case "close":
-          // Said already: "stopped" follows the drain on a stop, "connection to NATS closed" a lost connection.
-          break;
-        default:
-          logger.debug({ event: status.type }, `connection ${status.type}`);
-      }
-    }
-  })();
 }
