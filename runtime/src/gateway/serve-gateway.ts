@@ -180,8 +180,7 @@ export async function serveGateway(nc: NatsConnection, services: readonly DescSe
       return;
     }
     if (!applyCors(options.cors, request, response)) {
-      sendPlainError(response, new RpcError(`origin ${request.headers.origin ?? ""} is not allowed`, Code.PermissionDenied), request);
-      finish(403);
+      finish(sendPlainError(response, new RpcError(`origin ${request.headers.origin ?? ""} is not allowed`, Code.PermissionDenied), request));
       return;
     }
     if (httpMethod === "GET" || httpMethod === "HEAD") {
@@ -200,21 +199,18 @@ export async function serveGateway(nc: NatsConnection, services: readonly DescSe
     } catch (reason) {
       // A variable's segment that is not valid percent-encoded UTF-8.
       request.resume();
-      sendPlainError(response, new RpcError(`malformed path ${path}: ${reason instanceof Error ? reason.message : String(reason)}`, Code.InvalidArgument), request);
-      finish(400);
+      finish(sendPlainError(response, new RpcError(`malformed path ${path}: ${reason instanceof Error ? reason.message : String(reason)}`, Code.InvalidArgument), request));
       return;
     }
     if (match.kind === "not-found") {
       request.resume();
-      sendPlainError(response, new RpcError(`no route for ${httpMethod} ${path}`, Code.NotFound), request, 404);
-      finish(404);
+      finish(sendPlainError(response, new RpcError(`no route for ${httpMethod} ${path}`, Code.NotFound), request, 404));
       return;
     }
     if (match.kind === "method-not-allowed") {
       request.resume();
       response.setHeader("Allow", match.allow.join(", "));
-      sendPlainError(response, new RpcError(`${httpMethod} is not allowed on ${path}: use ${match.allow.join(", ")}`, Code.Unimplemented), request, 405);
-      finish(405);
+      finish(sendPlainError(response, new RpcError(`${httpMethod} is not allowed on ${path}: use ${match.allow.join(", ")}`, Code.Unimplemented), request, 405));
       return;
     }
     const target = match.route.value;
@@ -317,8 +313,8 @@ export async function serveGateway(nc: NatsConnection, services: readonly DescSe
   }
 
   // A request that reached no method: the REST error, rendered as any other.
-  function sendPlainError(response: ServerResponse, error: RpcError, request: IncomingMessage, status = httpStatusFromCode(error.code)): void {
-    sendRestError(response, error, { method: undefined, request, body: "" }, status);
+  function sendPlainError(response: ServerResponse, error: RpcError, request: IncomingMessage, status = httpStatusFromCode(error.code)): number {
+    return sendRestError(response, error, { method: undefined, request, body: "" }, status);
   }
 
   // The application's rendering of a REST error, else the google.rpc.Status body; the status sent.
