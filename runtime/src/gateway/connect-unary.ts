@@ -1,6 +1,6 @@
 import type { DescMethod, Message, Registry } from "@bufbuild/protobuf";
 import { Code } from "../protocol/code.js";
-import { decodeMessage, type Encoding } from "../protocol/codec.js";
+import { decodeMessage, encodingOfMediaType, type Encoding } from "../protocol/codec.js";
 import { encodeErrorDetails } from "../protocol/error-details.js";
 import { RpcError } from "../protocol/rpc-error.js";
 
@@ -13,17 +13,7 @@ export const connectContentType: Readonly<Record<Encoding, string>> = { json: "a
  * the streaming types included, is `undefined`: the Connect protocol answers 415.
  */
 export function connectEncoding(contentType: string | undefined): Encoding | undefined {
-  const mediaType = (contentType ?? "").split(";", 1)[0]!.trim().toLowerCase();
-  switch (mediaType) {
-    case "application/json":
-      return "json";
-    case "application/proto":
-    case "application/protobuf":
-    case "application/x-protobuf":
-      return "binary";
-    default:
-      return undefined;
-  }
+  return encodingOfMediaType(contentType ?? "");
 }
 
 /** The request of a Connect unary POST: its body in its encoding. */

@@ -17,21 +17,30 @@ const textEncoder = new TextEncoder();
  * Throws `INVALID_ARGUMENT` for any other media type, so a caller learns what went wrong.
  */
 export function encodingFromContentType(contentType: string): Encoding {
-  // Parameters such as "; charset=utf-8" do not change the encoding.
-  const mediaType = contentType.split(";", 1)[0]!.trim().toLowerCase();
   if (contentType.trim() === "") {
     return "binary";
   }
-  if (mediaType === jsonContentType) {
-    return "json";
-  }
-  if (binaryMediaTypes.has(mediaType)) {
-    return "binary";
+  const encoding = encodingOfMediaType(contentType);
+  if (encoding !== undefined) {
+    return encoding;
   }
   throw new RpcError(
     `unsupported Content-Type "${contentType}": use application/json, or application/protobuf (the default, also when no Content-Type is set)`,
     Code.InvalidArgument,
   );
+}
+
+/**
+ * The encoding of a media type (`application/json`, or a protobuf one: `application/protobuf`,
+ * `application/proto`, `application/x-protobuf`), parameters such as "; charset=utf-8" aside;
+ * `undefined` for any other, an empty one included.
+ */
+export function encodingOfMediaType(contentType: string): Encoding | undefined {
+  const mediaType = contentType.split(";", 1)[0]!.trim().toLowerCase();
+  if (mediaType === jsonContentType) {
+    return "json";
+  }
+  return binaryMediaTypes.has(mediaType) ? "binary" : undefined;
 }
 
 /**
