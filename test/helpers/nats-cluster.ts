@@ -25,6 +25,8 @@ export interface NatsProcessOptions {
   acceptLeafNodes?: boolean;
   /** Connects as a leaf node to these hub URLs (`nats-leaf://127.0.0.1:<port>`). */
   leafRemotes?: readonly string[];
+  /** Enables JetStream, with its store in the process's temporary directory (kept across restarts, removed by `stop`). */
+  jetStream?: boolean;
   /** More configuration, appended as it is. */
   config?: string;
 }
@@ -71,7 +73,7 @@ export async function startNatsProcess(options: NatsProcessOptions): Promise<Nat
   let child: ChildProcess | undefined;
 
   const launch = async () => {
-    await writeFile(configFile, configText(options, ports));
+    await writeFile(configFile, configText(options, ports, directory));
     const server = spawn("nats-server", ["-c", configFile], { stdio: ["ignore", "ignore", "pipe"] });
     child = server;
     try {
@@ -192,7 +194,7 @@ export async function waitUntil(what: string, condition: () => Promise<boolean> 
 }
 
 // The configuration file: every port on 127.0.0.1, -1 until the first start has picked them.
-function configText(options: NatsProcessOptions, ports: NatsPorts | undefined): string {
+function configText(options: NatsProcessOptions, ports: NatsPorts | undefined, directory: string): string {
   const lines = [
     `server_name: "${options.name}"`,
     `listen: "127.0.0.1:${ports?.client ?? -1}"`,
@@ -212,6 +214,9 @@ function configText(options: NatsProcessOptions, ports: NatsPorts | undefined): 
   }
   if (leaf.length > 0) {
     lines.push(`leafnodes { ${leaf.join(", ")} }`);
+  }
+  if (options.jetStream === true) {
+    lines.push(`jetstream { store_dir: "${join(directory, "jetstream")}" }`);
   }
   lines.push(options.config ?? "");
   return `${lines.join("\n")}\n`;
