@@ -12,6 +12,8 @@ export type { CallOrigin, IncomingRequest, SendResult, UnaryReply } from "./prot
 export { checkQueueGroup, checkServiceName, checkSubject, checkVersion } from "./protocol/naming-rules.js";
 export { createHandlerContext, type HandlerContext, type HandlerContextInit } from "./service/handler-context.js";
 export type { ServiceHandlers, UnaryHandler } from "./service/service-handlers.js";
+export type { JobContext } from "./service/job-context.js";
+export type { EntryPointHost, HostEntryPoint, RunningEntryPoint } from "./host/host-entry-point.js";
 export { serviceRegistry } from "./service/service-registry.js";
 export {
   checkServicesTogether,

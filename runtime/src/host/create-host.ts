@@ -11,6 +11,7 @@ import { NatsRequest } from "../transport/nats/nats-request.js";
 import { resolveConcurrencyLimits, type ConcurrencyLimits } from "./concurrency-limit.js";
 import { createEndpointStats } from "./endpoint-stats.js";
 import type { AnyUnaryHandler, FinishedRequest, HostEndpoint, HostState } from "./host-endpoint.js";
+import type { HostEntryPoint, RunningEntryPoint } from "./host-entry-point.js";
 import { interceptHandler } from "./intercept-handler.js";
 import { invokeUnary } from "./invoke-unary.js";
 import { discoveryResponse, infoResponse, statsResponse, type InfoResponse, type InstanceState, type StatsResponse } from "./micro-discovery.js";
@@ -56,6 +57,11 @@ export interface HostOptions extends ServiceDefinitionOptions, ConcurrencyLimits
    * failed before their handler ran), with the code the stats and metrics count: for request logs.
    */
   onRequestFinished?: (request: FinishedRequest) => void;
+  /**
+   * More ways in to the same handlers, started with the host and stopped with it: such as
+   * `serveJobs()` of `nats-micro-runtime/jobs`, which runs them as durable jobs (docs/jobs.md).
+   */
+  entryPoints?: readonly HostEntryPoint[];
 }
 
 /** A running instance of a service. */
@@ -119,7 +125,14 @@ export async function createHost<Service extends DescService>(
     inFlight: 0,
     host,
   }));
-  const state: InstanceState = { definition, id: nuid.next(), started: new Date(), stats: endpoints.map((endpoint) => endpoint.stats) };
+  const runningEntryPoints: RunningEntryPoint[] = [];
+  const state: InstanceState = {
+    definition,
+    id: nuid.next(),
+    started: new Date(),
+    stats: endpoints.map((endpoint) => endpoint.stats),
+    endpointData: (endpoint) => endpointData(runningEntryPoints, endpoint),
+  };
 
   // The NATS responder: each request message goes through the one call path.
   const endpointSubscriptions: Subscription[] = endpoints.map((endpoint) =>
@@ -144,6 +157,14 @@ export async function createHost<Service extends DescService>(
     }
     throw new Error(`service ${service.typeName}: the server refused to subscribe to ${refused.join(", ")}: not permitted (check the subscribe permissions of the connection's user)`);
   }
+  try {
+    for (const entryPoint of options.entryPoints ?? []) {
+      runningEntryPoints.push(await entryPoint.start({ nc, id: state.id, definition, endpoints }));
+    }
+  } catch (error) {
+    await Promise.allSettled([...runningEntryPoints.map((entryPoint) => entryPoint.stop()), ...subscriptions.map((subscription) => subscription.drain())]);
+    throw error;
+  }
 
   let stopping: Promise<void> | undefined;
   return {
@@ -153,8 +174,12 @@ export async function createHost<Service extends DescService>(
     stats: () => statsResponse(state),
     stop() {
       stopping ??= (async () => {
-        // Draining unsubscribes at the server and still delivers what it had already routed here.
-        await Promise.allSettled(endpointSubscriptions.map((subscription) => subscription.drain()));
+        // Draining unsubscribes at the server and still delivers what it had already routed here;
+        // entry points stop taking work and settle what they took meanwhile.
+        await Promise.allSettled([
+          ...endpointSubscriptions.map((subscription) => subscription.drain()),
+          ...runningEntryPoints.map((entryPoint) => entryPoint.stop()),
+        ]);
         if (host.inFlight > 0) {
           await new Promise<void>((resolve) => (host.onIdle = resolve));
         }
@@ -165,6 +190,18 @@ export async function createHost<Service extends DescService>(
       return stopping;
     },
   };
+}
+
+// What the entry points report of an endpoint for its `data` in $SRV.STATS; `undefined` when nothing.
+function endpointData(entryPoints: readonly RunningEntryPoint[], endpoint: string): Record<string, unknown> | undefined {
+  let data: Record<string, unknown> | undefined;
+  for (const entryPoint of entryPoints) {
+    const more = entryPoint.statsData?.(endpoint);
+    if (more !== undefined) {
+      data = { ...data, ...more };
+    }
+  }
+  return data;
 }
 
 // The definition with only the endpoints of `methods` (all when undefined); unknown names are an error.

@@ -30,6 +30,8 @@ export interface StatsResponse extends Omit<PingResponse, "type"> {
     last_error: string;
     processing_time: number;
     average_processing_time: number;
+    /** What else the instance reports of the endpoint, such as its jobs. */
+    data?: Record<string, unknown>;
   }[];
 }
 
@@ -40,6 +42,8 @@ export interface InstanceState {
   readonly started: Date;
   /** Stats of each endpoint, in the order of `definition.endpoints`. */
   readonly stats: readonly EndpointStats[];
+  /** The `data` of an endpoint's stats, when there is any. */
+  endpointData?(endpoint: string): Record<string, unknown> | undefined;
 }
 
 const queueGroupField = (queueGroup: string | undefined) => (queueGroup === undefined ? {} : { queue_group: queueGroup });
@@ -73,6 +77,7 @@ export function statsResponse(state: InstanceState): StatsResponse {
     started: state.started.toISOString(),
     endpoints: state.definition.endpoints.map((endpoint, index) => {
       const stats = state.stats[index]!;
+      const data = state.endpointData?.(endpoint.name);
       return {
         name: endpoint.name,
         subject: endpoint.subject,
@@ -82,6 +87,7 @@ export function statsResponse(state: InstanceState): StatsResponse {
         last_error: stats.lastError,
         processing_time: stats.processingTimeNs,
         average_processing_time: averageProcessingTimeNs(stats),
+        ...(data === undefined ? {} : { data }),
       };
     }),
   };

@@ -24,4 +24,16 @@ export const HeaderName = {
   TraceParent: "traceparent",
   /** W3C trace context, passed through untouched. */
   TraceState: "tracestate",
+  /** On a job message (docs/jobs.md): the job's id. */
+  JobId: "Nats-Job-Id",
+  /** On a job message: which enqueue of the id it belongs to (the job record's `run`). */
+  JobRun: "Nats-Job-Run",
+  /** On a job message: no attempt starts before this time (RFC 3339, UTC). */
+  JobNotBefore: "Nats-Job-Not-Before",
+  /** On a job message: the attempts it may have in all, when the enqueuer chose their number. */
+  JobMaxAttempts: "Nats-Job-Max-Attempts",
+  /** On a dead letter: the attempts the job had. */
+  JobAttempts: "Nats-Job-Attempts",
+  /** On a dead letter: why the job ended there, in words. */
+  JobReason: "Nats-Job-Reason",
 } as const;

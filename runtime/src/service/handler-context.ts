@@ -3,6 +3,7 @@ import type { Encoding } from "../protocol/codec.js";
 import type { HeadersInit } from "../protocol/headers-init.js";
 import type { CallOrigin } from "../protocol/unary-exchange.js";
 import { createContextValues, type ContextValues } from "./context-values.js";
+import type { JobContext } from "./job-context.js";
 import { defaultSubject, defineService } from "./service-definition.js";
 
 /**
@@ -30,9 +31,12 @@ export interface HandlerContext {
   readonly responseHeader: Headers;
   /**
    * Aborted when the caller's deadline runs out (the reason is an `RpcError` with code
-   * `deadline_exceeded`). Pass it on to whatever the handler waits for. No reply is sent after it.
+   * `deadline_exceeded`), and for a job also when its worker stops. Pass it on to whatever the
+   * handler waits for. No reply is sent after it.
    */
   readonly signal: AbortSignal;
+  /** The job this call runs, when it runs as a durable job (docs/jobs.md); `undefined` for a request. */
+  readonly job: JobContext | undefined;
   /** Milliseconds left before the caller's deadline, or `undefined` when the caller set none. */
   timeoutMs(): number | undefined;
   /** Values that travel with the call, set by the host's interceptors (see `createContextKey`). */
@@ -83,6 +87,8 @@ export interface HandlerContextInit {
   signal?: AbortSignal;
   /** The context values, as a host interceptor would have set them; empty unless given. */
   values?: ContextValues;
+  /** The job the handler runs as, to test a handler's job path; none unless set. */
+  job?: JobContext;
 }
 
 /**
@@ -99,18 +105,12 @@ export function createHandlerContext(init: HandlerContextInit): HandlerContext {
   const origin: CallOrigin = {
     subject: init.subject ?? servedSubject(method),
     headers: () => new Headers(init.requestHeader),
+    ...(init.signal === undefined ? {} : { signal: init.signal }),
+    ...(init.job === undefined ? {} : { job: init.job }),
   };
   const context = new CallContext(method, origin, init.encoding ?? "binary", init.timeoutMs === undefined ? undefined : Date.now() + init.timeoutMs);
   if (init.values !== undefined) {
     context.useIntercepted(context.requestHeader, init.values);
-  }
-  const { signal } = init;
-  if (signal !== undefined) {
-    if (signal.aborted) {
-      context.abort(signal.reason);
-    } else {
-      signal.addEventListener("abort", () => context.abort(signal.reason), { once: true });
-    }
   }
   return context;
 }
@@ -138,6 +138,14 @@ class CallContext implements ServerCallContext {
     this.encoding = encoding;
     this.#origin = origin;
     this.#deadline = deadline;
+    const { signal } = origin;
+    if (signal !== undefined) {
+      if (signal.aborted) {
+        this.abort(signal.reason);
+      } else {
+        signal.addEventListener("abort", () => this.abort(signal.reason), { once: true });
+      }
+    }
   }
 
   get service(): DescService {
@@ -146,6 +154,10 @@ class CallContext implements ServerCallContext {
 
   get subject(): string {
     return this.#origin.subject;
+  }
+
+  get job(): JobContext | undefined {
+    return this.#origin.job;
   }
 
   get requestHeader(): Headers {

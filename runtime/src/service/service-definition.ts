@@ -3,6 +3,7 @@ import type { Duration } from "@bufbuild/protobuf/wkt";
 import { maxTimeoutMs } from "../protocol/timeout-header.js";
 import { method as methodOption, service as serviceOption } from "../gen/nats/micro/v1/options_pb.js";
 import { checkQueueGroup, checkServiceName, checkSubject, checkVersion } from "../protocol/naming-rules.js";
+import { defaultJobPolicy, jobPolicyOf, type JobPolicy } from "./job-policy.js";
 
 /** The queue group endpoints join unless told otherwise. */
 export const defaultQueueGroup = "q";
@@ -40,6 +41,8 @@ export interface EndpointDefinition {
   readonly timeoutMs: number | undefined;
   /** Endpoint metadata: the method's option metadata and the proto type names. */
   readonly metadata: Readonly<Record<string, string>>;
+  /** How the method runs as a durable job: its `job` proto options over the service's, over the defaults. */
+  readonly job: JobPolicy;
 }
 
 /** What code can set of a service, over what its proto options say. */
@@ -96,17 +99,20 @@ export function defineService(service: DescService, options: ServiceDefinitionOp
       // Read before the code's queue group is applied, so that a broken option is reported either way, as the service's is.
       const methodQueueGroup = queueGroupOf(methodProto.queueGroup, methodProto.noQueueGroup, report);
       const queueGroup = options.queueGroup ?? methodQueueGroup ?? serviceQueueGroup ?? defaultQueueGroup;
+      const timeoutMs = timeoutOf(methodProto.timeout, report) ?? serviceTimeoutMs;
+      const jobFallback = { ...defaultJobPolicy, attemptTimeoutMs: timeoutMs ?? defaultJobPolicy.attemptTimeoutMs };
       return {
         method,
         name: method.name,
         subject,
         queueGroup: queueGroup === false ? undefined : queueGroup,
-        timeoutMs: timeoutOf(methodProto.timeout, report) ?? serviceTimeoutMs,
+        timeoutMs,
         metadata: {
           ...methodProto.metadata,
           [requestTypeMetadataKey]: method.input.typeName,
           [responseTypeMetadataKey]: method.output.typeName,
         },
+        job: jobPolicyOf(methodProto.job, proto.job, jobFallback, report),
       };
     });
   if (options.queueGroup !== undefined && options.queueGroup !== false) {

@@ -1,0 +1,280 @@
+import { Code } from "../protocol/code.js";
+import { encodingFromContentType } from "../protocol/codec.js";
+import { setErrorHeaders } from "../protocol/error-headers.js";
+import { HeaderName } from "../protocol/header-name.js";
+import { RpcError } from "../protocol/rpc-error.js";
+import type { HostEndpoint } from "../host/host-endpoint.js";
+import { invokeUnary } from "../host/invoke-unary.js";
+import { jobBackoffMs } from "../service/job-policy.js";
+import type { JobContext } from "../service/job-context.js";
+import type { NatsConnection } from "../transport/nats/nats-client.js";
+import { natsHeader, toNatsHeaders, toFetchHeaders } from "../transport/nats/message-headers.js";
+import type { JsMsg } from "../transport/nats/jetstream-client.js";
+import type { JobOutcome } from "./job-counters.js";
+import { checkJobId } from "./job-names.js";
+import { isFinished, jobErrorOf, JobState, type JobRecord } from "./job-record.js";
+import { JobRequest } from "./job-request.js";
+import type { JobStore, StoredJob } from "./job-store.js";
+
+/** What every job a worker runs shares. */
+export interface JobWorker {
+  readonly nc: NatsConnection;
+  readonly store: JobStore;
+  /** The host's instance id, stored as the worker of each attempt. */
+  readonly hostId: string;
+  /** The consumer's ack wait: a job whose worker stops renewing it is delivered again after it. */
+  readonly leaseMs: number;
+  /** Aborted when a stopping worker gives up waiting for its running jobs: aborts their signals. */
+  readonly stopSignal: AbortSignal;
+  /** Told of each delivery's end, for the counters, the metrics and the logs. */
+  finished(endpoint: HostEndpoint, outcome: JobOutcome, startedAt: number, error: RpcError | undefined): void;
+}
+
+// The most compare-and-set conflicts one step tolerates before it leaves the job to a later delivery.
+const maxConflicts = 5;
+
+/**
+ * Runs one delivery of a job message to its end (docs/jobs.md): reads the job's record, drops a
+ * stale or finished copy, waits out `notBefore` and back-offs, dead-letters a job whose worker
+ * stopped during its last attempt, else runs an attempt through the host's one call path and
+ * stores what came of it before the message is acknowledged. Never throws: what it cannot do now
+ * is left for the message's next delivery.
+ */
+export async function runJob(worker: JobWorker, endpoint: HostEndpoint, msg: JsMsg): Promise<void> {
+  const startedAt = Date.now();
+  // Held while the job waits for its record as much as while it runs.
+  const lease = setInterval(() => msg.working(), Math.max(100, Math.floor(worker.leaseMs / 3)));
+  try {
+    const outcome = await deliver(worker, endpoint, msg);
+    if (outcome !== undefined) {
+      worker.finished(endpoint, outcome.outcome, startedAt, outcome.error);
+    }
+  } catch {
+    // The store could not be reached (a lost server, say): the message comes back after its lease.
+    msg.nak(worker.leaseMs);
+  } finally {
+    clearInterval(lease);
+  }
+}
+
+interface Delivered {
+  readonly outcome: JobOutcome;
+  readonly error: RpcError | undefined;
+}
+
+async function deliver(worker: JobWorker, endpoint: HostEndpoint, msg: JsMsg): Promise<Delivered | undefined> {
+  const id = natsHeader(msg.headers, HeaderName.JobId);
+  const run = natsHeader(msg.headers, HeaderName.JobRun);
+  if (!isJobId(id) || run === "") {
+    const reason = `message ${msg.seq} has no valid ${HeaderName.JobId} and ${HeaderName.JobRun} headers`;
+    await deadLetter(worker, endpoint, msg, `seq-${msg.seq}`, reason, 0, undefined);
+    msg.ack();
+    return { outcome: "dead", error: new RpcError(reason, Code.InvalidArgument) };
+  }
+  for (let conflicts = 0; conflicts < maxConflicts; conflicts += 1) {
+    const stored = (await worker.store.read(id)) ?? (await worker.store.create(recordFromMessage(endpoint, msg, id, run)));
+    if (stored === undefined) {
+      continue; // the enqueuer's record landed meanwhile
+    }
+    const { record } = stored;
+    if (record.run !== run || isFinished(record.state)) {
+      // A duplicate enqueue, a copy a dead-letter retry replaced, or a job whose ack was lost.
+      msg.ack();
+      return undefined;
+    }
+    const waitMs = waitBeforeAttempt(record, Date.now());
+    if (waitMs > 0) {
+      msg.nak(waitMs);
+      return undefined;
+    }
+    if (record.state === JobState.Active && record.attempt >= record.attempts) {
+      // The worker of the last attempt stopped (killed, or cut off) before it could say how it ended.
+      const reason = `its worker stopped during each of its ${record.attempts} attempts`;
+      const error = new RpcError(`job ${id} was not finished: ${reason}`, Code.Aborted);
+      await deadLetter(worker, endpoint, msg, id, reason, record.attempt, error);
+      const dead = await finish(worker, stored, { state: JobState.Dead, error: jobErrorOf(error) }, endpoint);
+      msg.ack();
+      announce(worker, id);
+      return { outcome: dead ? "dead" : "lost", error };
+    }
+    const attempt = record.attempt + 1;
+    const active = await worker.store.update(
+      { ...withoutRetryFields(record), state: JobState.Active, attempt, startedAt: new Date().toISOString(), worker: worker.hostId },
+      stored.revision,
+    );
+    if (active !== undefined) {
+      return runAttempt(worker, endpoint, msg, active);
+    }
+  }
+  msg.nak(1_000);
+  return undefined;
+}
+
+// Runs one attempt and stores its end: the result, a retry after its back-off, or the dead-letter stream.
+async function runAttempt(worker: JobWorker, endpoint: HostEndpoint, msg: JsMsg, started: StoredJob): Promise<Delivered> {
+  const { record } = started;
+  const policy = endpoint.definition.job;
+  let current = started;
+  let progressWrites = Promise.resolve();
+  const job: JobContext = {
+    id: record.id,
+    attempt: record.attempt,
+    attempts: record.attempts,
+    heartbeat: () => msg.working(),
+    progress(value) {
+      msg.working();
+      // One write at a time, each on the revision the one before made.
+      progressWrites = progressWrites.then(async () => {
+        const written = await worker.store.update({ ...current.record, progress: value }, current.revision).catch(() => undefined);
+        current = written ?? current;
+      });
+      return progressWrites;
+    },
+  };
+  // The attempt's own signal, so that the worker's stop signal does not collect a listener per job.
+  const attemptController = new AbortController();
+  const stop = () => attemptController.abort(worker.stopSignal.reason);
+  worker.stopSignal.addEventListener("abort", stop, { once: true });
+  const request = new JobRequest(msg, policy.attemptTimeoutMs, attemptController.signal, job);
+  try {
+    await invokeUnary(endpoint, request);
+    await progressWrites;
+  } finally {
+    worker.stopSignal.removeEventListener("abort", stop);
+  }
+  const { reply } = request;
+  if (worker.stopSignal.aborted && (reply === undefined || reply.error !== undefined)) {
+    // Stopped, not failed: the attempt is given back to the queue and not counted.
+    const back = await worker.store.update({ ...current.record, state: record.attempt > 1 ? JobState.Retrying : JobState.Queued, attempt: record.attempt - 1 }, current.revision);
+    msg.nak();
+    return { outcome: back === undefined ? "lost" : "given_back", error: undefined };
+  }
+  if (reply !== undefined && reply.error === undefined) {
+    const done = await finish(worker, current, { state: JobState.Completed, result: Buffer.from(reply.payload).toString("base64"), expiresAt: expiry(policy.retentionMs) }, endpoint);
+    msg.ack();
+    announce(worker, record.id);
+    return { outcome: done ? "completed" : "lost", error: undefined };
+  }
+  const error = reply?.error ?? new RpcError(`attempt ${record.attempt} of job ${record.id} ran out of its ${policy.attemptTimeoutMs} ms`, Code.DeadlineExceeded);
+  if (!policy.nonRetryableCodes.includes(error.code) && record.attempt < record.attempts) {
+    const delayMs = jobBackoffMs(policy, record.attempt);
+    const retrying = await worker.store.update(
+      { ...current.record, state: JobState.Retrying, error: jobErrorOf(error), nextAttemptAt: new Date(Date.now() + delayMs).toISOString() },
+      current.revision,
+    );
+    msg.nak(delayMs);
+    return { outcome: retrying === undefined ? "lost" : "retried", error };
+  }
+  const reason = policy.nonRetryableCodes.includes(error.code) ? `its handler failed with ${error.code}, which is not retried` : `all ${record.attempts} attempts failed`;
+  await deadLetter(worker, endpoint, msg, record.id, reason, record.attempt, error);
+  const failed = await finish(worker, current, { state: JobState.Failed, error: jobErrorOf(error), expiresAt: expiry(policy.retentionMs) }, endpoint);
+  msg.ack();
+  announce(worker, record.id);
+  return { outcome: failed ? "failed" : "lost", error };
+}
+
+/**
+ * Stores the end of a job over its record, compare-and-set: again on the newest revision when
+ * another write came first, unless that one finished the job or belongs to another run. Returns
+ * whether this end is the one stored.
+ */
+async function finish(worker: JobWorker, stored: StoredJob, end: Partial<JobRecord> & { state: JobState }, endpoint: HostEndpoint): Promise<boolean> {
+  let current: StoredJob | undefined = stored;
+  for (let conflicts = 0; conflicts < maxConflicts && current !== undefined; conflicts += 1) {
+    if (current.record.run !== stored.record.run || isFinished(current.record.state)) {
+      return false;
+    }
+    const record: JobRecord = {
+      ...withoutRetryFields(current.record),
+      ...end,
+      finishedAt: new Date().toISOString(),
+      expiresAt: end.expiresAt ?? expiry(endpoint.definition.job.retentionMs),
+    };
+    if ((await worker.store.update(record, current.revision)) !== undefined) {
+      return true;
+    }
+    current = await worker.store.read(stored.record.id);
+  }
+  return false;
+}
+
+/**
+ * Keeps a job that cannot end well in the dead-letter stream, under its own subject: its request
+ * and headers as enqueued, the attempts it had, why, and the last error in the ADR-32 error
+ * headers. Deduplicated by run, so that a worker that stops after it and before the ack does not
+ * keep it twice.
+ */
+async function deadLetter(worker: JobWorker, endpoint: HostEndpoint, msg: JsMsg, id: string, reason: string, attempts: number, error: RpcError | undefined): Promise<void> {
+  const headers = toFetchHeaders(msg.headers);
+  headers.set(HeaderName.JobId, id);
+  headers.set(HeaderName.JobAttempts, String(attempts));
+  headers.set(HeaderName.JobReason, reason);
+  if (error !== undefined) {
+    setErrorHeaders(headers, error);
+  }
+  const run = natsHeader(msg.headers, HeaderName.JobRun);
+  await worker.store.js.publish(worker.store.names.deadSubject(endpoint.definition.name, id), msg.data, {
+    headers: toNatsHeaders(headers),
+    msgID: `${id}.${run === "" ? msg.seq : run}.dead`,
+  });
+}
+
+// Tells whoever waits for the job's result (`result()`) to read its record now.
+function announce(worker: JobWorker, id: string): void {
+  try {
+    worker.nc.publish(worker.store.names.doneSubject(id));
+  } catch {
+    // A closed connection: waiters read the record on their own, every second.
+  }
+}
+
+/** How long a job must still wait before an attempt may start: its `notBefore`, or its back-off. */
+function waitBeforeAttempt(record: JobRecord, now: number): number {
+  const notBefore = record.notBefore === undefined ? 0 : Date.parse(record.notBefore) - now;
+  // A retry delivered early (its lease ran out, say) waits for the rest of its back-off; a little
+  // early is close enough.
+  const backoff = record.state === JobState.Retrying && record.nextAttemptAt !== undefined ? Date.parse(record.nextAttemptAt) - now : 0;
+  const wait = Math.max(notBefore, backoff);
+  return wait > 20 ? wait : 0;
+}
+
+// The record of a job whose message came before its enqueuer's record: made from the message.
+function recordFromMessage(endpoint: HostEndpoint, msg: JsMsg, id: string, run: string): JobRecord {
+  const notBefore = natsHeader(msg.headers, HeaderName.JobNotBefore);
+  const maxAttempts = Number.parseInt(natsHeader(msg.headers, HeaderName.JobMaxAttempts), 10);
+  let encoding: JobRecord["encoding"] = "binary";
+  try {
+    encoding = encodingFromContentType(natsHeader(msg.headers, HeaderName.ContentType));
+  } catch {
+    // The call path answers the bad content type with invalid_argument when the attempt runs.
+  }
+  return {
+    id,
+    method: endpoint.definition.name,
+    state: JobState.Queued,
+    run,
+    attempt: 0,
+    attempts: Number.isSafeInteger(maxAttempts) && maxAttempts > 0 ? maxAttempts : endpoint.definition.job.attempts,
+    encoding,
+    enqueuedAt: new Date(msg.timestamp).toISOString(),
+    ...(notBefore === "" || Number.isNaN(Date.parse(notBefore)) ? {} : { notBefore }),
+  };
+}
+
+function withoutRetryFields(record: JobRecord): JobRecord {
+  const { nextAttemptAt: _nextAttemptAt, ...rest } = record;
+  return rest;
+}
+
+function expiry(retentionMs: number): string {
+  return new Date(Date.now() + retentionMs).toISOString();
+}
+
+function isJobId(id: string): boolean {
+  try {
+    checkJobId(id);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * A worker's places for running jobs: `acquire` waits, first come first served, until one is free.
+ */
+export interface SlotPool {
+  acquire(): Promise<void>;
+  release(): void;
+}
+
+/** A pool of `size` places. */
+export function createSlotPool(size: number): SlotPool {
+  let free = size;
+  const waiting: (() => void)[] = [];
+  return {
+    acquire() {
+      if (free > 0) {
+        free -= 1;
+        return Promise.resolve();
+      }
+      return new Promise((resolve) => waiting.push(resolve));
+    },
+    release() {
+      const next = waiting.shift();
+      if (next === undefined) {
+        free += 1;
+      } else {
+        next();
+      }
+    },
+  };
+}
