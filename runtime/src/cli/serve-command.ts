@@ -20,6 +20,8 @@ import type { OtlpTracing } from "../tracing/start-otlp-tracing.js";
 import { addProcessOptions, runPoolIfAsked, type ProcessFlags } from "./process-options.js";
 import { logConnectionEvents, serveProcessMetrics, startTracingIfAsked, withinTimeout } from "./serving-process.js";
 import { workerReadyMessage } from "./worker-pool.js";
+import type { HostEntryPoint } from "../host/host-entry-point.js";
+import type { Registry } from "prom-client";
 
 /** What the `serve` command needs from the program around it. */
 export interface ServeCommandContext<Service extends DescService> {
@@ -36,7 +38,16 @@ export interface ServeCommandContext<Service extends DescService> {
 interface ServeFlags extends ProcessFlags {
   maxConcurrent?: number;
   methods?: string[];
+  jobs?: boolean;
+  jobConcurrency: number;
+  jobLease: number;
 }
+
+/** The default of `--job-concurrency`. */
+const defaultJobConcurrency = 8;
+
+/** The default of `--job-lease`, in milliseconds. */
+const defaultJobLeaseMs = 30_000;
 
 /** How long a drain may take unless `--drain-timeout` says otherwise: within Kubernetes's 30 s grace period. */
 export const defaultDrainTimeoutMs = 25_000;
@@ -50,7 +61,14 @@ export function createServeCommand<Service extends DescService>(context: ServeCo
   const command = new Command("serve")
     .description(`run ${context.definition.name} until SIGINT or SIGTERM, then drain and exit`)
     .addOption(new Option("--methods <names>", "serve only these methods, comma-separated proto names (Average,Sum); all unless set").argParser(commaList))
-    .addOption(new Option("--max-concurrent <count>", "requests served at once; more are refused at once with resource_exhausted").argParser(integerAtLeast(1)));
+    .addOption(new Option("--max-concurrent <count>", "requests served at once; more are refused at once with resource_exhausted").argParser(integerAtLeast(1)))
+    .addOption(new Option("--jobs", "also run the methods' durable jobs from their JetStream work queue (docs/jobs.md)"))
+    .addOption(new Option("--job-concurrency <count>", "jobs run at once by each process, with --jobs").argParser(integerAtLeast(1)).default(defaultJobConcurrency))
+    .addOption(
+      new Option("--job-lease <ms>", "how long a job stays taken without a sign of life from its process, with --jobs; a killed process's jobs run again after it")
+        .argParser(integerAtLeast(1_000))
+        .default(defaultJobLeaseMs),
+    );
   return addProcessOptions(command, { workersDescription: "processes to run, each with its own connection, in the same queue group", drainTimeoutMs: defaultDrainTimeoutMs })
     .action(async (flags: ServeFlags, self: Command) => {
       const names = context.definition.endpoints.map((endpoint) => endpoint.name);
@@ -87,8 +105,10 @@ async function serveInstance<Service extends DescService>(context: ServeCommandC
     nc = await context.connect(command);
     tracing = await startTracingIfAsked(flags, nc);
     const metrics = flags.metricsPort === undefined ? undefined : createRpcMetrics({ processMetrics: true });
+    const jobs = flags.jobs === true ? await jobEntryPoint(flags, logger, metrics?.registry) : undefined;
     const host = await createHost(nc, context.service, handlers, {
       ...context.hostOptions,
+      ...(jobs === undefined ? {} : { entryPoints: [...(context.hostOptions.entryPoints ?? []), jobs] }),
       ...(tracing === undefined ? {} : { interceptors: [tracing.interceptor, ...(context.hostOptions.interceptors ?? [])] }),
       ...(metrics === undefined ? {} : { metrics }),
       ...(flags.maxConcurrent === undefined ? {} : { maxConcurrentRequests: flags.maxConcurrent }),
@@ -103,6 +123,7 @@ async function serveInstance<Service extends DescService>(context: ServeCommandC
         instance: host.id,
         server: nc.getServer(),
         endpoints: host.definition.endpoints.map(({ name, subject }) => `${name} ${subject}`),
+        ...(jobs === undefined ? {} : { jobs: { concurrency: flags.jobConcurrency, leaseMs: flags.jobLease } }),
         ...(metricsEndpoint === undefined ? {} : { metrics: metricsEndpoint.url }),
       },
       "serving",
@@ -143,4 +164,28 @@ async function serveInstance<Service extends DescService>(context: ServeCommandC
     process.stderr.write(`error: ${describeFailure(error)}\n`);
     return exitCodeOf(error);
   }
+}
+
+// The job worker of `--jobs`, loaded only then: a plain host loads no JetStream client. Jobs get
+// most of the drain timeout to finish before they are given back to the queue.
+async function jobEntryPoint(flags: ServeFlags, logger: Logger, registry: Registry | undefined): Promise<HostEntryPoint> {
+  const { serveJobs } = await import("../jobs/serve-jobs.js");
+  const { createJobMetrics } = await import("../metrics/job-metrics.js");
+  return serveJobs({
+    concurrency: flags.jobConcurrency,
+    leaseMs: flags.jobLease,
+    stopGraceMs: Math.floor(flags.drainTimeout * 0.8),
+    ...(registry === undefined ? {} : { metrics: createJobMetrics({ registry }) }),
+    onJobFinished: ({ method, outcome, durationMs, error }) => {
+      const fields = { job: { method, outcome, durationMs }, ...(error === undefined ? {} : { code: error.code, error: error.rawMessage }) };
+      // As requests are logged at debug; what needs a look at more.
+      if (outcome === "failed" || outcome === "dead") {
+        logger.warn(fields, "job ended without success");
+      } else if (outcome === "retried") {
+        logger.info(fields, "job attempt failed: retrying");
+      } else {
+        logger.debug(fields, "job");
+      }
+    },
+  });
 }
