@@ -111,6 +111,11 @@ ${service("Journal", 'name: "books"', { Write: "" })}
   methodTimeoutZero: { protos: ledger(service("Ledger", "", { Post: "timeout: { seconds: 0 nanos: 0 }" })) },
   methodTimeoutNegative: { protos: ledger(service("Ledger", "", { Post: "timeout: { nanos: -1000000 }" })) },
   methodTimeoutTooLong: { protos: ledger(service("Ledger", "", { Post: "timeout: { seconds: 2147484 }" })) },
+  serviceJobAttempts: { protos: ledger(service("Ledger", "job: { attempts: 101 }", { Post: "", Credit: "" })) },
+  methodJobCodes: { protos: ledger(service("Ledger", "", { Post: 'job: { non_retryable_codes: ["INVALID_ARGUMENT", "not_found"] }' })) },
+  methodJobBackoff: { protos: ledger(service("Ledger", "", { Post: "job: { backoff_initial: { seconds: 10 } backoff_max: { seconds: 1 } }" })) },
+  methodJobMultiplier: { protos: ledger(service("Ledger", "", { Post: "job: { backoff_multiplier: 20 }" })) },
+  methodJobAttemptTimeout: { protos: ledger(service("Ledger", "", { Post: "job: { attempt_timeout: {} }" })) },
   serviceQueueGroupAndNone: { protos: ledger(service("Ledger", 'queue_group: "workers" no_queue_group: true', { Post: "" })) },
   methodQueueGroupAndNone: { protos: ledger(service("Ledger", "", { Post: 'queue_group: "workers" no_queue_group: true' })) },
   serviceQueueGroupWithDot: { protos: ledger(service("Ledger", 'queue_group: "ledger.workers"', { Post: "" })) },
@@ -306,6 +311,19 @@ describe("timeouts", () => {
     ["methodTimeoutZero", "method ledger.v1.Ledger.Post: timeout must be positive, got 0s 0ns"],
     ["methodTimeoutNegative", "method ledger.v1.Ledger.Post: timeout must be positive, got 0s -1000000ns"],
     ["methodTimeoutTooLong", "method ledger.v1.Ledger.Post: timeout must be at most 2147483647 ms, got 2147484000 ms"],
+  ] as const)("%s is named", (name, problem) => {
+    expect(problems(name)).toEqual(inLedger(problem));
+  });
+});
+
+describe("job policies", () => {
+  test.each([
+    // Reported once, on the service, not on each of its two methods.
+    ["serviceJobAttempts", "service ledger.v1.Ledger: job.attempts must be 1 to 100, got 101"],
+    ["methodJobCodes", 'method ledger.v1.Ledger.Post: job.non_retryable_codes: unknown code "INVALID_ARGUMENT" (codes are snake_case, such as "invalid_argument")'],
+    ["methodJobBackoff", "method ledger.v1.Ledger.Post: job.backoff_max (1000 ms) must not be shorter than job.backoff_initial (10000 ms)"],
+    ["methodJobMultiplier", "method ledger.v1.Ledger.Post: job.backoff_multiplier must be 1 to 10, got 20"],
+    ["methodJobAttemptTimeout", "method ledger.v1.Ledger.Post: job.attempt_timeout must be positive and at most 2147483647 ms, got 0s 0ns"],
   ] as const)("%s is named", (name, problem) => {
     expect(problems(name)).toEqual(inLedger(problem));
   });

@@ -47,6 +47,15 @@ describe("runtime layout", () => {
     expect(leadingThere.map(([file]) => name(file))).toEqual([]);
   });
 
+  test("only jobs/ leads to JetStream (optional peer dependencies): the CLI loads it with import() when asked", () => {
+    const jetStreamClient = "transport/nats/jetstream-client.ts";
+    const importers = [...localImports].filter(([, imports]) => imports.some((target) => name(target) === jetStreamClient)).map(([file]) => name(file));
+    expect(importers.length).toBeGreaterThan(0);
+    expect(importers.filter((file) => !file.startsWith("jobs/"))).toEqual([]);
+    const leadingThere = [...localImports].filter(([file, imports]) => !name(file).startsWith("jobs/") && imports.some((target) => name(target).startsWith("jobs/")));
+    expect(leadingThere.map(([file]) => name(file))).toEqual([]);
+  });
+
   test("every relative import resolves to a source file", () => {
     const missing = [...localImports].flatMap(([file, imports]) => imports.filter((target) => !localImports.has(target)).map((target) => `${name(file)} -> ${name(target)}`));
     expect(missing).toEqual([]);
@@ -84,6 +93,8 @@ describe("runtime layout", () => {
       "transport/nats": ["transport", "protocol"],
       // An entry point like the host: it calls services through the client, and never serves them.
       gateway: ["gateway", "protocol", "service", "client", "interceptors", "metrics", "transport", "gen"],
+      // An entry point into the host: it hands jobs to the host's one call path.
+      jobs: ["jobs", "protocol", "service", "host", "transport"],
     };
     const violations = [...localImports].flatMap(([file, imports]) => {
       const concern = name(file).startsWith("transport/nats/") ? "transport/nats" : concernOf(file);

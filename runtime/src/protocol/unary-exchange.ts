@@ -1,6 +1,5 @@
 import type { Encoding } from "./codec.js";
 import type { RpcError } from "./rpc-error.js";
-import type { JobContext } from "../service/job-context.js";
 
 /** What a handler context is made from: where the request arrived, and its headers. */
 export interface CallOrigin {
@@ -10,8 +9,6 @@ export interface CallOrigin {
   headers(): Headers;
   /** Aborts the call's signal when the entry point gives up on it (a job worker that stops); none for a NATS request. */
   readonly signal?: AbortSignal;
-  /** The job the call runs, when it comes from a job queue. */
-  readonly job?: JobContext;
 }
 
 /**

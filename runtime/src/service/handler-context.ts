@@ -43,6 +43,12 @@ export interface HandlerContext {
   readonly values: ContextValues;
 }
 
+/** Where a call comes from, for a call that may be a job's attempt (a job request sets `job`). */
+export interface HandlerCallOrigin extends CallOrigin {
+  /** The job the call runs, when it comes from a job queue. */
+  readonly job?: JobContext;
+}
+
 /** The host's side of a handler context: it can abort the call and read the reply headers. */
 export interface ServerCallContext extends HandlerContext {
   abort(reason: unknown): void;
@@ -61,7 +67,7 @@ export interface ServerCallContext extends HandlerContext {
  */
 export function createServerCallContext(
   method: DescMethod,
-  origin: CallOrigin,
+  origin: HandlerCallOrigin,
   encoding: Encoding,
   deadline: number | undefined,
 ): ServerCallContext {
@@ -102,7 +108,7 @@ export interface HandlerContextInit {
  */
 export function createHandlerContext(init: HandlerContextInit): HandlerContext {
   const { method } = init;
-  const origin: CallOrigin = {
+  const origin: HandlerCallOrigin = {
     subject: init.subject ?? servedSubject(method),
     headers: () => new Headers(init.requestHeader),
     ...(init.signal === undefined ? {} : { signal: init.signal }),
@@ -125,7 +131,7 @@ function servedSubject(method: DescMethod): string {
 class CallContext implements ServerCallContext {
   readonly method: DescMethod;
   readonly encoding: Encoding;
-  readonly #origin: CallOrigin;
+  readonly #origin: HandlerCallOrigin;
   readonly #deadline: number | undefined;
   #requestHeader: Headers | undefined;
   #responseHeader: Headers | undefined;
@@ -133,7 +139,7 @@ class CallContext implements ServerCallContext {
   #abortReason: { reason: unknown } | undefined;
   #values: ContextValues | undefined;
 
-  constructor(method: DescMethod, origin: CallOrigin, encoding: Encoding, deadline: number | undefined) {
+  constructor(method: DescMethod, origin: HandlerCallOrigin, encoding: Encoding, deadline: number | undefined) {
     this.method = method;
     this.encoding = encoding;
     this.#origin = origin;

@@ -1,6 +1,7 @@
 import type { Duration } from "@bufbuild/protobuf/wkt";
 import { Code, isCode } from "../protocol/code.js";
 import type { JobPolicy as JobPolicyOption } from "../gen/nats/micro/v1/options_pb.js";
+import { maxTimeoutMs } from "../protocol/timeout-header.js";
 
 /**
  * How a method runs as a durable job (docs/jobs.md): how often it is tried, how long it waits
@@ -55,66 +56,53 @@ export const maxJobAttempts = 100;
 const maxDurationMs = 365 * 24 * 60 * 60_000;
 
 /**
- * The policy of a method from its proto option over its service's, over `fallback` (the defaults,
- * with the method's timeout as the attempt timeout). Broken values are reported, one line each,
- * and replaced by the fallback's.
+ * A policy from a `job` proto option over `fallback` (the service's policy for a method's option,
+ * the defaults for a service's). Broken values are reported, one line each, and replaced by the
+ * fallback's.
  */
-export function jobPolicyOf(
-  methodOption: JobPolicyOption | undefined,
-  serviceOption: JobPolicyOption | undefined,
-  fallback: JobPolicy,
-  report: (problem: string) => void,
-): JobPolicy {
-  const layers = [methodOption, serviceOption].filter((option): option is JobPolicyOption => option !== undefined);
-  const pick = <T>(read: (option: JobPolicyOption) => T | undefined): T | undefined => {
-    for (const option of layers) {
-      const value = read(option);
-      if (value !== undefined) {
-        return value;
-      }
-    }
-    return undefined;
-  };
-  const duration = (field: string, read: (option: JobPolicyOption) => Duration | undefined, otherwise: number, allowZero = false) => {
-    const value = pick(read);
+export function jobPolicyOf(option: JobPolicyOption | undefined, fallback: JobPolicy, report: (problem: string) => void): JobPolicy {
+  if (option === undefined) {
+    return fallback;
+  }
+  const duration = (field: string, value: Duration | undefined, otherwise: number, limits: { allowZero: boolean; maxMs: number }) => {
     if (value === undefined) {
       return otherwise;
     }
     const milliseconds = Math.ceil(Number(value.seconds) * 1000 + value.nanos / 1_000_000);
-    if (milliseconds < (allowZero ? 0 : 1) || value.nanos < 0 || milliseconds > maxDurationMs) {
-      report(`job.${field} must be ${allowZero ? "zero or more" : "positive"} and at most a year, got ${value.seconds}s ${value.nanos}ns`);
+    if (milliseconds < (limits.allowZero ? 0 : 1) || value.nanos < 0 || milliseconds > limits.maxMs) {
+      report(`job.${field} must be ${limits.allowZero ? "zero or more" : "positive"} and at most ${limits.maxMs} ms, got ${value.seconds}s ${value.nanos}ns`);
       return otherwise;
     }
     return milliseconds;
   };
-  const attempts = pick((option) => (option.attempts === 0 ? undefined : option.attempts)) ?? fallback.attempts;
+  const attempts = option.attempts === 0 ? fallback.attempts : option.attempts;
   if (attempts > maxJobAttempts) {
     report(`job.attempts must be 1 to ${maxJobAttempts}, got ${attempts}`);
   }
-  const multiplier = pick((option) => (option.backoffMultiplier === 0 ? undefined : option.backoffMultiplier)) ?? fallback.backoffMultiplier;
+  const multiplier = option.backoffMultiplier === 0 ? fallback.backoffMultiplier : option.backoffMultiplier;
   if (!(multiplier >= 1 && multiplier <= 10)) {
     report(`job.backoff_multiplier must be 1 to 10, got ${multiplier}`);
   }
-  const codes = pick((option) => (option.nonRetryableCodes.length === 0 ? undefined : option.nonRetryableCodes)) ?? fallback.nonRetryableCodes;
+  const codes = option.nonRetryableCodes.length === 0 ? fallback.nonRetryableCodes : option.nonRetryableCodes;
   const unknownCodes = codes.filter((code) => !isCode(code));
   if (unknownCodes.length > 0) {
     report(`job.non_retryable_codes: unknown code ${unknownCodes.map((code) => `"${code}"`).join(", ")} (codes are snake_case, such as "invalid_argument")`);
   }
-  const backoffInitialMs = duration("backoff_initial", (option) => option.backoffInitial, fallback.backoffInitialMs, true);
-  const backoffMaxMs = duration("backoff_max", (option) => option.backoffMax, Math.max(fallback.backoffMaxMs, backoffInitialMs), true);
+  const backoffInitialMs = duration("backoff_initial", option.backoffInitial, fallback.backoffInitialMs, { allowZero: true, maxMs: maxDurationMs });
+  const backoffMaxMs = duration("backoff_max", option.backoffMax, Math.max(fallback.backoffMaxMs, backoffInitialMs), { allowZero: true, maxMs: maxDurationMs });
   if (backoffMaxMs < backoffInitialMs) {
     report(`job.backoff_max (${backoffMaxMs} ms) must not be shorter than job.backoff_initial (${backoffInitialMs} ms)`);
   }
-  const maxRunning = pick((option) => (option.maxRunning === 0 ? undefined : option.maxRunning)) ?? fallback.maxRunning;
   return {
     attempts: attempts > maxJobAttempts ? fallback.attempts : attempts,
     backoffInitialMs,
     backoffMaxMs: Math.max(backoffMaxMs, backoffInitialMs),
     backoffMultiplier: multiplier >= 1 && multiplier <= 10 ? multiplier : fallback.backoffMultiplier,
-    attemptTimeoutMs: duration("attempt_timeout", (option) => option.attemptTimeout, fallback.attemptTimeoutMs),
+    // What a timer can wait, as for call timeouts.
+    attemptTimeoutMs: duration("attempt_timeout", option.attemptTimeout, fallback.attemptTimeoutMs, { allowZero: false, maxMs: maxTimeoutMs }),
     nonRetryableCodes: codes.filter(isCode),
-    retentionMs: duration("retention", (option) => option.retention, fallback.retentionMs),
-    maxRunning,
+    retentionMs: duration("retention", option.retention, fallback.retentionMs, { allowZero: false, maxMs: maxDurationMs }),
+    maxRunning: option.maxRunning === 0 ? fallback.maxRunning : option.maxRunning,
   };
 }
 

@@ -88,6 +88,7 @@ export function defineService(service: DescService, options: ServiceDefinitionOp
   serviceProblem(prefixProblem && `subject_prefix: ${prefixProblem}`);
   const serviceQueueGroup = queueGroupOf(proto.queueGroup, proto.noQueueGroup, serviceProblem);
   const serviceTimeoutMs = timeoutOf(proto.timeout, serviceProblem);
+  const serviceJobPolicy = jobPolicyOf(proto.job, defaultJobPolicy, (problem) => serviceProblem(problem));
 
   const endpoints = service.methods
     .filter((method) => method.methodKind === "unary")
@@ -100,7 +101,8 @@ export function defineService(service: DescService, options: ServiceDefinitionOp
       const methodQueueGroup = queueGroupOf(methodProto.queueGroup, methodProto.noQueueGroup, report);
       const queueGroup = options.queueGroup ?? methodQueueGroup ?? serviceQueueGroup ?? defaultQueueGroup;
       const timeoutMs = timeoutOf(methodProto.timeout, report) ?? serviceTimeoutMs;
-      const jobFallback = { ...defaultJobPolicy, attemptTimeoutMs: timeoutMs ?? defaultJobPolicy.attemptTimeoutMs };
+      // An attempt lasts what the service's job policy says, else what a call of the method may.
+      const jobFallback = proto.job?.attemptTimeout === undefined && timeoutMs !== undefined ? { ...serviceJobPolicy, attemptTimeoutMs: timeoutMs } : serviceJobPolicy;
       return {
         method,
         name: method.name,
@@ -112,7 +114,7 @@ export function defineService(service: DescService, options: ServiceDefinitionOp
           [requestTypeMetadataKey]: method.input.typeName,
           [responseTypeMetadataKey]: method.output.typeName,
         },
-        job: jobPolicyOf(methodProto.job, proto.job, jobFallback, report),
+        job: jobPolicyOf(methodProto.job, jobFallback, report),
       };
     });
   if (options.queueGroup !== undefined && options.queueGroup !== false) {

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file nats/micro/v1/options.proto.
  */
 export const file_nats_micro_v1_options: GenFile = /*@__PURE__*/
-  fileDesc("ChtuYXRzL21pY3JvL3YxL29wdGlvbnMucHJvdG8SDW5hdHMubWljcm8udjEipQIKDlNlcnZpY2VPcHRpb25zEgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRI9CghtZXRhZGF0YRgEIAMoCzIrLm5hdHMubWljcm8udjEuU2VydmljZU9wdGlvbnMuTWV0YWRhdGFFbnRyeRIWCg5zdWJqZWN0X3ByZWZpeBgFIAEoCRITCgtxdWV1ZV9ncm91cBgGIAEoCRIWCg5ub19xdWV1ZV9ncm91cBgHIAEoCBIqCgd0aW1lb3V0GAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLoAQoNTWV0aG9kT3B0aW9ucxIPCgdzdWJqZWN0GAEgASgJEhMKC3F1ZXVlX2dyb3VwGAIgASgJEhYKDm5vX3F1ZXVlX2dyb3VwGAMgASgIEioKB3RpbWVvdXQYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SPAoIbWV0YWRhdGEYBSADKAsyKi5uYXRzLm1pY3JvLnYxLk1ldGhvZE9wdGlvbnMuTWV0YWRhdGFFbnRyeRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAE6WgoHc2VydmljZRIfLmdvb2dsZS5wcm90b2J1Zi5TZXJ2aWNlT3B0aW9ucxi3jQMgASgLMh0ubmF0cy5taWNyby52MS5TZXJ2aWNlT3B0aW9uc1IHc2VydmljZTpWCgZtZXRob2QSHi5nb29nbGUucHJvdG9idWYuTWV0aG9kT3B0aW9ucxi3jQMgASgLMhwubmF0cy5taWNyby52MS5NZXRob2RPcHRpb25zUgZtZXRob2RiBnByb3RvMw", [file_google_protobuf_descriptor, file_google_protobuf_duration]);
+  fileDesc("ChtuYXRzL21pY3JvL3YxL29wdGlvbnMucHJvdG8SDW5hdHMubWljcm8udjEizAIKDlNlcnZpY2VPcHRpb25zEgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRI9CghtZXRhZGF0YRgEIAMoCzIrLm5hdHMubWljcm8udjEuU2VydmljZU9wdGlvbnMuTWV0YWRhdGFFbnRyeRIWCg5zdWJqZWN0X3ByZWZpeBgFIAEoCRITCgtxdWV1ZV9ncm91cBgGIAEoCRIWCg5ub19xdWV1ZV9ncm91cBgHIAEoCBIqCgd0aW1lb3V0GAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEiUKA2pvYhgJIAEoCzIYLm5hdHMubWljcm8udjEuSm9iUG9saWN5Gi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKPAgoNTWV0aG9kT3B0aW9ucxIPCgdzdWJqZWN0GAEgASgJEhMKC3F1ZXVlX2dyb3VwGAIgASgJEhYKDm5vX3F1ZXVlX2dyb3VwGAMgASgIEioKB3RpbWVvdXQYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SPAoIbWV0YWRhdGEYBSADKAsyKi5uYXRzLm1pY3JvLnYxLk1ldGhvZE9wdGlvbnMuTWV0YWRhdGFFbnRyeRIlCgNqb2IYBiABKAsyGC5uYXRzLm1pY3JvLnYxLkpvYlBvbGljeRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEisQIKCUpvYlBvbGljeRIQCghhdHRlbXB0cxgBIAEoDRIyCg9iYWNrb2ZmX2luaXRpYWwYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLgoLYmFja29mZl9tYXgYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SGgoSYmFja29mZl9tdWx0aXBsaWVyGAQgASgBEjIKD2F0dGVtcHRfdGltZW91dBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIbChNub25fcmV0cnlhYmxlX2NvZGVzGAYgAygJEiwKCXJldGVudGlvbhgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhITCgttYXhfcnVubmluZxgIIAEoDTpaCgdzZXJ2aWNlEh8uZ29vZ2xlLnByb3RvYnVmLlNlcnZpY2VPcHRpb25zGLeNAyABKAsyHS5uYXRzLm1pY3JvLnYxLlNlcnZpY2VPcHRpb25zUgdzZXJ2aWNlOlYKBm1ldGhvZBIeLmdvb2dsZS5wcm90b2J1Zi5NZXRob2RPcHRpb25zGLeNAyABKAsyHC5uYXRzLm1pY3JvLnYxLk1ldGhvZE9wdGlvbnNSBm1ldGhvZGIGcHJvdG8z", [file_google_protobuf_descriptor, file_google_protobuf_duration]);
 
 /**
  * How a service is published. Every field is optional; the defaults are given per field.
@@ -78,6 +78,13 @@ export type ServiceOptions = Message<"nats.micro.v1.ServiceOptions"> & {
    * @generated from field: google.protobuf.Duration timeout = 8;
    */
   timeout?: Duration | undefined;
+
+  /**
+   * How every method runs as a durable job (docs/jobs.md); a method's own policy overrides it field by field.
+   *
+   * @generated from field: nats.micro.v1.JobPolicy job = 9;
+   */
+  job?: JobPolicy | undefined;
 };
 
 /**
@@ -128,6 +135,13 @@ export type MethodOptions = Message<"nats.micro.v1.MethodOptions"> & {
    * @generated from field: map<string, string> metadata = 5;
    */
   metadata: { [key: string]: string };
+
+  /**
+   * How this method runs as a durable job (docs/jobs.md); unset fields take the service's, then the defaults.
+   *
+   * @generated from field: nats.micro.v1.JobPolicy job = 6;
+   */
+  job?: JobPolicy | undefined;
 };
 
 /**
@@ -136,6 +150,80 @@ export type MethodOptions = Message<"nats.micro.v1.MethodOptions"> & {
  */
 export const MethodOptionsSchema: GenMessage<MethodOptions> = /*@__PURE__*/
   messageDesc(file_nats_micro_v1_options, 1);
+
+/**
+ * How a method runs as a durable job from its JetStream work queue. Every field is optional.
+ *
+ * @generated from message nats.micro.v1.JobPolicy
+ */
+export type JobPolicy = Message<"nats.micro.v1.JobPolicy"> & {
+  /**
+   * Attempts in all, the first included, 1 to 100. Default: 5.
+   *
+   * @generated from field: uint32 attempts = 1;
+   */
+  attempts: number;
+
+  /**
+   * Wait before the second attempt; each later wait is `backoff_multiplier` times longer, with
+   * jitter, up to `backoff_max`. Default: 1s.
+   *
+   * @generated from field: google.protobuf.Duration backoff_initial = 2;
+   */
+  backoffInitial?: Duration | undefined;
+
+  /**
+   * The longest wait between attempts. Default: 5m.
+   *
+   * @generated from field: google.protobuf.Duration backoff_max = 3;
+   */
+  backoffMax?: Duration | undefined;
+
+  /**
+   * Growth of the wait from one attempt to the next, 1 to 10. Default: 2.
+   *
+   * @generated from field: double backoff_multiplier = 4;
+   */
+  backoffMultiplier: number;
+
+  /**
+   * Time of one attempt: its handler's signal is aborted then and the attempt fails with
+   * deadline_exceeded. Default: the method's timeout option, else 5m.
+   *
+   * @generated from field: google.protobuf.Duration attempt_timeout = 5;
+   */
+  attemptTimeout?: Duration | undefined;
+
+  /**
+   * Codes that end the job at once, without another attempt (snake_case, as in Nats-Rpc-Code).
+   * Default: invalid_argument, not_found, already_exists, permission_denied, failed_precondition,
+   * out_of_range, unimplemented, unauthenticated.
+   *
+   * @generated from field: repeated string non_retryable_codes = 6;
+   */
+  nonRetryableCodes: string[];
+
+  /**
+   * How long a finished job's state and result are kept. Default: 24h.
+   *
+   * @generated from field: google.protobuf.Duration retention = 7;
+   */
+  retention?: Duration | undefined;
+
+  /**
+   * The most attempts of this method running at once over all workers. Default: no limit but the workers'.
+   *
+   * @generated from field: uint32 max_running = 8;
+   */
+  maxRunning: number;
+};
+
+/**
+ * Describes the message nats.micro.v1.JobPolicy.
+ * Use `create(JobPolicySchema)` to create a new message.
+ */
+export const JobPolicySchema: GenMessage<JobPolicy> = /*@__PURE__*/
+  messageDesc(file_nats_micro_v1_options, 2);
 
 /**
  * @generated from extension: nats.micro.v1.ServiceOptions service = 50871;
