@@ -44,6 +44,6 @@ export {
   type RetryContext,
   type RetryPolicy,
 } from "./client/retry-policy.js";
-export { createClient, defaultTimeoutMs, type CallOptions, type ClientOptions, type ServiceClient, type UnaryCall } from "./client/create-client.js";
+export { createClient, defaultTimeoutMs, type CallOptions, type ClientOptions, type ClientTransport, type ServiceClient, type UnaryCall } from "./client/create-client.js";
 export { callUnary } from "./client/call-unary.js";
 export type { NatsConnection } from "./transport/nats/nats-client.js";

@@ -39,6 +39,7 @@ interface GatewayFlags extends ProcessFlags {
   maxConcurrent?: number;
   openapi?: string;
   jsonNames: "json" | "proto";
+  jobs?: boolean;
 }
 
 /** How long stopping may take unless `--drain-timeout` says otherwise. */
@@ -58,7 +59,8 @@ export function createGatewayCommand(context: GatewayCommandContext): Command {
     .addOption(new Option("--max-timeout <ms>", "longest deadline a request may ask for").argParser(integerAtLeast(1)))
     .addOption(new Option("--max-concurrent <count>", "requests served at once; more get 503 with Retry-After").argParser(integerAtLeast(1)))
     .addOption(new Option("--openapi <file>", "an OpenAPI document (the plugin's <file>.openapi.json) to serve at /openapi.json"))
-    .addOption(new Option("--json-names <names>", "field names in JSON replies: json (lowerCamelCase) or proto").choices(["json", "proto"]).default("json"));
+    .addOption(new Option("--json-names <names>", "field names in JSON replies: json (lowerCamelCase) or proto").choices(["json", "proto"]).default("json"))
+    .addOption(new Option("--jobs", "call the services through their durable job queues (served by serve --jobs) and wait for each result, rather than by NATS requests (docs/jobs.md)"));
   return addProcessOptions(command, { workersDescription: "processes to run, sharing the port", drainTimeoutMs: defaultGatewayDrainTimeoutMs })
     .action(async (flags: GatewayFlags, self: Command) => {
       const logger = createLogger({ level: flags.logLevel, service: `${context.name}-gateway` });
@@ -79,8 +81,10 @@ export function createGatewayCommand(context: GatewayCommandContext): Command {
         tracing = await startTracingIfAsked(flags, nc);
         const rpcMetrics = flags.metricsPort === undefined ? undefined : createRpcMetrics({ processMetrics: true });
         const own = context.gatewayOptions ?? {};
+        const clientOptions = flags.jobs === true ? await jobClientOptions(nc, own) : own.clientOptions;
         gateway = await serveGateway(nc, services, {
           ...own,
+          ...(clientOptions === undefined ? {} : { clientOptions }),
           ...(tracing === undefined ? {} : { interceptors: [tracing.clientInterceptor, ...(own.interceptors ?? [])] }),
           host: flags.listen.host,
           port: flags.listen.port,
@@ -94,7 +98,13 @@ export function createGatewayCommand(context: GatewayCommandContext): Command {
         });
         metricsEndpoint = rpcMetrics === undefined ? undefined : await serveProcessMetrics(rpcMetrics.registry, flags);
         logger.info(
-          { url: gateway.url, server: nc.getServer(), services: services.map((service) => service.typeName), ...(metricsEndpoint === undefined ? {} : { metrics: metricsEndpoint.url }) },
+          {
+            url: gateway.url,
+            server: nc.getServer(),
+            services: services.map((service) => service.typeName),
+            calls: flags.jobs === true ? "jobs" : "requests",
+            ...(metricsEndpoint === undefined ? {} : { metrics: metricsEndpoint.url }),
+          },
           "gateway serving",
         );
         process.send?.(workerReadyMessage);
@@ -141,4 +151,13 @@ function parseListen(value: string): { host: string; port: number } {
   }
   const host = match[1] ?? match[2] ?? "";
   return { host: host === "" ? "127.0.0.1" : host, port };
+}
+
+// The client options of `--jobs`: each service called through its job queue, JetStream loaded only then.
+async function jobClientOptions(nc: NatsConnection, own: GatewayOptions): Promise<NonNullable<GatewayOptions["clientOptions"]>> {
+  const { jobTransport } = await import("../jobs/job-transport.js");
+  return (service) => {
+    const options = own.clientOptions?.(service);
+    return { ...options, transport: jobTransport(nc, service, options?.name === undefined ? {} : { name: options.name }) };
+  };
 }

@@ -1,9 +1,9 @@
 import type { DescMessage, DescService, Registry } from "@bufbuild/protobuf";
-import type { Interceptor } from "../interceptors/interceptor.js";
+import type { Interceptor, UnaryFn } from "../interceptors/interceptor.js";
 import { clientMethodMetrics } from "../metrics/method-metrics.js";
 import type { RpcMetrics } from "../metrics/rpc-metrics.js";
 import type { Encoding } from "../protocol/codec.js";
-import { defineService, type ServiceDefinitionOptions } from "../service/service-definition.js";
+import { defineService, type EndpointDefinition, type ServiceDefinitionOptions } from "../service/service-definition.js";
 import { serviceRegistry } from "../service/service-registry.js";
 import type { NatsConnection } from "../transport/nats/nats-client.js";
 import type { UnaryCall } from "./call-options.js";
@@ -54,7 +54,19 @@ export interface ClientOptions extends Pick<ServiceDefinitionOptions, "name"> {
    * microseconds per call when idle. Off unless set.
    */
   batchWrites?: boolean;
+  /**
+   * How the calls reach the service, when not as NATS requests: such as `jobTransport` of
+   * "nats-micro-runtime/jobs", which makes each call a durable job and waits for its result. The
+   * interceptors run around it as around a request.
+   */
+  transport?: ClientTransport;
 }
+
+/**
+ * Another way for a client's calls to reach a service: for each method, the innermost step of
+ * its calls, in place of the NATS request.
+ */
+export type ClientTransport = (endpoint: EndpointDefinition) => UnaryFn;
 
 /** A client of a service: one function per unary method, keyed by the method's local name. */
 export type ServiceClient<Service extends DescService> = {
@@ -92,9 +104,10 @@ export function createClient<Service extends DescService>(nc: NatsConnection, se
       ...(methodMetrics === undefined ? [] : [metricsInterceptor(methodMetrics)]),
       ...(retryPolicy === undefined || !mayRetryMethod(endpoint.method, retryPolicy) ? [] : [retryInterceptor(retryPolicy, () => nc.isClosed(), methodMetrics?.retried)]),
     ];
+    const send = options.transport?.(endpoint);
     // A client without interceptors (no metrics, no retries) makes each call directly, and pays nothing for them.
     client[endpoint.method.localName] =
-      interceptors.length === 0
+      interceptors.length === 0 && send === undefined
         ? (request, callOptions = {}) =>
             callUnary(nc, endpoint.method, endpoint.subject, request, {
               ...callOptions,
@@ -103,7 +116,7 @@ export function createClient<Service extends DescService>(nc: NatsConnection, se
               registry,
               batchWrites,
             })
-        : interceptedCall({ nc, endpoint, defaultTimeoutMs: defaultCallTimeoutMs, encoding, registry, batchWrites }, interceptors);
+        : interceptedCall({ nc, endpoint, defaultTimeoutMs: defaultCallTimeoutMs, encoding, registry, batchWrites, ...(send === undefined ? {} : { send }) }, interceptors);
   }
   return client as ServiceClient<Service>;
 }

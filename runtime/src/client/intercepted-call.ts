@@ -37,6 +37,8 @@ export interface InterceptedCallSettings {
   readonly encoding: Encoding;
   readonly registry: Registry;
   readonly batchWrites: boolean;
+  /** The innermost step in place of the NATS request (a client's `transport`). */
+  readonly send?: UnaryFn;
 }
 
 /**
@@ -47,7 +49,7 @@ export function interceptedCall(settings: InterceptedCallSettings, interceptors:
   const { nc, endpoint, registry } = settings;
   const { method, subject } = endpoint;
   const service = method.parent;
-  const send: UnaryFn = async (request: ClientRequest) => {
+  const natsRequest: UnaryFn = async (request: ClientRequest) => {
     const callSettings = request[callSettingsKey];
     let header = new Headers();
     const message = await callUnary(nc, method, subject, request.message, {
@@ -64,7 +66,7 @@ export function interceptedCall(settings: InterceptedCallSettings, interceptors:
     });
     return { stream: false, service, method, message, header };
   };
-  const chain = applyInterceptors(send, interceptors);
+  const chain = applyInterceptors(settings.send ?? natsRequest, interceptors);
   return async (init, callOptions: CallOptions = {}) => {
     const timeoutMs = callOptions.timeoutMs ?? settings.defaultTimeoutMs;
     checkCallTimeout(timeoutMs);
@@ -83,6 +85,10 @@ export function interceptedCall(settings: InterceptedCallSettings, interceptors:
       [callSettingsKey]: { encoding: callOptions.encoding ?? settings.encoding, onHeader: callOptions.onHeader, retryOff: callOptions.retry === false },
     };
     const response = await chain(request);
+    if (settings.send !== undefined) {
+      // The NATS request tells onHeader itself, as each reply arrives; another transport, here.
+      callOptions.onHeader?.(response.header);
+    }
     return response.message;
   };
 }

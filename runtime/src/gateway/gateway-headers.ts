@@ -7,7 +7,7 @@ import { RpcError } from "../protocol/rpc-error.js";
  * Request headers a gateway passes on to the service by default: credentials, the request id and
  * the W3C trace context. Others are the HTTP connection's business, not the service's.
  */
-export const defaultForwardedHeaders: readonly string[] = ["authorization", "cookie", "x-request-id", "traceparent", "tracestate", "baggage"];
+export const defaultForwardedHeaders: readonly string[] = ["authorization", "cookie", "x-request-id", "traceparent", "tracestate", "baggage", "idempotency-key"];
 
 // Reply headers that describe the NATS reply or the HTTP connection, never passed back to the HTTP client.
 const hopHeaders = new Set(["content-type", "content-length", "content-encoding", "transfer-encoding", "connection", "keep-alive", "trailer", "upgrade"]);

@@ -92,7 +92,7 @@ export interface GatewayOptions {
    */
   batchWrites?: boolean;
   /** Options of each service's client, such as its ADR-32 name when the host overrides it. */
-  clientOptions?: (service: DescService) => Pick<ClientOptions, "name" | "timeoutMs" | "retry"> | undefined;
+  clientOptions?: (service: DescService) => Pick<ClientOptions, "name" | "timeoutMs" | "retry" | "transport"> | undefined;
 }
 
 /** An answer of the gateway's own paths (/healthz, /readyz, /openapi.json). */

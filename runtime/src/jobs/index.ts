@@ -10,3 +10,4 @@ export type { JobMetrics } from "./job-metrics.js";
 export { defaultDuplicateWindowMs, defaultDeadLetterRetentionMs, type JobStoreOptions } from "./job-store.js";
 export { defaultJobPolicy, jobBackoffMs, type JobPolicy } from "../service/job-policy.js";
 export type { JobContext } from "../service/job-context.js";
+export { jobTransport, idempotencyKeyHeader } from "./job-transport.js";

@@ -83,28 +83,7 @@ export function createJobHandle<Output extends DescMessage>(context: JobHandleCo
       return stored === undefined ? undefined : statusOf(stored.record);
     },
     async result(options = {}) {
-      const store = await context.store();
-      // Subscribed before the first read, so that an end between the two is not missed.
-      const announced = announcementsOf(context.nc, store.names.doneSubject(id));
-      const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
-      try {
-        for (;;) {
-          const stored = await store.read(id);
-          if (stored === undefined) {
-            throw new RpcError(`no job ${id} (or its record has expired)`, Code.NotFound);
-          }
-          if (isFinished(stored.record.state)) {
-            return resultOf(stored.record, context) as MessageShape<Output>;
-          }
-          const left = deadline === undefined ? pollIntervalMs : deadline - Date.now();
-          if (left <= 0) {
-            throw new RpcError(`job ${id} did not finish within ${options.timeoutMs} ms (it is ${stored.record.state})`, Code.DeadlineExceeded);
-          }
-          await announced.next(Math.min(left, pollIntervalMs), options.signal);
-        }
-      } finally {
-        announced.close();
-      }
+      return resultOf(await waitForEnd(context, id, options), context) as MessageShape<Output>;
     },
     async cancel() {
       const store = await context.store();
@@ -122,6 +101,35 @@ export function createJobHandle<Output extends DescMessage>(context: JobHandleCo
       return false;
     },
   };
+}
+
+/**
+ * Waits until job `id` is over and resolves with its record; rejects with `deadline_exceeded` when
+ * `timeoutMs` runs out first, `not_found` when there is no such job.
+ */
+export async function waitForEnd(context: JobHandleContext, id: string, options: JobResultOptions): Promise<JobRecord> {
+  const store = await context.store();
+  // Subscribed before the first read, so that an end between the two is not missed.
+  const announced = announcementsOf(context.nc, store.names.doneSubject(id));
+  const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
+  try {
+    for (;;) {
+      const stored = await store.read(id);
+      if (stored === undefined) {
+        throw new RpcError(`no job ${id} (or its record has expired)`, Code.NotFound);
+      }
+      if (isFinished(stored.record.state)) {
+        return stored.record;
+      }
+      const left = deadline === undefined ? pollIntervalMs : deadline - Date.now();
+      if (left <= 0) {
+        throw new RpcError(`job ${id} did not finish within ${options.timeoutMs} ms (it is ${stored.record.state})`, Code.DeadlineExceeded);
+      }
+      await announced.next(Math.min(left, pollIntervalMs), options.signal);
+    }
+  } finally {
+    announced.close();
+  }
 }
 
 /** A stored record as its status. */
@@ -144,8 +152,8 @@ export function statusOf(record: JobRecord): JobStatus {
   };
 }
 
-// The reply of a finished job, or the error it ended with.
-function resultOf(record: JobRecord, context: JobHandleContext): MessageShape<DescMessage> {
+/** The reply of a finished job, or the error it ended with. */
+export function resultOf(record: JobRecord, context: JobHandleContext): MessageShape<DescMessage> {
   switch (record.state) {
     case JobState.Completed:
       return decodeMessage(context.output, new Uint8Array(Buffer.from(record.result ?? "", "base64")), record.encoding, context.registry);

@@ -74,6 +74,8 @@ export interface JobRecord {
   readonly error?: JobError;
   /** The reply of a completed job, in `encoding`, base64. */
   readonly result?: string;
+  /** The headers the handler set on its reply (`context.responseHeader`), as name and value pairs. */
+  readonly resultHeaders?: readonly (readonly [string, string])[];
   /** After this time the record is treated as gone, though the bucket may keep it a little longer. */
   readonly expiresAt?: string;
 }

@@ -150,7 +150,18 @@ async function runAttempt(worker: JobWorker, endpoint: HostEndpoint, msg: JsMsg,
     return { outcome: back === undefined ? "lost" : "given_back", error: undefined };
   }
   if (reply !== undefined && reply.error === undefined) {
-    const done = await finish(worker, current, { state: JobState.Completed, result: Buffer.from(reply.payload).toString("base64"), expiresAt: expiry(policy.retentionMs) }, endpoint);
+    const headers = [...(reply.header ?? [])].filter(([name]) => name !== "content-type");
+    const done = await finish(
+      worker,
+      current,
+      {
+        state: JobState.Completed,
+        result: Buffer.from(reply.payload).toString("base64"),
+        ...(headers.length === 0 ? {} : { resultHeaders: headers }),
+        expiresAt: expiry(policy.retentionMs),
+      },
+      endpoint,
+    );
     msg.ack();
     announce(worker, record.id);
     return { outcome: done ? "completed" : "lost", error: undefined };
