@@ -1,3 +1,5 @@
+import { Code } from "../protocol/code.js";
+import { RpcError } from "../protocol/rpc-error.js";
 import type { ServiceDefinition } from "../service/service-definition.js";
 import type { NatsConnection } from "../transport/nats/nats-client.js";
 import {
@@ -60,6 +62,20 @@ const nanos = (milliseconds: number) => milliseconds * 1_000_000;
  * retention of the service's methods.
  */
 export async function openJobStore(nc: NatsConnection, definition: ServiceDefinition, options: JobStoreOptions = {}): Promise<JobStore> {
+  try {
+    return await provision(nc, definition, options);
+  } catch (error) {
+    if (error instanceof RpcError) {
+      throw error;
+    }
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new RpcError(`jobs of service ${definition.name}: cannot open their streams and bucket: ${reason} (is JetStream enabled on the server, and may this user use it?)`, Code.Unavailable, {
+      cause: error,
+    });
+  }
+}
+
+async function provision(nc: NatsConnection, definition: ServiceDefinition, options: JobStoreOptions): Promise<JobStore> {
   const names = jobNames(definition.name, options.subjectPrefix);
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
