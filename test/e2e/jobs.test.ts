@@ -5,6 +5,7 @@ import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { Code, RpcError, type ServiceHost } from "nats-micro-runtime";
 import { createJobClient, JobState, serveJobs, type JobClient, type JobWorkerOptions } from "nats-micro-runtime/jobs";
+import { createJobMetrics } from "nats-micro-runtime/metrics";
 import { Chores } from "../gen/testing/jobs/v1/chores_pb.js";
 import { serveChores } from "../gen/testing/jobs/v1/chores_nats.js";
 import { createChoresHandlers, type ChoresRecorder } from "../helpers/chores-handlers.js";
@@ -26,6 +27,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) {
     await cleanup();
   }
+  // A job a stopped worker gave back would run in the next test's worker.
+  await jobs.purge();
 });
 
 afterAll(async () => {
@@ -186,6 +189,42 @@ describe("jobs", () => {
     expect(stats.data).toMatchObject({ jobs: { completed: 1, failed: 1, running: 0 } });
     expect(stats.num_requests).toBe(2);
     expect(stats.num_errors).toBe(1);
+  });
+
+  it("runs no more than max_running attempts of a method at once over all workers", async () => {
+    const workers = [await startWorker({ concurrency: 4 }, "w1"), await startWorker({ concurrency: 4 }, "w2")];
+    const key = uniqueKey("serial");
+    let running = 0;
+    let mostRunning = 0;
+    const handles = await Promise.all([1, 2, 3, 4].map((index) => jobs.enqueue.serial({ key: `${key}-${index}`, sleepMs: 150 })));
+    const watch = setInterval(() => {
+      running = workers.reduce((count, worker) => count + worker.recorder.calls.filter((call) => call.method === "Serial" && call.outcome === undefined).length, 0);
+      mostRunning = Math.max(mostRunning, running);
+    }, 10);
+    try {
+      await Promise.all(handles.map((handle) => handle.result({ timeoutMs: 10_000 })));
+    } finally {
+      clearInterval(watch);
+    }
+    expect(mostRunning).toBe(1);
+  });
+
+  it("reports the depth and oldest age of each queue, in $SRV.STATS and in Prometheus metrics", async () => {
+    const metrics = createJobMetrics();
+    const { host } = await startWorker({ queueStatsIntervalMs: 100, metrics });
+    const key = uniqueKey("waiting");
+    const later = new Date(Date.now() + 60_000);
+    const waiting = await Promise.all([1, 2, 3].map((index) => jobs.enqueue.slow({ key: `${key}-${index}` }, { notBefore: later })));
+    const done = await jobs.enqueue.slow({ key: `${key}-now` });
+    await done.result({ timeoutMs: 10_000 });
+    await waitUntil("the queue's depth in the stats", () => {
+      const data = host.stats().endpoints.find((endpoint) => endpoint.name === "Slow")?.data as { jobs?: { queued?: number; oldest_age_ms?: number } } | undefined;
+      return data?.jobs?.queued === 3 && (data.jobs.oldest_age_ms ?? 0) > 0;
+    });
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/nats_micro_jobs_total\{service="chores",method="Slow",outcome="completed"\} 1/);
+    expect(text).toMatch(/nats_micro_jobs_queued\{service="chores",method="Slow"\} 3/);
+    await Promise.all(waiting.map((handle) => handle.cancel()));
   });
 
   it("refuses a job id that cannot be one", async () => {

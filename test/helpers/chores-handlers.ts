@@ -57,6 +57,7 @@ export function createChoresHandlers(worker = "in-process"): ChoresRecorder {
     handlers: {
       do: (request, context) => run("Do", request, context),
       slow: (request, context) => run("Slow", request, context),
+      serial: (request, context) => run("Serial", request, context),
     },
     calls,
     callsOf: (key) => calls.filter((call) => call.key === key),

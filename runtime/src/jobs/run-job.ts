@@ -26,8 +26,10 @@ export interface JobWorker {
   readonly leaseMs: number;
   /** Aborted when a stopping worker gives up waiting for its running jobs: aborts their signals. */
   readonly stopSignal: AbortSignal;
-  /** Told of each delivery's end, for the counters, the metrics and the logs. */
-  finished(endpoint: HostEndpoint, outcome: JobOutcome, startedAt: number, error: RpcError | undefined): void;
+  /** Told of each delivery as it starts. */
+  started(endpoint: HostEndpoint): void;
+  /** Told of each delivery's end, with its outcome when it had one, for the counters, the metrics and the logs. */
+  finished(endpoint: HostEndpoint, outcome: JobOutcome | undefined, startedAt: number, error: RpcError | undefined): void;
 }
 
 // The most compare-and-set conflicts one step tolerates before it leaves the job to a later delivery.
@@ -42,27 +44,33 @@ const maxConflicts = 5;
  */
 export async function runJob(worker: JobWorker, endpoint: HostEndpoint, msg: JsMsg): Promise<void> {
   const startedAt = Date.now();
+  worker.started(endpoint);
   // Held while the job waits for its record as much as while it runs.
   const lease = setInterval(() => msg.working(), Math.max(100, Math.floor(worker.leaseMs / 3)));
+  let delivered: Delivered | undefined;
   try {
-    const outcome = await deliver(worker, endpoint, msg);
-    if (outcome !== undefined) {
-      worker.finished(endpoint, outcome.outcome, startedAt, outcome.error);
-    }
+    delivered = await deliver(worker, endpoint, msg);
   } catch {
     // The store could not be reached (a lost server, say): the message comes back after its lease.
     msg.nak(worker.leaseMs);
   } finally {
     clearInterval(lease);
+    worker.finished(endpoint, delivered?.outcome, startedAt, delivered?.error);
+  }
+  // Counted before announced, so that whoever the end wakes finds it in the stats.
+  if (delivered?.ended !== undefined) {
+    announce(worker, delivered.ended);
   }
 }
 
+/** What became of a delivery: its outcome, when it had one, and the id of the job it ended. */
 interface Delivered {
-  readonly outcome: JobOutcome;
+  readonly outcome: JobOutcome | undefined;
   readonly error: RpcError | undefined;
+  readonly ended?: string;
 }
 
-async function deliver(worker: JobWorker, endpoint: HostEndpoint, msg: JsMsg): Promise<Delivered | undefined> {
+async function deliver(worker: JobWorker, endpoint: HostEndpoint, msg: JsMsg): Promise<Delivered> {
   const id = natsHeader(msg.headers, HeaderName.JobId);
   const run = natsHeader(msg.headers, HeaderName.JobRun);
   if (!isJobId(id) || run === "") {
@@ -80,12 +88,12 @@ async function deliver(worker: JobWorker, endpoint: HostEndpoint, msg: JsMsg): P
     if (record.run !== run || isFinished(record.state)) {
       // A duplicate enqueue, a copy a dead-letter retry replaced, or a job whose ack was lost.
       msg.ack();
-      return undefined;
+      return { outcome: undefined, error: undefined };
     }
     const waitMs = waitBeforeAttempt(record, Date.now());
     if (waitMs > 0) {
       msg.nak(waitMs);
-      return undefined;
+      return { outcome: undefined, error: undefined };
     }
     if (record.state === JobState.Active && record.attempt >= record.attempts) {
       // The worker of the last attempt stopped (killed, or cut off) before it could say how it ended.
@@ -94,8 +102,7 @@ async function deliver(worker: JobWorker, endpoint: HostEndpoint, msg: JsMsg): P
       await deadLetter(worker, endpoint, msg, id, reason, record.attempt, error);
       const dead = await finish(worker, stored, { state: JobState.Dead, error: jobErrorOf(error) }, endpoint);
       msg.ack();
-      announce(worker, id);
-      return { outcome: dead ? "dead" : "lost", error };
+      return { outcome: dead ? "dead" : "lost", error, ended: id };
     }
     const attempt = record.attempt + 1;
     const active = await worker.store.update(
@@ -107,7 +114,7 @@ async function deliver(worker: JobWorker, endpoint: HostEndpoint, msg: JsMsg): P
     }
   }
   msg.nak(1_000);
-  return undefined;
+  return { outcome: undefined, error: undefined };
 }
 
 // Runs one attempt and stores its end: the result, a retry after its back-off, or the dead-letter stream.
@@ -163,8 +170,7 @@ async function runAttempt(worker: JobWorker, endpoint: HostEndpoint, msg: JsMsg,
       endpoint,
     );
     msg.ack();
-    announce(worker, record.id);
-    return { outcome: done ? "completed" : "lost", error: undefined };
+    return { outcome: done ? "completed" : "lost", error: undefined, ended: record.id };
   }
   const error = reply?.error ?? new RpcError(`attempt ${record.attempt} of job ${record.id} ran out of its ${policy.attemptTimeoutMs} ms`, Code.DeadlineExceeded);
   if (!policy.nonRetryableCodes.includes(error.code) && record.attempt < record.attempts) {
@@ -180,8 +186,7 @@ async function runAttempt(worker: JobWorker, endpoint: HostEndpoint, msg: JsMsg,
   await deadLetter(worker, endpoint, msg, record.id, reason, record.attempt, error);
   const failed = await finish(worker, current, { state: JobState.Failed, error: jobErrorOf(error), expiresAt: expiry(policy.retentionMs) }, endpoint);
   msg.ack();
-  announce(worker, record.id);
-  return { outcome: failed ? "failed" : "lost", error };
+  return { outcome: failed ? "failed" : "lost", error, ended: record.id };
 }
 
 /**

@@ -85,10 +85,18 @@ async function startWorker(host: EntryPointHost, options: JobWorkerOptions, conc
     hostId: host.id,
     leaseMs,
     stopSignal: stopController.signal,
+    started(endpoint) {
+      counters.get(endpoint.definition.name)!.running += 1;
+    },
     finished(endpoint, outcome, startedAt, error) {
       const method = endpoint.definition.name;
+      const jobCounters = counters.get(method)!;
+      jobCounters.running -= 1;
+      if (outcome === undefined) {
+        return; // dropped or put back: no attempt ended
+      }
       const durationMs = Date.now() - startedAt;
-      counters.get(method)!.outcomes[outcome] += 1;
+      jobCounters.outcomes[outcome] += 1;
       metrics?.jobs.inc({ service: definition.name, method, outcome });
       metrics?.duration.observe({ service: definition.name, method, outcome }, durationMs / 1000);
       onJobFinished?.({ method, outcome, durationMs, error });
@@ -101,7 +109,7 @@ async function startWorker(host: EntryPointHost, options: JobWorkerOptions, conc
   // One lane per place and method: each lane pulls one job at a time and runs it in a free place.
   // With one method the lanes never hold more jobs than there are places; with several, a job
   // may wait for a place, its lease renewed meanwhile.
-  const runLane = async (endpoint: HostEndpoint, consumer: Consumer, jobCounters: JobCounters) => {
+  const runLane = async (endpoint: HostEndpoint, consumer: Consumer) => {
     while (!stopping) {
       let msg: JsMsg | undefined;
       try {
@@ -127,11 +135,9 @@ async function startWorker(host: EntryPointHost, options: JobWorkerOptions, conc
       const waiting = setInterval(() => held.working(), Math.floor(leaseMs / 3));
       await slots.acquire();
       clearInterval(waiting);
-      jobCounters.running += 1;
       try {
         await runJob(worker, endpoint, held);
       } finally {
-        jobCounters.running -= 1;
         slots.release();
       }
     }
@@ -139,9 +145,8 @@ async function startWorker(host: EntryPointHost, options: JobWorkerOptions, conc
   const lanes: Promise<void>[] = [];
   for (const endpoint of host.endpoints) {
     const consumer = await store.js.consumers.get(store.names.workStream, store.names.consumer(endpoint.definition.name));
-    const jobCounters = counters.get(endpoint.definition.name)!;
     for (let lane = 0; lane < concurrency; lane += 1) {
-      lanes.push(runLane(endpoint, consumer, jobCounters));
+      lanes.push(runLane(endpoint, consumer));
     }
   }
 

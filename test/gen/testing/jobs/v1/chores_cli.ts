@@ -25,6 +25,7 @@ export function runChoresCli(argv?: readonly string[], options?: ServiceCliOptio
       methodComments: {
         do: "Does the chore as asked, and says which attempt did it.",
         slow: "Takes a while: for the long-running and lease tests.",
+        serial: "One at a time over all workers: for the max_running test.",
       },
       ...options,
     },

@@ -33,6 +33,14 @@ export interface ChoresHandlers {
   slow(request: DoRequest, context: HandlerContext):
     | Promise<MessageInitShape<typeof DoReplySchema>>
     | MessageInitShape<typeof DoReplySchema>;
+  /**
+   * One at a time over all workers: for the max_running test.
+   *
+   * @generated from rpc testing.jobs.v1.Chores.Serial
+   */
+  serial(request: DoRequest, context: HandlerContext):
+    | Promise<MessageInitShape<typeof DoReplySchema>>
+    | MessageInitShape<typeof DoReplySchema>;
 }
 
 /**
@@ -41,6 +49,7 @@ export interface ChoresHandlers {
  *
  * - Do: `testing.jobs.v1.Chores.Do` (queue group `q`)
  * - Slow: `testing.jobs.v1.Chores.Slow` (queue group `q`)
+ * - Serial: `testing.jobs.v1.Chores.Serial` (queue group `q`)
  *
  * Resolves once the server has every subscription; stop it with `host.stop()`, which drains
  * in-flight requests.
@@ -88,5 +97,17 @@ export class ChoresClient {
     options?: CallOptions,
   ): Promise<DoReply> {
     return this.#client.slow(request, options);
+  }
+
+  /**
+   * One at a time over all workers: for the max_running test.
+   *
+   * @generated from rpc testing.jobs.v1.Chores.Serial
+   */
+  serial(
+    request: MessageInitShape<typeof DoRequestSchema>,
+    options?: CallOptions,
+  ): Promise<DoReply> {
+    return this.#client.serial(request, options);
   }
 }

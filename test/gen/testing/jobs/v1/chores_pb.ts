@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file testing/jobs/v1/chores.proto.
  */
 export const file_testing_jobs_v1_chores: GenFile = /*@__PURE__*/
-  fileDesc("Chx0ZXN0aW5nL2pvYnMvdjEvY2hvcmVzLnByb3RvEg90ZXN0aW5nLmpvYnMudjEibgoJRG9SZXF1ZXN0EgsKA2tleRgBIAEoCRIRCglmYWlsX2NvZGUYAiABKAkSFQoNZmFpbF9hdHRlbXB0cxgDIAEoBRIQCghzbGVlcF9tcxgEIAEoBRIYChBjcmFzaF9vbl9hdHRlbXB0GAUgASgFIjcKB0RvUmVwbHkSCwoDa2V5GAEgASgJEg8KB2F0dGVtcHQYAiABKAUSDgoGd29ya2VyGAMgASgJMrYBCgZDaG9yZXMSOgoCRG8SGi50ZXN0aW5nLmpvYnMudjEuRG9SZXF1ZXN0GhgudGVzdGluZy5qb2JzLnYxLkRvUmVwbHkSSgoEU2xvdxIaLnRlc3Rpbmcuam9icy52MS5Eb1JlcXVlc3QaGC50ZXN0aW5nLmpvYnMudjEuRG9SZXBseSIMuusYCDIGCAIqAggCGiS66xggCgZjaG9yZXNKFggDEgUQgMLXLxoCCAEqAggKOgMI2ARiBnByb3RvMw", [file_google_protobuf_duration, file_nats_micro_v1_options]);
+  fileDesc("Chx0ZXN0aW5nL2pvYnMvdjEvY2hvcmVzLnByb3RvEg90ZXN0aW5nLmpvYnMudjEibgoJRG9SZXF1ZXN0EgsKA2tleRgBIAEoCRIRCglmYWlsX2NvZGUYAiABKAkSFQoNZmFpbF9hdHRlbXB0cxgDIAEoBRIQCghzbGVlcF9tcxgEIAEoBRIYChBjcmFzaF9vbl9hdHRlbXB0GAUgASgFIjcKB0RvUmVwbHkSCwoDa2V5GAEgASgJEg8KB2F0dGVtcHQYAiABKAUSDgoGd29ya2VyGAMgASgJMoACCgZDaG9yZXMSOgoCRG8SGi50ZXN0aW5nLmpvYnMudjEuRG9SZXF1ZXN0GhgudGVzdGluZy5qb2JzLnYxLkRvUmVwbHkSSgoEU2xvdxIaLnRlc3Rpbmcuam9icy52MS5Eb1JlcXVlc3QaGC50ZXN0aW5nLmpvYnMudjEuRG9SZXBseSIMuusYCDIGCAIqAggCEkgKBlNlcmlhbBIaLnRlc3Rpbmcuam9icy52MS5Eb1JlcXVlc3QaGC50ZXN0aW5nLmpvYnMudjEuRG9SZXBseSIIuusYBDICQAEaJLrrGCAKBmNob3Jlc0oWCAMSBRCAwtcvGgIIASoCCAo6AwjYBGIGcHJvdG8z", [file_google_protobuf_duration, file_nats_micro_v1_options]);
 
 /**
  * @generated from message testing.jobs.v1.DoRequest
@@ -111,6 +111,16 @@ export const Chores: GenService<{
    * @generated from rpc testing.jobs.v1.Chores.Slow
    */
   slow: {
+    methodKind: "unary";
+    input: typeof DoRequestSchema;
+    output: typeof DoReplySchema;
+  },
+  /**
+   * One at a time over all workers: for the max_running test.
+   *
+   * @generated from rpc testing.jobs.v1.Chores.Serial
+   */
+  serial: {
     methodKind: "unary";
     input: typeof DoRequestSchema;
     output: typeof DoReplySchema;
