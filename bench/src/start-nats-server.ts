@@ -13,14 +13,21 @@ export interface BenchNatsServer {
 
 const startTimeoutMs = 10_000;
 
+/** Options of {@link startBenchNatsServer}. */
+export interface BenchNatsServerOptions {
+  /** JetStream on, its store in the server's temporary directory (removed when it stops). */
+  jetStream?: boolean;
+}
+
 /**
  * Starts `nats-server` on 127.0.0.1 on a port the system picks, with a configuration file of its
  * own (no logging to slow it down), and resolves once it listens.
  */
-export async function startBenchNatsServer(): Promise<BenchNatsServer> {
+export async function startBenchNatsServer(options: BenchNatsServerOptions = {}): Promise<BenchNatsServer> {
   const directory = await mkdtemp(join(tmpdir(), "bench-nats-"));
   const configFile = join(directory, "nats.conf");
-  await writeFile(configFile, 'listen: "127.0.0.1:-1"\n');
+  const jetStream = options.jetStream === true ? `jetstream {\n  store_dir: ${JSON.stringify(join(directory, "jetstream"))}\n}\n` : "";
+  await writeFile(configFile, `listen: "127.0.0.1:-1"\n${jetStream}`);
   const server = spawn("nats-server", ["-c", configFile], { stdio: ["ignore", "ignore", "pipe"] });
   const stop = async () => {
     await stopChild(server);

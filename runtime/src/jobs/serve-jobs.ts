@@ -135,6 +135,12 @@ async function startWorker(host: EntryPointHost, options: JobWorkerOptions, conc
       const waiting = setInterval(() => held.working(), Math.floor(leaseMs / 3));
       await slots.acquire();
       clearInterval(waiting);
+      if (stopping) {
+        // Taken while the worker waited for a place, and the worker is stopping: back to the queue.
+        held.nak();
+        slots.release();
+        break;
+      }
       try {
         await runJob(worker, endpoint, held);
       } finally {
