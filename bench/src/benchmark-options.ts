@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { caseKindNamed, caseKinds, type CaseKind } from "./case-kinds.js";
+import { jobSystems, type JobSystem } from "./jobs/job-systems.js";
 
 /** What one benchmark run does; every count and duration is a bound. */
 export interface BenchmarkOptions {
@@ -29,6 +30,20 @@ export interface BenchmarkOptions {
   gatewayRequests: number;
   gatewayRepetitions: number;
   gatewayLatencyCalls: number;
+  /** Whether to run the durable jobs benchmark (`--jobs`), or only it (`--jobs-only`). */
+  jobs: "skip" | "also" | "only";
+  /** The job systems to run (all unless `--jobs-systems`): to profile one alone, say. */
+  jobsSystems: readonly JobSystem[];
+  /** Jobs outstanding, repetitions, and the bounds of each warm-up and measured run of the jobs benchmark. */
+  jobsOutstanding: readonly number[];
+  jobsRepetitions: number;
+  jobsWarmupMs: number;
+  jobsDurationMs: number;
+  jobsMax: number;
+  /** Jobs each worker runs at once. */
+  jobsConcurrency: number;
+  /** The machine's Redis for BullMQ, `host:port`. */
+  redisAddress: string;
 }
 
 /** The flags, as `npm run bench -- --help` prints them. */
@@ -49,12 +64,22 @@ export const usage = `usage: npm run bench -- [flags]
   --codegen-methods N       methods per service (default 10)
   --json FILE               also write every figure as JSON
   --profile DIR             write CPU profiles (node --cpu-prof) of servers and clients to DIR
-                            (and of the gateway processes with --gateway)
+                            (and of the gateway processes with --gateway, the jobs workers and producers with --jobs)
   --gateway                 also run the HTTP gateway benchmark (ab against the football example; npm run bench does)
   --gateway-only            run only the HTTP gateway benchmark (npm run bench:gateway)
   --gateway-requests N      ab -n of each gateway run (default 10000)
   --gateway-repetitions N   interleaved repetitions of the gateway runs (default 3)
   --gateway-latency-calls N one-in-flight calls per path in the latency comparison (default 5000)
+  --jobs                    also run the durable jobs benchmark (ours, BullMQ, bare JetStream; npm run bench does)
+  --jobs-only               run only the durable jobs benchmark (npm run bench:jobs)
+  --jobs-systems a,b,...    job systems to run (default: all): ${jobSystems.join(", ")}
+  --jobs-outstanding 1,16,128  jobs outstanding (producers in the closed loop)
+  --jobs-repetitions N      interleaved repetitions of the jobs runs (default 3)
+  --jobs-duration-ms N      length of each measured jobs run (default 3000)
+  --jobs-warmup-ms N        length of each jobs warm-up (default 1000)
+  --jobs-max N              most jobs in a measured run or a warm-up (default 200000)
+  --jobs-concurrency N      jobs each worker runs at once (default 128)
+  --redis HOST:PORT         the Redis for BullMQ (default 127.0.0.1:6379; skipped with a note if none answers)
 `;
 
 /** Reads the command line; throws with the usage on a mistake. */
@@ -83,6 +108,16 @@ export function parseBenchmarkOptions(args: readonly string[]): BenchmarkOptions
       "gateway-requests": { type: "string" },
       "gateway-repetitions": { type: "string" },
       "gateway-latency-calls": { type: "string" },
+      jobs: { type: "boolean" },
+      "jobs-only": { type: "boolean" },
+      "jobs-systems": { type: "string" },
+      "jobs-outstanding": { type: "string" },
+      "jobs-repetitions": { type: "string" },
+      "jobs-duration-ms": { type: "string" },
+      "jobs-warmup-ms": { type: "string" },
+      "jobs-max": { type: "string" },
+      "jobs-concurrency": { type: "string" },
+      redis: { type: "string" },
     },
     strict: true,
   });
@@ -109,11 +144,37 @@ export function parseBenchmarkOptions(args: readonly string[]): BenchmarkOptions
     gatewayRequests: number("--gateway-requests", values["gateway-requests"], quick ? 2_000 : 10_000, 1),
     gatewayRepetitions: number("--gateway-repetitions", values["gateway-repetitions"], quick ? 1 : 3, 1),
     gatewayLatencyCalls: number("--gateway-latency-calls", values["gateway-latency-calls"], quick ? 500 : 5_000, 1),
+    jobs: values["jobs-only"] === true ? "only" : values.jobs === true ? "also" : "skip",
+    jobsSystems: values["jobs-systems"] === undefined ? jobSystems : values["jobs-systems"].split(",").map((name) => jobSystemNamed(name.trim())),
+    jobsOutstanding: values["jobs-outstanding"] === undefined ? [1, 16, 128] : values["jobs-outstanding"].split(",").map((text) => whole("--jobs-outstanding", text, 1)),
+    jobsRepetitions: number("--jobs-repetitions", values["jobs-repetitions"], quick ? 2 : 3, 1),
+    jobsDurationMs: number("--jobs-duration-ms", values["jobs-duration-ms"], quick ? 500 : 3_000, 1),
+    jobsWarmupMs: number("--jobs-warmup-ms", values["jobs-warmup-ms"], quick ? 200 : 1_000, 0),
+    jobsMax: number("--jobs-max", values["jobs-max"], 200_000, 1),
+    jobsConcurrency: number("--jobs-concurrency", values["jobs-concurrency"], 128, 1),
+    redisAddress: address("--redis", values.redis ?? "127.0.0.1:6379"),
   };
 }
 
 function number(flag: string, text: string | undefined, fallback: number, least: number): number {
   return text === undefined ? fallback : whole(flag, text, least);
+}
+
+function jobSystemNamed(name: string): JobSystem {
+  const system = jobSystems.find((candidate) => candidate === name);
+  if (system === undefined) {
+    throw new Error(`--jobs-systems: no job system "${name}" (there are ${jobSystems.join(", ")})\n\n${usage}`);
+  }
+  return system;
+}
+
+function address(flag: string, text: string): string {
+  const colon = text.lastIndexOf(":");
+  if (colon <= 0) {
+    throw new Error(`${flag} takes HOST:PORT, got "${text}"\n\n${usage}`);
+  }
+  whole(flag, text.slice(colon + 1), 1);
+  return text;
 }
 
 function whole(flag: string, text: string, least: number): number {

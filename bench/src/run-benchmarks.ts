@@ -1,7 +1,9 @@
 // The benchmark runner: `npm run bench` (or `make bench`). It starts a nats-server of its own, one
 // server process per transport and one load client process per case, runs every case at 1, 16 and
 // 128 requests in flight in interleaved repetitions, checks the host's memory and the code
-// generation time, and prints tables and the target ratios. Everything is bounded in count and time.
+// generation time, and prints tables and the target ratios; with --gateway and --jobs, also the
+// HTTP gateway (bench/src/gateway/) and durable jobs (bench/src/jobs/) benchmarks. Everything is
+// bounded in count and time.
 import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
@@ -14,6 +16,8 @@ import { runCodegenBenchmark } from "./codegen-benchmark.js";
 import { formatCaseTables, formatCodegen, formatComparisons, formatMemory, formatTargets, summarize } from "./format-report.js";
 import { formatGatewayReport } from "./gateway/format-gateway-report.js";
 import { runGatewayBenchmark, type GatewayBenchmark } from "./gateway/gateway-benchmark.js";
+import { formatJobsReport } from "./jobs/format-jobs-report.js";
+import { runJobsBenchmark, type JobsBenchmark } from "./jobs/jobs-benchmark.js";
 import { measureCases, type CaseRun } from "./measure-cases.js";
 import { checkHostMemory, type MemoryCheck } from "./memory-check.js";
 import { startBenchNatsServer, type BenchNatsServer } from "./start-nats-server.js";
@@ -29,12 +33,16 @@ async function main(): Promise<void> {
     return;
   }
   const options = parsed;
-  if (options.gateway === "only") {
-    const gateway = await measureGateway(options);
+  if (options.gateway === "only" || options.jobs === "only") {
+    const gateway = options.gateway === "only" ? await measureGateway(options) : undefined;
     await stopAll();
-    process.stdout.write(`${describeEnvironment(gateway.natsServerVersion)}\n\n${formatGatewayReport(gateway)}\n`);
+    const jobs = options.jobs === "only" ? await measureJobs(options) : undefined;
+    await stopAll();
+    const environment = describeEnvironment(gateway?.natsServerVersion ?? jobs?.natsServerVersion ?? "unknown");
+    const report = [environment, gateway === undefined ? "" : formatGatewayReport(gateway), jobs === undefined ? "" : formatJobsReport(jobs)].filter((section) => section !== "");
+    process.stdout.write(`${report.join("\n\n")}\n`);
     if (options.jsonFile !== undefined) {
-      await writeFile(options.jsonFile, `${JSON.stringify({ environment: describeEnvironment(gateway.natsServerVersion), gateway }, null, 2)}\n`);
+      await writeFile(options.jsonFile, `${JSON.stringify({ environment, gateway, jobs }, null, 2)}\n`);
     }
     return;
   }
@@ -46,6 +54,8 @@ async function main(): Promise<void> {
     options.codegenRepetitions > 0 ? await runCodegenBenchmark(options.codegenServices, options.codegenMethods, options.codegenRepetitions) : undefined;
   await stopAll();
   const gateway = options.gateway === "also" ? await measureGateway(options) : undefined;
+  await stopAll();
+  const jobs = options.jobs === "also" ? await measureJobs(options) : undefined;
   await stopAll();
 
   const summaries = summarize(
@@ -65,10 +75,11 @@ async function main(): Promise<void> {
     natsVersions.length === 0 ? "" : `nats.js v3 / v2, raw cases (ratios within this run)\n${formatComparisons(natsVersions)}`,
     `Targets (ratios within this run)\n${formatTargets(targets)}`,
     gateway === undefined ? "" : formatGatewayReport(gateway),
+    jobs === undefined ? "" : formatJobsReport(jobs),
   ].filter((section) => section !== "");
   process.stdout.write(`${report.join("\n\n")}\n`);
   if (options.jsonFile !== undefined) {
-    const json = { environment, options: { ...options, cases: options.cases.map((kind) => kind.name) }, runs, summaries, memory, codegen, natsVersions, targets, gateway };
+    const json = { environment, options: { ...options, cases: options.cases.map((kind) => kind.name) }, runs, summaries, memory, codegen, natsVersions, targets, gateway, jobs };
     await writeFile(options.jsonFile, `${JSON.stringify(json, null, 2)}\n`);
   }
 }
@@ -121,6 +132,26 @@ function measureGateway(options: BenchmarkOptions): Promise<GatewayBenchmark> {
       gatewayWorkers: [1, 2],
       serviceWorkers: 2,
       latencyCalls: options.gatewayLatencyCalls,
+      profileDirectory: options.profileDirectory,
+    },
+    (started) => running.push(started),
+    (line) => process.stderr.write(`${line}\n`),
+  );
+}
+
+// The durable jobs benchmark (bench/src/jobs/): its own nats-server with JetStream, the machine's Redis.
+function measureJobs(options: BenchmarkOptions): Promise<JobsBenchmark> {
+  process.stderr.write("  durable jobs\n");
+  return runJobsBenchmark(
+    {
+      systems: options.jobsSystems,
+      outstanding: options.jobsOutstanding,
+      repetitions: options.jobsRepetitions,
+      warmupMs: options.jobsWarmupMs,
+      durationMs: options.jobsDurationMs,
+      maxJobs: options.jobsMax,
+      concurrency: options.jobsConcurrency,
+      redisAddress: options.redisAddress,
       profileDirectory: options.profileDirectory,
     },
     (started) => running.push(started),
