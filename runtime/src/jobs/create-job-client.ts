@@ -132,7 +132,7 @@ export function createJobClient<Service extends DescService>(nc: NatsConnection,
       const opened = await store();
       const limit = listOptions.limit ?? 1_000;
       const found: JobStatus[] = [];
-      for await (const key of await opened.kv.keys()) {
+      for await (const key of distinctKeys(opened)) {
         const stored = await opened.read(key);
         if (stored !== undefined && (listOptions.state === undefined || stored.record.state === listOptions.state) && (listOptions.method === undefined || stored.record.method === listOptions.method)) {
           found.push(statusOf(stored.record));
@@ -153,7 +153,7 @@ export function createJobClient<Service extends DescService>(nc: NatsConnection,
       const queued = (await opened.jsm.streams.purge(opened.names.workStream)).purged;
       const dead = (await opened.jsm.streams.purge(opened.names.deadStream)).purged;
       let records = 0;
-      for await (const key of await opened.kv.keys()) {
+      for await (const key of distinctKeys(opened)) {
         await opened.kv.purge(key);
         records += 1;
       }
@@ -161,6 +161,20 @@ export function createJobClient<Service extends DescService>(nc: NatsConnection,
     },
     store,
   };
+}
+
+/**
+ * The keys of the records, each once: the bucket's key listing also yields a key again when its
+ * record changes while the listing runs (a worker at work).
+ */
+async function* distinctKeys(store: JobStore): AsyncGenerator<string> {
+  const seen = new Set<string>();
+  for await (const key of await store.kv.keys()) {
+    if (!seen.has(key)) {
+      seen.add(key);
+      yield key;
+    }
+  }
 }
 
 /**
