@@ -82,6 +82,33 @@ describe("jobs", () => {
     expect(recorder.callsOf(key)).toHaveLength(1);
   });
 
+  it("runs a job whose first enqueue stopped between its record and its message once it is enqueued again", async () => {
+    const { recorder } = await startWorker();
+    const key = uniqueKey("half-enqueued");
+    const id = `half-${key}`;
+    const store = await jobs.store();
+    // What an enqueuer that died after the record and before the message leaves behind.
+    await store.create({ id, method: "Do", state: JobState.Queued, run: "lost-run", attempt: 0, attempts: 3, encoding: "binary", enqueuedAt: new Date().toISOString() });
+    const job = await jobs.enqueue.do({ key }, { id });
+    await expect(job.result({ timeoutMs: 10_000 })).resolves.toMatchObject({ key });
+    expect(recorder.callsOf(key)).toHaveLength(1);
+  });
+
+  it("runs one enqueue once when its message is in the queue twice", async () => {
+    const { recorder } = await startWorker({ concurrency: 4 });
+    const key = uniqueKey("copied");
+    const job = await jobs.enqueue.do({ key, sleepMs: 300 }, { notBefore: new Date(Date.now() + 300) });
+    const store = await jobs.store();
+    // A second copy of the message, past the server's duplicate detection (another message id).
+    const original = await store.jsm.streams.getMessage(store.names.workStream, { last_by_subj: store.names.workSubject("Do") });
+    const headers = original!.header;
+    headers.set("Nats-Msg-Id", `${job.id}-copy`);
+    await store.js.publish(store.names.workSubject("Do"), original!.data, { headers });
+    await expect(job.result({ timeoutMs: 10_000 })).resolves.toMatchObject({ key });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(recorder.callsOf(key)).toHaveLength(1);
+  });
+
   it("retries a failing job with back-off until it succeeds", async () => {
     const { recorder } = await startWorker();
     const key = uniqueKey("flaky");

@@ -9,7 +9,8 @@ import { maxJobAttempts } from "../service/job-policy.js";
 import { serviceRegistry } from "../service/service-registry.js";
 import { nuid, type NatsConnection } from "../transport/nats/nats-client.js";
 import { toNatsHeaders } from "../transport/nats/message-headers.js";
-import { createJobHandle, statusOf, type JobHandle, type JobHandleContext, type JobStatus } from "./job-handle.js";
+import { createJobHandle, statusOf, type JobHandle, type JobHandleContext, type JobStatus, type OpenedJobs } from "./job-handle.js";
+import { listenForJobEnds } from "./job-announcements.js";
 import { checkJobId } from "./job-names.js";
 import { JobState, type JobRecord } from "./job-record.js";
 import { openJobStore, type JobStore, type JobStoreOptions } from "./job-store.js";
@@ -82,6 +83,8 @@ export interface JobClient<Service extends DescService> {
   purge(): Promise<{ queued: number; dead: number; records: number }>;
   /** The streams and bucket, opened (and created when missing) on first use. */
   store(): Promise<JobStore>;
+  /** The streams and bucket, and the client's subscription to the ends of jobs, opened on first use. */
+  open(): Promise<OpenedJobs>;
 }
 
 /**
@@ -98,14 +101,18 @@ export function createJobClient<Service extends DescService>(nc: NatsConnection,
   const definition = defineService(service, options);
   const registry = options.registry ?? serviceRegistry(service);
   const encoding = options.encoding ?? "binary";
-  let opening: Promise<JobStore> | undefined;
-  const store = () => {
-    opening ??= openJobStore(nc, definition, options).catch((error: unknown) => {
+  let opening: Promise<OpenedJobs> | undefined;
+  const open = () => {
+    opening ??= (async () => {
+      const store = await openJobStore(nc, definition, options);
+      return { store, announcements: await listenForJobEnds(nc, store.names) };
+    })().catch((error: unknown) => {
       opening = undefined; // tried again on the next use
       throw error;
     });
     return opening;
   };
+  const store = async () => (await open()).store;
   const endpointOf = (method: string) => {
     const endpoint = definition.endpoints.find((candidate) => candidate.name === method);
     if (endpoint === undefined) {
@@ -113,12 +120,12 @@ export function createJobClient<Service extends DescService>(nc: NatsConnection,
     }
     return endpoint;
   };
-  const handleContext = (endpoint: EndpointDefinition): JobHandleContext => ({ nc, store, output: endpoint.method.output, registry });
+  const handleContext = (endpoint: EndpointDefinition): JobHandleContext => ({ nc, open, output: endpoint.method.output, registry });
   const enqueue: Record<string, unknown> = {};
   const job: Record<string, unknown> = {};
   for (const endpoint of definition.endpoints) {
     enqueue[endpoint.method.localName] = (request: MessageInitShape<DescMessage>, enqueueOptions: EnqueueOptions = {}) =>
-      enqueueJob(store, endpoint, request, { ...enqueueOptions, encoding: enqueueOptions.encoding ?? encoding }, registry, handleContext(endpoint));
+      enqueueJob(open, endpoint, request, { ...enqueueOptions, encoding: enqueueOptions.encoding ?? encoding }, registry, handleContext(endpoint));
     job[endpoint.method.localName] = (id: string) => createJobHandle(handleContext(endpoint), endpoint.name, id);
   }
   return {
@@ -160,6 +167,7 @@ export function createJobClient<Service extends DescService>(nc: NatsConnection,
       return { queued, dead, records };
     },
     store,
+    open,
   };
 }
 
@@ -178,13 +186,17 @@ async function* distinctKeys(store: JobStore): AsyncGenerator<string> {
 }
 
 /**
- * Enqueues one job: publishes its request to the method's work queue with its id as the message
- * id (the server drops a second one within its duplicate window), then stores its record unless
- * the id has one (a duplicate beyond the window: its message is removed, the worker would drop it
- * anyway). Resolves with the job's handle, the existing job's for a duplicate.
+ * Enqueues one job: stores its record (unless the id has one: then it is that job), listens for
+ * its end, then publishes its request to the method's work queue with the record's revision (so
+ * that the worker's first write needs no read) and the id as the message id (the server drops a
+ * second one within its duplicate window). Resolves with the job's handle.
+ *
+ * A job whose record exists but which never started is published again: its first enqueue may
+ * have stopped between the record and the message. A worker runs a job's run from one message
+ * only (the record keeps the sequence of the message it runs), so a second copy never runs it twice.
  */
 async function enqueueJob(
-  store: () => Promise<JobStore>,
+  open: () => Promise<OpenedJobs>,
   endpoint: EndpointDefinition,
   request: MessageInitShape<DescMessage>,
   options: EnqueueOptions & { encoding: Encoding },
@@ -200,40 +212,45 @@ async function enqueueJob(
   const { encoding } = options;
   const message = (request as { $typeName?: string }).$typeName === undefined ? create(endpoint.method.input, request) : request;
   const payload = encodeMessage(endpoint.method.input, message as never, encoding, registry);
-  const run = nuid.next();
-  const headers = new Headers(options.headers);
-  headers.set(HeaderName.JobId, id);
-  headers.set(HeaderName.JobRun, run);
-  if (options.attempts !== undefined) {
-    headers.set(HeaderName.JobMaxAttempts, String(attempts));
-  }
-  if (encoding === "json") {
-    headers.set(HeaderName.ContentType, jsonContentType);
-  }
   const notBefore = options.notBefore?.toISOString();
-  if (notBefore !== undefined) {
-    headers.set(HeaderName.JobNotBefore, notBefore);
-  }
-  const opened = await store();
-  const ack = await opened.js.publish(opened.names.workSubject(endpoint.name), payload, { msgID: id, headers: toNatsHeaders(headers) });
+  const { store, announcements } = await open();
   const handle = createJobHandle(handleContext, endpoint.name, id);
-  if (ack.duplicate) {
-    return handle;
-  }
   const record: JobRecord = {
     id,
     method: endpoint.name,
     state: JobState.Queued,
-    run,
+    run: nuid.next(),
     attempt: 0,
     attempts,
     encoding,
     enqueuedAt: new Date().toISOString(),
     ...(notBefore === undefined ? {} : { notBefore }),
   };
-  if ((await opened.create(record)) === undefined && (await opened.read(id))?.record.run !== run) {
-    // The id has a job from an earlier enqueue: this message must not run it again.
-    await opened.jsm.streams.deleteMessage(opened.names.workStream, ack.seq, false).catch(() => undefined);
+  let stored = await store.create(record);
+  if (stored === undefined) {
+    const existing = await store.read(id);
+    if (existing === undefined || existing.record.state !== JobState.Queued || existing.record.attempt > 0 || existing.record.startedAt !== undefined) {
+      return handle; // the id's job, which has started or is over
+    }
+    stored = existing;
+  }
+  const headers = new Headers(options.headers);
+  headers.set(HeaderName.JobId, id);
+  headers.set(HeaderName.JobRun, stored.record.run);
+  headers.set(HeaderName.JobRevision, String(stored.revision));
+  headers.set(HeaderName.JobMaxAttempts, String(stored.record.attempts));
+  if (stored.record.encoding === "json") {
+    headers.set(HeaderName.ContentType, jsonContentType);
+  }
+  if (stored.record.notBefore !== undefined) {
+    headers.set(HeaderName.JobNotBefore, stored.record.notBefore);
+  }
+  announcements.listen(id, true);
+  try {
+    await store.js.publish(store.names.workSubject(endpoint.name), payload, { msgID: id, headers: toNatsHeaders(headers) });
+  } catch (error) {
+    announcements.forget(id);
+    throw error;
   }
   return handle;
 }

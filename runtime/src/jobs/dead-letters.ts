@@ -27,7 +27,7 @@ export interface DeadLetter {
 }
 
 // Dead-letter headers that a retried job must not carry back to the work queue.
-const letterOnlyHeaders = [HeaderName.JobAttempts, HeaderName.JobReason, HeaderName.ServiceError, HeaderName.ServiceErrorCode, HeaderName.RpcCode, "Nats-Msg-Id"];
+const letterOnlyHeaders = [HeaderName.JobRevision, HeaderName.JobAttempts, HeaderName.JobReason, HeaderName.ServiceError, HeaderName.ServiceErrorCode, HeaderName.RpcCode, "Nats-Msg-Id"];
 
 /** The dead letters of a service, oldest first, at most `limit`. */
 export async function listDeadLetters(store: JobStore, limit: number): Promise<DeadLetter[]> {
@@ -89,6 +89,8 @@ export async function retryDeadLetter(store: JobStore, id: string, attemptsOf: (
     headers.delete(name);
   }
   headers.set(HeaderName.JobRun, run);
+  headers.set(HeaderName.JobRevision, String(queued.revision));
+  headers.set(HeaderName.JobMaxAttempts, String(queued.record.attempts));
   await store.js.publish(store.names.workSubject(record.method), letter.data, { msgID: `${id}.${run}`, headers: toNatsHeaders(headers) });
   await store.jsm.streams.deleteMessage(store.names.deadStream, letter.seq, false);
   return record.method;

@@ -5,6 +5,7 @@ import { RpcError } from "../protocol/rpc-error.js";
 import type { NatsConnection } from "../transport/nats/nats-client.js";
 import { isFinished, JobState, rpcErrorOf, type JobRecord } from "./job-record.js";
 import type { JobStore } from "./job-store.js";
+import type { JobAnnouncements } from "./job-announcements.js";
 
 /** What `status()` tells of a job. */
 export interface JobStatus {
@@ -62,10 +63,16 @@ export interface JobHandle<Output extends DescMessage> {
   cancel(): Promise<boolean>;
 }
 
-/** What a handle needs: the store, the connection for the end announcements, and the reply's schema. */
+/** A job client's store and its end announcements, opened together on first use. */
+export interface OpenedJobs {
+  readonly store: JobStore;
+  readonly announcements: JobAnnouncements;
+}
+
+/** What a handle needs: the opened store and announcements, and the reply's schema. */
 export interface JobHandleContext {
   readonly nc: NatsConnection;
-  readonly store: () => Promise<JobStore>;
+  readonly open: () => Promise<OpenedJobs>;
   readonly output: DescMessage;
   readonly registry: Registry | undefined;
 }
@@ -79,14 +86,14 @@ export function createJobHandle<Output extends DescMessage>(context: JobHandleCo
     id,
     method,
     async status() {
-      const stored = await (await context.store()).read(id);
+      const stored = await (await context.open()).store.read(id);
       return stored === undefined ? undefined : statusOf(stored.record);
     },
     async result(options = {}) {
       return resultOf(await waitForEnd(context, id, options), context) as MessageShape<Output>;
     },
     async cancel() {
-      const store = await context.store();
+      const { store } = await context.open();
       for (let conflicts = 0; conflicts < 5; conflicts += 1) {
         const stored = await store.read(id);
         if (stored === undefined || (stored.record.state !== JobState.Queued && stored.record.state !== JobState.Retrying)) {
@@ -108,27 +115,39 @@ export function createJobHandle<Output extends DescMessage>(context: JobHandleCo
  * `timeoutMs` runs out first, `not_found` when there is no such job.
  */
 export async function waitForEnd(context: JobHandleContext, id: string, options: JobResultOptions): Promise<JobRecord> {
-  const store = await context.store();
-  // Subscribed before the first read, so that an end between the two is not missed.
-  const announced = announcementsOf(context.nc, store.names.doneSubject(id));
+  const { store, announcements } = await context.open();
+  // Listened for before the first read (the subscription is in place), so that an end between the
+  // two is not missed; a job this client has just enqueued needs no first read at all.
+  const justEnqueued = announcements.listen(id);
   const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
+  const timedOut = (state: string) => new RpcError(`job ${id} did not finish within ${options.timeoutMs} ms (it is ${state})`, Code.DeadlineExceeded);
   try {
+    let read = !justEnqueued;
+    let state: string = JobState.Queued;
     for (;;) {
-      const stored = await store.read(id);
-      if (stored === undefined) {
-        throw new RpcError(`no job ${id} (or its record has expired)`, Code.NotFound);
-      }
-      if (isFinished(stored.record.state)) {
-        return stored.record;
+      if (read) {
+        const stored = await store.read(id);
+        if (stored === undefined) {
+          throw new RpcError(`no job ${id} (or its record has expired)`, Code.NotFound);
+        }
+        if (isFinished(stored.record.state)) {
+          return stored.record;
+        }
+        state = stored.record.state;
       }
       const left = deadline === undefined ? pollIntervalMs : deadline - Date.now();
       if (left <= 0) {
-        throw new RpcError(`job ${id} did not finish within ${options.timeoutMs} ms (it is ${stored.record.state})`, Code.DeadlineExceeded);
+        throw timedOut(state);
       }
-      await announced.next(Math.min(left, pollIntervalMs), options.signal);
+      const heard = await announcements.next(id, Math.min(left, pollIntervalMs), options.signal);
+      if (typeof heard === "object") {
+        return heard;
+      }
+      // An announcement without the record (too large to carry), or a second gone by: read it.
+      read = true;
     }
   } finally {
-    announced.close();
+    announcements.forget(id);
   }
 }
 
@@ -162,47 +181,4 @@ export function resultOf(record: JobRecord, context: JobHandleContext): MessageS
     default:
       throw record.error === undefined ? new RpcError(`job ${record.id} is ${record.state}`, Code.Unknown) : rpcErrorOf(record.error);
   }
-}
-
-interface Announcements {
-  /** Resolves at the next announcement (at once if one came since the last call), after `milliseconds`, or rejects when `signal` aborts. */
-  next(milliseconds: number, signal: AbortSignal | undefined): Promise<void>;
-  close(): void;
-}
-
-// The announcements of a job's end on its subject.
-function announcementsOf(nc: NatsConnection, subject: string): Announcements {
-  let announced = false;
-  let wake: (() => void) | undefined;
-  const subscription = nc.subscribe(subject, {
-    callback: () => {
-      announced = true;
-      wake?.();
-    },
-  });
-  return {
-    async next(milliseconds, signal) {
-      signal?.throwIfAborted();
-      if (!announced) {
-        let timer: NodeJS.Timeout | undefined;
-        let onAbort: (() => void) | undefined;
-        try {
-          await new Promise<void>((resolve, reject) => {
-            wake = resolve;
-            timer = setTimeout(resolve, milliseconds);
-            onAbort = () => reject(new RpcError("waiting for the job's result was cancelled", Code.Canceled, { cause: signal?.reason }));
-            signal?.addEventListener("abort", onAbort, { once: true });
-          });
-        } finally {
-          wake = undefined;
-          clearTimeout(timer);
-          if (onAbort !== undefined) {
-            signal?.removeEventListener("abort", onAbort);
-          }
-        }
-      }
-      announced = false;
-    },
-    close: () => subscription.unsubscribe(),
-  };
 }

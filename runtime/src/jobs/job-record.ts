@@ -66,6 +66,11 @@ export interface JobRecord {
   /** When the next attempt may start, while retrying. */
   readonly nextAttemptAt?: string;
   readonly finishedAt?: string;
+  /**
+   * The stream sequence of the message the current or last attempt came from: another message of
+   * the same run (a second publish of one enqueue) is dropped, never run beside it.
+   */
+  readonly sequence?: number;
   /** The instance id of the worker that runs or ran the last attempt. */
   readonly worker?: string;
   /** What the handler last reported with `progress()`. */

@@ -26,7 +26,7 @@ export function jobTransport(nc: NatsConnection, service: DescService, options: 
   const enqueue = jobs.enqueue as Record<string, (request: unknown, options: object) => Promise<{ id: string }>>;
   return (endpoint) => {
     const { method } = endpoint;
-    const context = { nc, store: jobs.store, output: method.output, registry: options.registry ?? serviceRegistry(service) };
+    const context = { nc, open: jobs.open, output: method.output, registry: options.registry ?? serviceRegistry(service) };
     return async (request): Promise<UnaryResponse> => {
       const key = request.header.get(idempotencyKeyHeader) ?? "";
       const job = await enqueue[method.localName]!(request.message, { headers: request.header, ...(isJobId(key) ? { id: key } : {}) });

@@ -12,7 +12,7 @@ import { natsHeader, toNatsHeaders, toFetchHeaders } from "../transport/nats/mes
 import type { JsMsg } from "../transport/nats/jetstream-client.js";
 import type { JobOutcome } from "./job-counters.js";
 import { checkJobId } from "./job-names.js";
-import { isFinished, jobErrorOf, JobState, type JobRecord } from "./job-record.js";
+import { encodeJobRecord, isFinished, jobErrorOf, JobState, type JobRecord } from "./job-record.js";
 import { JobRequest } from "./job-request.js";
 import type { JobStore, StoredJob } from "./job-store.js";
 
@@ -59,15 +59,16 @@ export async function runJob(worker: JobWorker, endpoint: HostEndpoint, msg: JsM
   }
   // Counted before announced, so that whoever the end wakes finds it in the stats.
   if (delivered?.ended !== undefined) {
-    announce(worker, delivered.ended);
+    announce(worker, delivered.ended, delivered.endRecord);
   }
 }
 
-/** What became of a delivery: its outcome, when it had one, and the id of the job it ended. */
+/** What became of a delivery: its outcome, when it had one, the id of the job it ended and the end stored. */
 interface Delivered {
   readonly outcome: JobOutcome | undefined;
   readonly error: RpcError | undefined;
   readonly ended?: string;
+  readonly endRecord?: JobRecord | undefined;
 }
 
 async function deliver(worker: JobWorker, endpoint: HostEndpoint, msg: JsMsg): Promise<Delivered> {
@@ -79,14 +80,19 @@ async function deliver(worker: JobWorker, endpoint: HostEndpoint, msg: JsMsg): P
     msg.ack();
     return { outcome: "dead", error: new RpcError(reason, Code.InvalidArgument) };
   }
+  const fresh = await startFreshJob(worker, endpoint, msg, id, run);
+  if (fresh !== undefined) {
+    return runAttempt(worker, endpoint, msg, fresh);
+  }
   for (let conflicts = 0; conflicts < maxConflicts; conflicts += 1) {
     const stored = (await worker.store.read(id)) ?? (await worker.store.create(recordFromMessage(endpoint, msg, id, run)));
     if (stored === undefined) {
       continue; // the enqueuer's record landed meanwhile
     }
     const { record } = stored;
-    if (record.run !== run || isFinished(record.state)) {
-      // A duplicate enqueue, a copy a dead-letter retry replaced, or a job whose ack was lost.
+    if (record.run !== run || isFinished(record.state) || (record.state === JobState.Active && record.sequence !== undefined && record.sequence !== msg.seq)) {
+      // A duplicate enqueue, a copy a dead-letter retry replaced, a job whose ack was lost, or a
+      // second message of the run that another message's attempt runs.
       msg.ack();
       return { outcome: undefined, error: undefined };
     }
@@ -102,11 +108,11 @@ async function deliver(worker: JobWorker, endpoint: HostEndpoint, msg: JsMsg): P
       await deadLetter(worker, endpoint, msg, id, reason, record.attempt, error);
       const dead = await finish(worker, stored, { state: JobState.Dead, error: jobErrorOf(error) }, endpoint);
       msg.ack();
-      return { outcome: dead ? "dead" : "lost", error, ended: id };
+      return { outcome: dead ? "dead" : "lost", error, ended: id, endRecord: dead };
     }
     const attempt = record.attempt + 1;
     const active = await worker.store.update(
-      { ...withoutRetryFields(record), state: JobState.Active, attempt, startedAt: new Date().toISOString(), worker: worker.hostId },
+      { ...withoutRetryFields(record), state: JobState.Active, attempt, startedAt: new Date().toISOString(), worker: worker.hostId, sequence: msg.seq },
       stored.revision,
     );
     if (active !== undefined) {
@@ -115,6 +121,25 @@ async function deliver(worker: JobWorker, endpoint: HostEndpoint, msg: JsMsg): P
   }
   msg.nak(1_000);
   return { outcome: undefined, error: undefined };
+}
+
+/**
+ * The first delivery of a job as its enqueuer left it starts with one write and no read: the
+ * message carries the revision of the record the enqueuer stored, and the record is what the
+ * message says. Anything else (a redelivery, a changed record, a job to wait for) returns
+ * `undefined`, for the full path to read the record.
+ */
+async function startFreshJob(worker: JobWorker, endpoint: HostEndpoint, msg: JsMsg, id: string, run: string): Promise<StoredJob | undefined> {
+  const revision = Number(natsHeader(msg.headers, HeaderName.JobRevision));
+  if (msg.info.deliveryCount !== 1 || !Number.isSafeInteger(revision) || revision <= 0) {
+    return undefined;
+  }
+  const queued = recordFromMessage(endpoint, msg, id, run);
+  if (waitBeforeAttempt(queued, Date.now()) > 0) {
+    return undefined;
+  }
+  const active: JobRecord = { ...queued, state: JobState.Active, attempt: 1, startedAt: new Date().toISOString(), worker: worker.hostId, sequence: msg.seq };
+  return worker.store.update(active, revision);
 }
 
 // Runs one attempt and stores its end: the result, a retry after its back-off, or the dead-letter stream.
@@ -170,7 +195,7 @@ async function runAttempt(worker: JobWorker, endpoint: HostEndpoint, msg: JsMsg,
       endpoint,
     );
     msg.ack();
-    return { outcome: done ? "completed" : "lost", error: undefined, ended: record.id };
+    return { outcome: done ? "completed" : "lost", error: undefined, ended: record.id, endRecord: done };
   }
   const error = reply?.error ?? new RpcError(`attempt ${record.attempt} of job ${record.id} ran out of its ${policy.attemptTimeoutMs} ms`, Code.DeadlineExceeded);
   if (!policy.nonRetryableCodes.includes(error.code) && record.attempt < record.attempts) {
@@ -186,19 +211,19 @@ async function runAttempt(worker: JobWorker, endpoint: HostEndpoint, msg: JsMsg,
   await deadLetter(worker, endpoint, msg, record.id, reason, record.attempt, error);
   const failed = await finish(worker, current, { state: JobState.Failed, error: jobErrorOf(error), expiresAt: expiry(policy.retentionMs) }, endpoint);
   msg.ack();
-  return { outcome: failed ? "failed" : "lost", error, ended: record.id };
+  return { outcome: failed ? "failed" : "lost", error, ended: record.id, endRecord: failed };
 }
 
 /**
  * Stores the end of a job over its record, compare-and-set: again on the newest revision when
  * another write came first, unless that one finished the job or belongs to another run. Returns
- * whether this end is the one stored.
+ * the record stored, `undefined` when this end is not the one stored.
  */
-async function finish(worker: JobWorker, stored: StoredJob, end: Partial<JobRecord> & { state: JobState }, endpoint: HostEndpoint): Promise<boolean> {
+async function finish(worker: JobWorker, stored: StoredJob, end: Partial<JobRecord> & { state: JobState }, endpoint: HostEndpoint): Promise<JobRecord | undefined> {
   let current: StoredJob | undefined = stored;
   for (let conflicts = 0; conflicts < maxConflicts && current !== undefined; conflicts += 1) {
     if (current.record.run !== stored.record.run || isFinished(current.record.state)) {
-      return false;
+      return undefined;
     }
     const record: JobRecord = {
       ...withoutRetryFields(current.record),
@@ -207,11 +232,11 @@ async function finish(worker: JobWorker, stored: StoredJob, end: Partial<JobReco
       expiresAt: end.expiresAt ?? expiry(endpoint.definition.job.retentionMs),
     };
     if ((await worker.store.update(record, current.revision)) !== undefined) {
-      return true;
+      return record;
     }
     current = await worker.store.read(stored.record.id);
   }
-  return false;
+  return undefined;
 }
 
 /**
@@ -235,14 +260,22 @@ async function deadLetter(worker: JobWorker, endpoint: HostEndpoint, msg: JsMsg,
   });
 }
 
-// Tells whoever waits for the job's result (`result()`) to read its record now.
-function announce(worker: JobWorker, id: string): void {
+// Tells whoever waits for the job's result (`result()`) that it is over: with the ended record
+// when it fits in a message, so that the waiter need not read it.
+function announce(worker: JobWorker, id: string, record: JobRecord | undefined): void {
+  let payload = record === undefined ? undefined : encodeJobRecord(record);
+  if (payload !== undefined && payload.length > (worker.nc.info?.max_payload ?? 0) - maxAnnouncementOverhead) {
+    payload = undefined;
+  }
   try {
-    worker.nc.publish(worker.store.names.doneSubject(id));
+    worker.nc.publish(worker.store.names.doneSubject(id), payload);
   } catch {
     // A closed connection: waiters read the record on their own, every second.
   }
 }
+
+// Room left in an announcement for its subject and protocol line.
+const maxAnnouncementOverhead = 1_024;
 
 /** How long a job must still wait before an attempt may start: its `notBefore`, or its back-off. */
 function waitBeforeAttempt(record: JobRecord, now: number): number {

@@ -28,9 +28,11 @@ export const HeaderName = {
   JobId: "Nats-Job-Id",
   /** On a job message: which enqueue of the id it belongs to (the job record's `run`). */
   JobRun: "Nats-Job-Run",
+  /** On a job message: the revision of the job's record when the message was published. */
+  JobRevision: "Nats-Job-Revision",
   /** On a job message: no attempt starts before this time (RFC 3339, UTC). */
   JobNotBefore: "Nats-Job-Not-Before",
-  /** On a job message: the attempts it may have in all, when the enqueuer chose their number. */
+  /** On a job message: the attempts it may have in all. */
   JobMaxAttempts: "Nats-Job-Max-Attempts",
   /** On a dead letter: the attempts the job had. */
   JobAttempts: "Nats-Job-Attempts",
