@@ -25,7 +25,7 @@ export function createJobCaller(system: JobSystem, address: JobSystemAddress): P
 // createJobClient().enqueue.score(), then the handle's result().
 async function createOursCaller(address: JobSystemAddress): Promise<Caller> {
   const { createJobClient } = await import("nats-micro-runtime/jobs");
-  const nc = await connect({ servers: address.url, name: "bench-jobs-producer-ours" });
+  const nc = await connect({ servers: address.url, name: "bench-jobs-producer-ours", noAsyncTraces: true });
   const jobs = createJobClient(nc, Bench);
   await jobs.store();
   return {
@@ -66,7 +66,7 @@ async function createBullmqCaller(address: JobSystemAddress): Promise<Caller> {
 
 // js.publish() of the request with a reply subject in a header, then that subject's core NATS reply.
 async function createBareCaller(address: JobSystemAddress): Promise<Caller> {
-  const nc = await connect({ servers: address.url, name: "bench-jobs-producer-bare" });
+  const nc = await connect({ servers: address.url, name: "bench-jobs-producer-bare", noAsyncTraces: true });
   const js = jetstream(nc);
   const request = toBinary(ScoreRequestSchema, create(ScoreRequestSchema, scoreRequestInit));
   // One subscription for every reply, each job's subject one token under it.

@@ -32,7 +32,7 @@ await runServerProcess(() => {
 // The generated host with serveJobs(): every job goes through the host's one call path.
 async function serveOurs(address: JobSystemAddress): Promise<RunningServer> {
   const { serveJobs } = await import("nats-micro-runtime/jobs");
-  const nc = await connect({ servers: address.url, name: "bench-jobs-worker-ours" });
+  const nc = await connect({ servers: address.url, name: "bench-jobs-worker-ours", noAsyncTraces: true });
   const host = await serveBench(nc, { score: async (request) => score(request) }, { entryPoints: [serveJobs({ concurrency })] });
   return {
     address: address.url,
@@ -61,7 +61,7 @@ async function serveBullmq(address: JobSystemAddress): Promise<RunningServer> {
  * the reply published with core NATS to the subject in the job's header. No record, no retries.
  */
 async function serveBare(address: JobSystemAddress): Promise<RunningServer> {
-  const nc = await connect({ servers: address.url, name: "bench-jobs-worker-bare" });
+  const nc = await connect({ servers: address.url, name: "bench-jobs-worker-bare", noAsyncTraces: true });
   const jsm = await jetstreamManager(nc);
   await jsm.streams.add({ name: bareStream, subjects: [bareSubject], retention: RetentionPolicy.Workqueue, storage: StorageType.File });
   await jsm.consumers.add(bareStream, {
