@@ -1,5 +1,5 @@
 # The human entry points. Each installs what it needs first, so a fresh machine needs nothing else.
-.PHONY: install demo football metropolis test generate build bench clean
+.PHONY: install demo football football-jobs metropolis test generate build bench clean
 
 # System packages (nats-server, protoc) and npm packages exactly as package-lock.json pins them.
 node_modules/.package-lock.json: package-lock.json
@@ -33,6 +33,12 @@ demo: install
 # PORT=... for another port); prints how to call it, runs until Ctrl-C. examples/football/README.md
 football: build
 	node examples/football/scripts/run-football.mjs
+
+# Seed 001 in the job form: nats-server with JetStream (a temporary store), workers that also take
+# jobs (serve --jobs), the gateway calling through the job queue (gateway --jobs); the same as
+# FORM=jobs make football. examples/football/README.md, "Request form and job form"
+football-jobs: build
+	FORM=jobs node examples/football/scripts/run-football.mjs
 
 # Seed 000: Metropolis on a three-member NATS cluster (workers on two members, gateways on two,
 # 127.0.0.1:8081 and 8082; PORT=... for others); prints how to call them, runs until Ctrl-C.
