@@ -23,24 +23,25 @@ export interface FootballGateway extends FootballCommand {
 const startTimeoutMs = 30_000;
 
 /**
- * Starts `football serve --workers N` (N worker processes in the queue group, node:cluster) and
- * resolves once every worker has logged that it serves.
+ * Starts `football serve --workers N` (N worker processes in the queue group, node:cluster), with
+ * `serveArgs` after it (`--jobs` ...), and resolves once every worker has logged that it serves.
  */
-export async function startFootballWorkers(natsUrl: string, workers: number): Promise<FootballCommand> {
-  const child = startFootball(["-s", natsUrl, "serve", "--workers", String(workers)], []);
-  return waitForLogLines(child, "serving", workers, `football serve --workers ${workers}`);
+export async function startFootballWorkers(natsUrl: string, workers: number, serveArgs: readonly string[] = []): Promise<FootballCommand> {
+  const child = startFootball(["-s", natsUrl, "serve", "--workers", String(workers), ...serveArgs], []);
+  return waitForLogLines(child, "serving", workers, ["football serve --workers", workers, ...serveArgs].join(" "));
 }
 
 /**
  * Starts `football gateway --listen 127.0.0.1:PORT --workers N --json-names proto` on a free port,
- * with `execArgv` as node flags (`--cpu-prof`: cluster workers inherit them), and resolves once
- * every process serves and `/readyz` answers 200 (an instance of the service answers a ping).
+ * with `gatewayArgs` after it (`--jobs`) and `execArgv` as node flags (`--cpu-prof`: cluster
+ * workers inherit them), and resolves once every process serves and `/readyz` answers 200 (an
+ * instance of the service answers a ping).
  */
-export async function startFootballGateway(natsUrl: string, workers: number, execArgv: readonly string[]): Promise<FootballGateway> {
+export async function startFootballGateway(natsUrl: string, workers: number, execArgv: readonly string[], gatewayArgs: readonly string[] = []): Promise<FootballGateway> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
-  const what = `football gateway --workers ${workers}`;
-  const child = startFootball(["-s", natsUrl, "gateway", "--listen", `127.0.0.1:${port}`, "--workers", String(workers), "--json-names", "proto"], execArgv);
+  const what = ["football gateway --workers", workers, ...gatewayArgs].join(" ");
+  const child = startFootball(["-s", natsUrl, "gateway", "--listen", `127.0.0.1:${port}`, "--workers", String(workers), "--json-names", "proto", ...gatewayArgs], execArgv);
   const command = await waitForLogLines(child, "gateway serving", workers, what);
   try {
     await waitUntilReady(origin, what);

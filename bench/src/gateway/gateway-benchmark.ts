@@ -170,8 +170,8 @@ async function measureServer(
   };
 }
 
-// The fastify baseline in a process of its own (bench/src/gateway/serve-football-fastify.ts).
-async function startFastify(): Promise<Stoppable & { origin: string; pid: number }> {
+/** The fastify baseline in a process of its own (bench/src/gateway/serve-football-fastify.ts): the seed's basic form. */
+export async function startFastify(): Promise<Stoppable & { origin: string; pid: number }> {
   const program = fileURLToPath(new URL("serve-football-fastify.js", import.meta.url));
   const child = fork(program, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   try {
