@@ -93,8 +93,8 @@ describe("runtime layout", () => {
       "transport/nats": ["transport", "protocol"],
       // An entry point like the host: it calls services through the client, and never serves them.
       gateway: ["gateway", "protocol", "service", "client", "interceptors", "metrics", "transport", "gen"],
-      // An entry point into the host: it hands jobs to the host's one call path.
-      jobs: ["jobs", "protocol", "service", "host", "transport"],
+      // An entry point into the host (it hands jobs to the host's one call path), and a client transport.
+      jobs: ["jobs", "protocol", "service", "host", "client", "interceptors", "transport"],
     };
     const violations = [...localImports].flatMap(([file, imports]) => {
       const concern = name(file).startsWith("transport/nats/") ? "transport/nats" : concernOf(file);
