@@ -179,10 +179,13 @@ describe("the packages", () => {
         expect(range).toMatch(name === "@opentelemetry/exporter-trace-otlp-http" ? /^>=0\.\d+\.\d+ <1$/ : /^\^/);
       }
     }
-    expect(Object.keys(runtime.peerDependencies ?? {}).filter((name) => !name.startsWith("@opentelemetry/")).sort()).toEqual(["@bufbuild/protobuf", "@bufbuild/protovalidate", "@nats-io/nats-core", "@nats-io/transport-node"]);
+    expect(Object.keys(runtime.peerDependencies ?? {}).filter((name) => !name.startsWith("@opentelemetry/")).sort()).toEqual(["@bufbuild/protobuf", "@bufbuild/protovalidate", "@nats-io/jetstream", "@nats-io/kv", "@nats-io/nats-core", "@nats-io/transport-node"]);
     // protovalidate is needed only by programs that validate (nats-micro-runtime/validation).
     expect(runtime.peerDependenciesMeta?.["@bufbuild/protovalidate"]?.optional).toBe(true);
     expect(runtime.peerDependenciesMeta?.["@nats-io/transport-node"]?.optional).toBe(true);
+    // JetStream and its key-value store only for durable jobs (nats-micro-runtime/jobs).
+    expect(runtime.peerDependenciesMeta?.["@nats-io/jetstream"]?.optional).toBe(true);
+    expect(runtime.peerDependenciesMeta?.["@nats-io/kv"]?.optional).toBe(true);
     // Tracing's packages are needed only by programs that trace (nats-micro-runtime/tracing, serve --trace).
     for (const name of Object.keys(runtime.peerDependencies ?? {}).filter((name) => name.startsWith("@opentelemetry/"))) {
       expect(runtime.peerDependenciesMeta?.[name]?.optional).toBe(true);
