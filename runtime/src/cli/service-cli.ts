@@ -8,6 +8,7 @@ import { createCallCommand, methodList } from "./call-command.js";
 import { addConnectionFlags, connectWithFlags, type ConnectionFlagValues } from "./connection-flags.js";
 import { createDiscoveryCommands } from "./discovery-commands.js";
 import { createGatewayCommand } from "./gateway-command.js";
+import { createJobsCommand } from "./jobs-commands.js";
 import type { GatewayOptions } from "../gateway/serve-gateway.js";
 import { describeFailure, exitCodeOf, ExitCode } from "./exit-codes.js";
 import { createServeCommand } from "./serve-command.js";
@@ -38,9 +39,10 @@ export interface ServiceCliOptions<Service extends DescService> {
 
 /**
  * Builds the command-line program of a service (commander): `serve` (when given handlers),
- * `gateway` (HTTP/JSON in front of the service), `call <method> [request]`, `ping`, `info` and `stats`, with the connection flags of the NATS
- * CLI. Generated `<name>_cli.ts` files call {@link runServiceCli}; this is for programs that add
- * commands of their own.
+ * `gateway` (HTTP/JSON in front of the service), `call <method> [request]`, `jobs` (its durable
+ * jobs), `ping`, `info` and `stats`, with the connection flags of the NATS CLI. Generated
+ * `<name>_cli.ts` files call {@link runServiceCli}; this is for programs that add commands of
+ * their own.
  */
 export function createServiceCli<Service extends DescService>(service: Service, options: ServiceCliOptions<Service> = {}): Command {
   const defaults = options.defaults;
@@ -74,6 +76,7 @@ export function createServiceCli<Service extends DescService>(service: Service, 
     createGatewayCommand({ services: () => [service], connect, name: definition.name, ...(options.gateway === undefined ? {} : { gatewayOptions: options.gateway }) }),
   );
   program.addCommand(createCallCommand({ definition, methodComments, connect, write }));
+  program.addCommand(createJobsCommand({ definition, methodComments, connect, write }));
   for (const command of createDiscoveryCommands({ definition, connect, write })) {
     program.addCommand(command);
   }
