@@ -254,9 +254,12 @@ describe("jobs", () => {
     await Promise.all(waiting.map((handle) => handle.cancel()));
   });
 
-  it("refuses a job id that cannot be one", async () => {
+  it("refuses a job id that cannot be one, and an id taken by another method's job", async () => {
     const error = await rpcRejection(jobs.enqueue.do({ key: "x" }, { id: "has.dots" }));
     expect(error).toBeInstanceOf(RpcError);
     expect(error.code).toBe(Code.InvalidArgument);
+    expect((await rpcRejection(jobs.status("has.dots"))).code).toBe(Code.InvalidArgument);
+    await jobs.enqueue.do({ key: "y" }, { id: "taken", notBefore: new Date(Date.now() + 60_000) });
+    expect((await rpcRejection(jobs.enqueue.slow({ key: "y" }, { id: "taken" }))).code).toBe(Code.AlreadyExists);
   });
 });

@@ -229,6 +229,9 @@ async function enqueueJob(
   let stored = await store.create(record);
   if (stored === undefined) {
     const existing = await store.read(id);
+    if (existing !== undefined && existing.record.method !== endpoint.name) {
+      throw new RpcError(`job id ${id} is taken by a job of method ${existing.record.method}`, Code.AlreadyExists);
+    }
     if (existing === undefined || existing.record.state !== JobState.Queued || existing.record.attempt > 0 || existing.record.startedAt !== undefined) {
       return handle; // the id's job, which has started or is over
     }

@@ -15,7 +15,7 @@ import {
   type KV,
 } from "../transport/nats/jetstream-client.js";
 import { decodeJobRecord, encodeJobRecord, type JobRecord } from "./job-record.js";
-import { jobNames, type JobNames } from "./job-names.js";
+import { checkJobId, jobNames, type JobNames } from "./job-names.js";
 
 /** How long the work-queue stream remembers enqueued ids, to drop a second enqueue of one (docs/jobs.md). */
 export const defaultDuplicateWindowMs = 2 * 60_000;
@@ -104,6 +104,7 @@ async function provision(nc: NatsConnection, definition: ServiceDefinition, opti
     jsm,
     kv,
     async read(id) {
+      checkJobId(id);
       const entry = await kv.get(id);
       if (entry === null || entry.operation !== "PUT") {
         return undefined;
