@@ -39,13 +39,12 @@ const serverPrograms: Record<ServerKind, string> = {
   http: "servers/serve-http.js",
 };
 
-function programPath(relative: string): string {
-  return fileURLToPath(new URL(relative, import.meta.url));
-}
-
-// No inspector, no source maps: the children run as a deployed service would.
-function forkQuietly(program: string, args: string[], execArgv: string[]): ChildProcess {
-  return fork(programPath(program), args, { execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+/**
+ * Forks a benchmark program (`program` relative to `base`, the caller's `import.meta.url`). No
+ * inspector, no source maps: the children run as a deployed service would.
+ */
+export function forkQuietly(program: string, args: string[], execArgv: readonly string[], base: string = import.meta.url): ChildProcess {
+  return fork(fileURLToPath(new URL(program, base)), args, { execArgv: [...execArgv], stdio: ["ignore", "inherit", "inherit", "ipc"] });
 }
 
 /** Starts one server program; `execArgv` passes node flags such as `--expose-gc` or `--cpu-prof`. */
@@ -73,16 +72,21 @@ export async function startServerProcess(kind: ServerKind, natsUrl: string, exec
 
 /** Starts the load client of a case against its server's address. */
 export async function startLoadClientProcess(kind: CaseKind, address: string, execArgv: string[] = []): Promise<LoadClientProcess> {
-  const child = forkQuietly("load-client.js", [kind.name, address], execArgv);
-  const what = `${kind.name} load client`;
+  return { kind, ...(await driveLoadClient(forkQuietly("load-client.js", [kind.name, address], execArgv), `${kind.name} load client`, startTimeoutMs)) };
+}
+
+/**
+ * Waits until a forked load client (a program that speaks `LoadClientCommand` and
+ * `LoadClientEvent`) is ready, and drives its runs; ends it when it does not start.
+ */
+export async function driveLoadClient(child: ChildProcess, what: string, readyTimeoutMs: number): Promise<Omit<LoadClientProcess, "kind">> {
   try {
-    await waitForMessage<LoadClientEvent, "ready">(child, what, ["ready"], startTimeoutMs);
+    await waitForMessage<LoadClientEvent, "ready">(child, what, ["ready"], readyTimeoutMs);
   } catch (error) {
     await stopChild(child);
     throw error;
   }
   return {
-    kind,
     async run(request, beforeMeasure, timeoutMs) {
       const warmed = waitForMessage<LoadClientEvent, "warmed">(child, what, ["warmed"], timeoutMs);
       child.send({ type: "run", ...request } satisfies LoadClientCommand);
@@ -96,8 +100,8 @@ export async function startLoadClientProcess(kind: CaseKind, address: string, ex
   };
 }
 
-// Asks the child to exit (it closes its connections), and ends it if it does not within a few seconds.
-async function stopGently(child: ChildProcess, exitCommand: ServerCommand | LoadClientCommand): Promise<void> {
+/** Asks the child to exit (it closes its connections), and ends it if it does not within `graceMs`. */
+export async function stopGently(child: ChildProcess, exitCommand: ServerCommand | LoadClientCommand, graceMs = 5_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) {
     return;
   }
@@ -107,7 +111,7 @@ async function stopGently(child: ChildProcess, exitCommand: ServerCommand | Load
   } catch {
     // The channel is already closed; the timer below ends the process.
   }
-  const timer = setTimeout(() => void stopChild(child), 5_000);
+  const timer = setTimeout(() => void stopChild(child), graceMs);
   await exited;
   clearTimeout(timer);
 }
