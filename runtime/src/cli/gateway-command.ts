@@ -15,7 +15,7 @@ import { describeFailure, ExitCode, exitCodeOf } from "./exit-codes.js";
 import { commaList, integerAtLeast } from "./parse-flags.js";
 import { waitForStopRequest } from "./stop-signals.js";
 import { addProcessOptions, runPoolIfAsked, type ProcessFlags } from "./process-options.js";
-import { serveProcessMetrics, startTracingIfAsked, withinTimeout } from "./serving-process.js";
+import { logConnectionEvents, serveProcessMetrics, startTracingIfAsked, withinTimeout } from "./serving-process.js";
 import { workerReadyMessage } from "./worker-pool.js";
 import type { OtlpTracing } from "../tracing/start-otlp-tracing.js";
 
@@ -97,6 +97,7 @@ export function createGatewayCommand(context: GatewayCommandContext): Command {
           ...(rpcMetrics === undefined ? {} : { metrics: rpcMetrics, httpMetrics: createGatewayMetrics({ registry: rpcMetrics.registry }) }),
         });
         metricsEndpoint = rpcMetrics === undefined ? undefined : await serveProcessMetrics(rpcMetrics.registry, flags);
+        logConnectionEvents(nc, logger);
         logger.info(
           {
             url: gateway.url,
