@@ -49,12 +49,17 @@ export function jobNames(service: string, prefix = defaultJobSubjectPrefix): Job
 /** Job ids: a key of the bucket and a token of a subject at once. */
 const jobIdPattern = /^[A-Za-z0-9_=-]{1,200}$/;
 
+/** Whether `id` can be a job id (see {@link checkJobId}). */
+export function isJobId(id: string): boolean {
+  return jobIdPattern.test(id);
+}
+
 /**
  * Throws `invalid_argument` unless `id` can be a job id: 1 to 200 of `A-Z a-z 0-9 _ = -` (it is a
  * key-value key and a subject token, so no dots, spaces or wildcards).
  */
 export function checkJobId(id: string): void {
-  if (!jobIdPattern.test(id)) {
+  if (!isJobId(id)) {
     throw new RpcError(`job id ${JSON.stringify(id)} is not valid: use 1 to 200 of A-Z a-z 0-9 _ = -`, Code.InvalidArgument);
   }
 }

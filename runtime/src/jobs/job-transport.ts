@@ -5,7 +5,7 @@ import type { NatsConnection } from "../transport/nats/nats-client.js";
 import { serviceRegistry } from "../service/service-registry.js";
 import { createJobClient, type JobClientOptions } from "./create-job-client.js";
 import { resultOf, waitForEnd } from "./job-handle.js";
-import { checkJobId } from "./job-names.js";
+import { isJobId } from "./job-names.js";
 
 /** The request header whose value, when it is a valid job id, becomes the job's id. */
 export const idempotencyKeyHeader = "idempotency-key";
@@ -36,16 +36,4 @@ export function jobTransport(nc: NatsConnection, service: DescService, options: 
       return { stream: false, service: method.parent, method, message, header: new Headers(record.resultHeaders?.map(([name, value]) => [name, value])) };
     };
   };
-}
-
-function isJobId(key: string): boolean {
-  if (key === "") {
-    return false;
-  }
-  try {
-    checkJobId(key);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -11,7 +11,7 @@ import type { NatsConnection } from "../transport/nats/nats-client.js";
 import { natsHeader, toNatsHeaders, toFetchHeaders } from "../transport/nats/message-headers.js";
 import type { JsMsg } from "../transport/nats/jetstream-client.js";
 import type { JobOutcome } from "./job-counters.js";
-import { checkJobId } from "./job-names.js";
+import { isJobId } from "./job-names.js";
 import { encodeJobRecord, isFinished, jobErrorOf, JobState, type JobRecord } from "./job-record.js";
 import { JobRequest } from "./job-request.js";
 import type { JobStore, StoredJob } from "./job-store.js";
@@ -317,13 +317,4 @@ function withoutRetryFields(record: JobRecord): JobRecord {
 
 function expiry(retentionMs: number): string {
   return new Date(Date.now() + retentionMs).toISOString();
-}
-
-function isJobId(id: string): boolean {
-  try {
-    checkJobId(id);
-    return true;
-  } catch {
-    return false;
-  }
 }
