@@ -3,49 +3,28 @@
 // generated client's requests; a plain request on foo.bar, as a caller that knows only the subject
 // sends it; and `metropolis serve --workers 2` as a real process.
 import { join } from "node:path";
-import { connect } from "@nats-io/transport-node";
-import type { Msg, NatsConnection } from "@nats-io/nats-core";
-import type { InfoResponse, ServiceHost } from "nats-micro-runtime";
+import type { Msg } from "@nats-io/nats-core";
+import type { InfoResponse } from "nats-micro-runtime";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { workerHandlers } from "../../examples/metropolis/src/worker-handlers.js";
 import { ReverseRequestSchema, ReverseResponseSchema } from "../../examples/metropolis/src/gen/metropolis/v1/worker_pb.js";
 import { serveWorker, WorkerClient } from "../../examples/metropolis/src/gen/metropolis/v1/worker_nats.js";
-import { runCli, startCli, type LogLine, type RunningCli } from "../helpers/cli-process.js";
-import { startNatsServer, type NatsServer } from "../helpers/nats-server.js";
+import { runCli, startCli, type LogLine } from "../helpers/cli-process.js";
+import { useNatsFixture } from "../helpers/nats-fixture.js";
 import { rootDirectory } from "../helpers/paths.js";
 import { rawRequest } from "../helpers/raw-nats.js";
 
 /** The example's `metropolis` program, as `npx metropolis` runs it. */
 const metropolisProgram = join(rootDirectory, "examples", "metropolis", "bin", "metropolis.js");
 
-let server: NatsServer;
-let nc: NatsConnection;
+const fixture = useNatsFixture({ hostConnections: 2 });
 // One connection per host, as separate worker processes would have.
-const hostConnections: NatsConnection[] = [];
-let hosts: ServiceHost[] = [];
-const running: RunningCli[] = [];
-
-beforeAll(async () => {
-  server = await startNatsServer();
-  nc = await connect({ servers: server.url });
-  for (let index = 0; index < 2; index++) {
-    hostConnections.push(await connect({ servers: server.url }));
-  }
-});
-
-afterEach(async () => {
-  await Promise.all([...hosts.splice(0).map((host) => host.stop()), ...running.splice(0).map((cli) => cli.kill())]);
-});
-
-afterAll(async () => {
-  await Promise.all([nc, ...hostConnections].map((connection) => connection.close()));
-  await server.stop();
-});
+const { hosts, hostConnections, processes } = fixture;
 
 /** Every instance's reply to `$SRV.INFO.Worker`, waiting for `count` of them. */
 async function infoOfAll(count: number): Promise<InfoResponse[]> {
   const replies: Msg[] = [];
-  for await (const reply of await nc.requestMany("$SRV.INFO.Worker", undefined, { strategy: "count", maxMessages: count, maxWait: 2_000 })) {
+  for await (const reply of await fixture.nc.requestMany("$SRV.INFO.Worker", undefined, { strategy: "count", maxMessages: count, maxWait: 2_000 })) {
     replies.push(reply);
   }
   return replies.map((reply) => reply.json<InfoResponse>());
@@ -68,10 +47,10 @@ function expectTheTask(info: readonly InfoResponse[], ids: readonly string[]): v
 }
 
 test("two workers announce Reverse on foo.bar in queue group worker, and share the client's 100 requests", async () => {
-  hosts = await Promise.all(hostConnections.map((connection) => serveWorker(connection, workerHandlers)));
+  hosts.push(...(await Promise.all(hostConnections.map((connection) => serveWorker(connection, workerHandlers)))));
   expectTheTask(await infoOfAll(2), hosts.map((host) => host.id));
 
-  const worker = new WorkerClient(nc, { timeoutMs: 5_000 });
+  const worker = new WorkerClient(fixture.nc, { timeoutMs: 5_000 });
   const texts = Array.from({ length: 100 }, (_, index) => `text ${index} 😀 é`);
   const replies = await Promise.all(texts.map((data) => worker.reverse({ data })));
   replies.forEach((reply, index) => expect(reply.data).toBe([...texts[index]!].reverse().join("")));
@@ -82,21 +61,21 @@ test("two workers announce Reverse on foo.bar in queue group worker, and share t
 });
 
 test("a plain request on foo.bar, binary or JSON, is answered by the task", async () => {
-  hosts = [await serveWorker(hostConnections[0]!, workerHandlers)];
-  const binary = await rawRequest(nc, "foo.bar", toBinary(ReverseRequestSchema, create(ReverseRequestSchema, { data: "a😀b" })));
+  hosts.push(await serveWorker(hostConnections[0]!, workerHandlers));
+  const binary = await rawRequest(fixture.nc, "foo.bar", toBinary(ReverseRequestSchema, create(ReverseRequestSchema, { data: "a😀b" })));
   expect(fromBinary(ReverseResponseSchema, binary.data).data).toBe("b😀a");
-  const json = await rawRequest(nc, "foo.bar", '{"data": "hello"}', { "Content-Type": "application/json" });
+  const json = await rawRequest(fixture.nc, "foo.bar", '{"data": "hello"}', { "Content-Type": "application/json" });
   expect(JSON.parse(json.string())).toEqual({ data: "olleh" });
 });
 
 test("`metropolis serve --workers 2`: two processes on foo.bar in queue group worker, called by `metropolis call`", async () => {
-  const cli = startCli(metropolisProgram, ["serve", "--workers", "2", "--server", server.url]);
-  running.push(cli);
+  const cli = startCli(metropolisProgram, ["serve", "--workers", "2", "--server", fixture.server.url]);
+  processes.push(cli);
   const serving = (): LogLine[] => cli.logs.filter((line) => line.msg === "serving");
   await cli.waitForLog(() => serving().length >= 2, 15_000);
   expectTheTask(await infoOfAll(2), serving().map((line) => String(line["instance"])));
 
-  const call = await runCli(metropolisProgram, ["call", "reverse", '{"data": "Metropolis 🏙️"}', "--server", server.url]);
+  const call = await runCli(metropolisProgram, ["call", "reverse", '{"data": "Metropolis 🏙️"}', "--server", fixture.server.url]);
   expect(call.stderr).toBe("");
   expect(call.exitCode).toBe(0);
   expect(JSON.parse(call.stdout)).toEqual({ data: "\u{FE0F}🏙 siloporteM" });

@@ -10,25 +10,41 @@ export interface NatsFixture {
   readonly nc: NatsConnection;
   /** Hosts to stop after the current test: push each host a test starts. */
   readonly hosts: ServiceHost[];
+  /** More connections, one per host, as separate worker processes would have (see `hostConnections`). */
+  readonly hostConnections: readonly NatsConnection[];
+  /** Processes to end after the current test (such as `startCli`'s): push each one a test starts. */
+  readonly processes: { kill(): Promise<unknown> }[];
+}
+
+/** Options of {@link useNatsFixture}. */
+export interface NatsFixtureOptions {
+  /** How many connections of their own to open for hosts, besides `nc`; none unless set. */
+  hostConnections?: number;
 }
 
 /**
- * Starts a nats-server (127.0.0.1, a free port) and connects to it before the file's tests, stops
- * the hosts in `hosts` after each test, and closes both after the last. Call at the top of a file.
+ * Starts a nats-server (127.0.0.1, a free port) and connects to it before the file's tests (with
+ * `hostConnections` more connections), stops the hosts in `hosts` and ends the `processes` after
+ * each test, and closes the connections and the server after the last. Call at the top of a file.
  */
-export function useNatsFixture(): NatsFixture {
+export function useNatsFixture(options: NatsFixtureOptions = {}): NatsFixture {
   let server: NatsServer | undefined;
   let nc: NatsConnection | undefined;
   const hosts: ServiceHost[] = [];
+  const hostConnections: NatsConnection[] = [];
+  const processes: { kill(): Promise<unknown> }[] = [];
   beforeAll(async () => {
     server = await startNatsServer();
     nc = await connect({ servers: server.url });
+    for (let index = 0; index < (options.hostConnections ?? 0); index++) {
+      hostConnections.push(await connect({ servers: server.url }));
+    }
   });
   afterEach(async () => {
-    await Promise.all(hosts.splice(0).map((host) => host.stop()));
+    await Promise.all([...hosts.splice(0).map((host) => host.stop()), ...processes.splice(0).map((process) => process.kill())]);
   });
   afterAll(async () => {
-    await nc?.close();
+    await Promise.all([nc, ...hostConnections].map((connection) => connection?.close()));
     await server?.stop();
   });
   const started = <T>(value: T | undefined): T => {
@@ -45,5 +61,7 @@ export function useNatsFixture(): NatsFixture {
       return started(nc);
     },
     hosts,
+    hostConnections,
+    processes,
   };
 }
