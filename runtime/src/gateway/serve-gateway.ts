@@ -131,9 +131,13 @@ export async function serveGateway(nc: NatsConnection, services: readonly DescSe
   const router = createRouter(gatewayRoutes(services));
   const registry = options.registry ?? createRegistry(...services.map((service) => serviceRegistry(service)));
   const calls = new Map<DescMethod, UnaryCall<DescMessage, DescMessage>>();
+  const serviceNames: string[] = [];
   for (const service of services) {
+    // Asked once per service: the options may build a transport (a job client) of their own.
+    const clientOptions = options.clientOptions?.(service);
+    serviceNames.push(defineService(service, clientOptions ?? {}).name);
     const client = createClient(nc, service, {
-      ...options.clientOptions?.(service),
+      ...clientOptions,
       registry,
       batchWrites: options.batchWrites ?? true,
       ...(options.interceptors === undefined ? {} : { interceptors: options.interceptors }),
@@ -146,7 +150,6 @@ export async function serveGateway(nc: NatsConnection, services: readonly DescSe
       }
     }
   }
-  const serviceNames = services.map((service) => defineService(service, options.clientOptions?.(service) ?? {}).name);
   const maxTimeoutMs = options.maxTimeoutMs ?? defaultGatewayMaxTimeoutMs;
   const maxConcurrent = options.maxConcurrentRequests ?? 10_000;
   const forwarded = [...new Set([...defaultForwardedHeaders, ...(options.forwardHeaders ?? []).map((name) => name.toLowerCase())])];
