@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { freePort } from "./free-port.js";
 
 /** The ports a nats-server process listens on; the ones its configuration does not ask for are absent. */
 export interface NatsPorts {
@@ -19,8 +20,12 @@ export interface NatsPorts {
 export interface NatsProcessOptions {
   /** The server's name (`server_name`); clusters need one per member. */
   name: string;
-  /** Makes the server a cluster member: the cluster's name and the route URLs of other members. */
-  cluster?: { name: string; routes: readonly string[] };
+  /**
+   * Makes the server a cluster member: the cluster's name, the route URLs of other members (its
+   * own may be among them: the server skips it), and the route port when it must be known
+   * before the start (one the system picks unless set).
+   */
+  cluster?: { name: string; routes: readonly string[]; port?: number };
   /** Accepts leaf node connections (a hub). */
   acceptLeafNodes?: boolean;
   /** Connects as a leaf node to these hub URLs (`nats-leaf://127.0.0.1:<port>`). */
@@ -127,15 +132,30 @@ export interface NatsCluster {
   readonly urls: readonly string[];
   /** Resolves once every running member has a route to every other running member. */
   waitForRoutes(timeoutMs?: number): Promise<void>;
+  /** Resolves once every running member knows the JetStream meta group's leader (JetStream clusters only). */
+  waitForJetStream(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Options of {@link startNatsCluster}. */
+export interface NatsClusterOptions {
+  /**
+   * Enables JetStream on every member, each with a store of its own; the cluster then has a
+   * JetStream meta group (three members keep its quorum when one goes).
+   */
+  jetStream?: boolean;
 }
 
 /**
  * Starts a cluster on loopback: the first member with a route port the system picks, the others
- * routed to it (the members then find each other through it, and stay a full mesh when it goes).
- * Resolves once every route is up.
+ * routed to it (the members then find each other through it, and stay a full mesh when it goes);
+ * with JetStream, every member routed to every other on ports chosen beforehand. Resolves once
+ * every route is up (and, with JetStream, once the meta group has a leader).
+ *
+ * @example
+ * const cluster = await startNatsCluster(3, { jetStream: true });
  */
-export async function startNatsCluster(size = 3): Promise<NatsCluster> {
+export async function startNatsCluster(size = 3, options: NatsClusterOptions = {}): Promise<NatsCluster> {
   const clusterName = `test-${process.pid}-${Math.floor(performance.now())}`;
   const members: NatsProcess[] = [];
   const cluster: NatsCluster = {
@@ -154,17 +174,45 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
         timeoutMs,
       );
     },
+    async waitForJetStream(timeoutMs = 15_000) {
+      if (options.jetStream !== true) {
+        throw new Error("this cluster runs without JetStream");
+      }
+      await waitUntil(
+        "every member to know the JetStream meta leader",
+        async () => {
+          const running = members.filter((member) => member.running());
+          const states = await Promise.all(running.map((member) => member.monitor<{ meta_cluster?: { leader?: string } }>("/jsz")));
+          return states.every((jsz) => (jsz.meta_cluster?.leader ?? "") !== "");
+        },
+        timeoutMs,
+      );
+    },
     async stop() {
       await Promise.all(members.map((member) => member.stop()));
     },
   };
   try {
-    const seed = await startNatsProcess({ name: "n1", cluster: { name: clusterName, routes: [] } });
-    members.push(seed);
-    for (let index = 2; index <= size; index += 1) {
-      members.push(await startNatsProcess({ name: `n${index}`, cluster: { name: clusterName, routes: [seed.routeUrl] } }));
+    if (options.jetStream === true) {
+      // JetStream wants every member's routes configured, the first's too: route ports chosen
+      // beforehand, each member routed to all (its own route skipped). Each member's JetStream
+      // store is in its own temporary directory (see startNatsProcess).
+      const routePorts = await Promise.all(Array.from({ length: size }, () => freePort()));
+      const routes = routePorts.map((port) => `nats-route://127.0.0.1:${port}`);
+      for (const [index, port] of routePorts.entries()) {
+        members.push(await startNatsProcess({ name: `n${index + 1}`, cluster: { name: clusterName, routes, port }, jetStream: true }));
+      }
+    } else {
+      const seed = await startNatsProcess({ name: "n1", cluster: { name: clusterName, routes: [] } });
+      members.push(seed);
+      for (let index = 2; index <= size; index += 1) {
+        members.push(await startNatsProcess({ name: `n${index}`, cluster: { name: clusterName, routes: [seed.routeUrl] } }));
+      }
     }
     await cluster.waitForRoutes();
+    if (options.jetStream === true) {
+      await cluster.waitForJetStream();
+    }
     return cluster;
   } catch (error) {
     await cluster.stop();
@@ -202,7 +250,7 @@ function configText(options: NatsProcessOptions, ports: NatsPorts | undefined, d
   ];
   if (options.cluster !== undefined) {
     const routes = options.cluster.routes.map((route) => `"${route}"`).join(", ");
-    lines.push(`cluster { name: "${options.cluster.name}", listen: "127.0.0.1:${ports?.cluster ?? -1}", routes: [${routes}] }`);
+    lines.push(`cluster { name: "${options.cluster.name}", listen: "127.0.0.1:${ports?.cluster ?? options.cluster.port ?? -1}", routes: [${routes}] }`);
   }
   const leaf: string[] = [];
   if (options.acceptLeafNodes === true) {
