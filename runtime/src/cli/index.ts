@@ -1,6 +1,6 @@
 // "nats-micro-runtime/cli": the command line of a service, and the NATS connection settings of
 // the NATS CLI (flags, environment, contexts) for programs of your own.
-export { createServiceCli, runServiceCli, type HandlersSource, type ServiceCliOptions } from "./service-cli.js";
+export { alsoServe, createServiceCli, runServiceCli, type AlsoServed, type HandlersLifetime, type HandlersSource, type ServiceCliOptions } from "./service-cli.js";
 export { describeFailure, ExitCode, exitCodeOf } from "./exit-codes.js";
 export { createLogger, logLevels, type LogLevel } from "./create-logger.js";
 export { runWorkerPool, type WorkerPoolOptions } from "./worker-pool.js";

@@ -23,6 +23,37 @@ import { workerReadyMessage } from "./worker-pool.js";
 import type { HostEntryPoint } from "../host/host-entry-point.js";
 import type { Registry } from "prom-client";
 
+/** What `serve` gives a handlers function: the life of the process it serves in. */
+export interface HandlersLifetime {
+  /**
+   * Runs `close` once the process has stopped serving (requests answered, jobs settled, the NATS
+   * connection drained), or has failed to start, before it exits; `serve` waits for it, within
+   * `--drain-timeout`. For what the handlers opened, such as a database pool.
+   *
+   * @example
+   * export async function ordersHandlers(lifetime: HandlersLifetime): Promise<OrdersHandlers> {
+   *   const pool = new Pool({ connectionString: process.env.DATABASE_URL });
+   *   lifetime.onStopped(() => pool.end());
+   *   return { ... };
+   * }
+   */
+  onStopped(close: () => void | Promise<void>): void;
+  /**
+   * The NATS connection `serve` opens, once it is open (handlers are made before it): for handlers
+   * that call other services or enqueue jobs. Rejects if the process stops before connecting.
+   */
+  connection(): Promise<NatsConnection>;
+}
+
+/** A service served beside the program's own (`ServiceCliOptions.alsoServe`). */
+export interface AlsoServedContext {
+  readonly service: DescService;
+  /** Options for its `createHost` (its generated defaults, its interceptors). */
+  readonly hostOptions: HostOptions;
+  /** Its handlers, loaded once per process. */
+  loadHandlers(lifetime: HandlersLifetime): Promise<ServiceHandlers<DescService>>;
+}
+
 /** What the `serve` command needs from the program around it. */
 export interface ServeCommandContext<Service extends DescService> {
   readonly service: Service;
@@ -30,7 +61,9 @@ export interface ServeCommandContext<Service extends DescService> {
   /** Options for `createHost` (the generated defaults). */
   readonly hostOptions: HostOptions;
   /** The handlers, loaded once per process. */
-  loadHandlers(): Promise<ServiceHandlers<Service>>;
+  loadHandlers(lifetime: HandlersLifetime): Promise<ServiceHandlers<Service>>;
+  /** Services run beside this one, in the same process and on the same connection. */
+  readonly alsoServed?: readonly AlsoServedContext[];
   /** Connects with the program's connection flags. */
   connect(command: Command): Promise<NatsConnection>;
 }
@@ -97,24 +130,66 @@ async function serveInstance<Service extends DescService>(context: ServeCommandC
   const isWorker = cluster.isWorker;
   // Listening at once, so that a signal during start-up is not lost.
   const stopRequested = waitForStopRequest(logger, { worker: isWorker });
+  const closers: (() => void | Promise<void>)[] = [];
+  let connected!: (nc: NatsConnection) => void;
+  let notConnected!: (error: unknown) => void;
+  const connection = new Promise<NatsConnection>((resolve, reject) => {
+    connected = resolve;
+    notConnected = reject;
+  });
+  // Nobody may be waiting for it when start-up fails.
+  connection.catch(() => undefined);
+  const lifetime: HandlersLifetime = { onStopped: (close) => void closers.push(close), connection: () => connection };
+  // What the handlers opened is closed last, whatever the way out; a failure to close is logged, not thrown.
+  const closeHandlers = async () => {
+    for (const close of closers.splice(0).reverse()) {
+      try {
+        await close();
+      } catch (error) {
+        logger.error({ err: error }, "closing what the handlers opened failed");
+      }
+    }
+  };
   let nc: NatsConnection | undefined;
   let metricsEndpoint: MetricsEndpoint | undefined;
   let tracing: OtlpTracing | undefined;
   try {
-    const handlers = await context.loadHandlers();
+    const handlers = await context.loadHandlers(lifetime);
+    const alsoServed = context.alsoServed ?? [];
+    const alsoHandlers = [];
+    for (const served of alsoServed) {
+      alsoHandlers.push(await served.loadHandlers(lifetime));
+    }
     nc = await context.connect(command);
+    connected(nc);
     tracing = await startTracingIfAsked(flags, nc);
     const metrics = flags.metricsPort === undefined ? undefined : createRpcMetrics({ processMetrics: true });
-    const jobs = flags.jobs === true ? await jobEntryPoint(flags, logger, metrics?.registry) : undefined;
-    const host = await createHost(nc, context.service, handlers, {
-      ...context.hostOptions,
-      ...(jobs === undefined ? {} : { entryPoints: [...(context.hostOptions.entryPoints ?? []), jobs] }),
-      ...(tracing === undefined ? {} : { interceptors: [tracing.interceptor, ...(context.hostOptions.interceptors ?? [])] }),
-      ...(metrics === undefined ? {} : { metrics }),
-      ...(flags.maxConcurrent === undefined ? {} : { maxConcurrentRequests: flags.maxConcurrent }),
+    // Options of every host of the process: each has a job worker of its own with --jobs.
+    const sharedOptions = async (hostOptions: HostOptions): Promise<HostOptions> => {
+      const jobs = flags.jobs === true ? await jobEntryPoint(flags, logger, metrics?.registry) : undefined;
+      return {
+        ...hostOptions,
+        ...(jobs === undefined ? {} : { entryPoints: [...(hostOptions.entryPoints ?? []), jobs] }),
+        ...(tracing === undefined ? {} : { interceptors: [tracing.interceptor, ...(hostOptions.interceptors ?? [])] }),
+        ...(metrics === undefined ? {} : { metrics }),
+        ...(flags.maxConcurrent === undefined ? {} : { maxConcurrentRequests: flags.maxConcurrent }),
+        onRequestFinished: requestLogger(logger),
+      };
+    };
+    const connection = nc;
+    const host = await createHost(connection, context.service, handlers, {
+      ...(await sharedOptions(context.hostOptions)),
       ...(flags.methods === undefined ? {} : { methods: flags.methods }),
-      onRequestFinished: requestLogger(logger),
     });
+    const hosts = [host];
+    try {
+      for (const [index, served] of alsoServed.entries()) {
+        hosts.push(await createHost(connection, served.service, alsoHandlers[index]!, await sharedOptions(served.hostOptions)));
+      }
+    } catch (error) {
+      await Promise.allSettled(hosts.map((started) => started.stop()));
+      throw error;
+    }
     metricsEndpoint = metrics === undefined ? undefined : await serveProcessMetrics(metrics.registry, flags);
     logConnectionEvents(nc, logger);
     logger.info(
@@ -123,7 +198,17 @@ async function serveInstance<Service extends DescService>(context: ServeCommandC
         instance: host.id,
         server: nc.getServer(),
         endpoints: host.definition.endpoints.map(({ name, subject }) => `${name} ${subject}`),
-        ...(jobs === undefined ? {} : { jobs: { concurrency: flags.jobConcurrency, leaseMs: flags.jobLease } }),
+        ...(hosts.length === 1
+          ? {}
+          : {
+              alsoServing: hosts.slice(1).map((other) => ({
+                service: other.definition.name,
+                version: other.definition.version,
+                instance: other.id,
+                endpoints: other.definition.endpoints.map(({ name, subject }) => `${name} ${subject}`),
+              })),
+            }),
+        ...(flags.jobs === true ? { jobs: { concurrency: flags.jobConcurrency, leaseMs: flags.jobLease } } : {}),
         ...(metricsEndpoint === undefined ? {} : { metrics: metricsEndpoint.url }),
       },
       "serving",
@@ -135,13 +220,15 @@ async function serveInstance<Service extends DescService>(context: ServeCommandC
       logger.error({ err: reason.closed }, "connection to NATS closed: cannot serve any more");
       await metricsEndpoint?.close();
       await tracing?.shutdown();
+      await closeHandlers();
       return exitCodeFromCode(Code.Unavailable);
     }
     logger.info({ reason, drainTimeoutMs: flags.drainTimeout }, "stopping: answering requests in flight");
     const drained = await withinTimeout(
       (async () => {
-        await host.stop();
-        await nc.drain();
+        await Promise.all(hosts.map((started) => started.stop()));
+        await connection.drain();
+        await closeHandlers();
       })(),
       flags.drainTimeout,
     );
@@ -161,6 +248,8 @@ async function serveInstance<Service extends DescService>(context: ServeCommandC
     await metricsEndpoint?.close();
     await tracing?.shutdown();
     await nc?.close();
+    notConnected(error);
+    await closeHandlers();
     process.stderr.write(`error: ${describeFailure(error)}\n`);
     return exitCodeOf(error);
   }

@@ -11,10 +11,42 @@ import { createGatewayCommand } from "./gateway-command.js";
 import { createJobsCommand } from "./jobs-commands.js";
 import type { GatewayOptions } from "../gateway/serve-gateway.js";
 import { describeFailure, exitCodeOf, ExitCode } from "./exit-codes.js";
-import { createServeCommand } from "./serve-command.js";
+import { createServeCommand, type HandlersLifetime } from "./serve-command.js";
+
+export type { HandlersLifetime } from "./serve-command.js";
 
 /** The handlers of a service, or a function that makes them (once per process, awaited). */
-export type HandlersSource<Service extends DescService> = ServiceHandlers<Service> | (() => ServiceHandlers<Service> | Promise<ServiceHandlers<Service>>);
+export type HandlersSource<Service extends DescService> =
+  | ServiceHandlers<Service>
+  | ((lifetime: HandlersLifetime) => ServiceHandlers<Service> | Promise<ServiceHandlers<Service>>);
+
+/**
+ * A service that `serve` runs beside the program's own, in the same processes and on the same
+ * connection: such as a service of durable jobs that the gateway does not expose. Make one with
+ * {@link alsoServe}, which checks the handlers against the service.
+ */
+export interface AlsoServed {
+  readonly service: DescService;
+  readonly handlers: HandlersSource<DescService>;
+  /** As for `createHost`: the generated defaults of that service. */
+  readonly defaults?: ServiceDefinitionOptions["defaults"];
+  /** The interceptors of its host, such as validation's. */
+  readonly interceptors?: readonly Interceptor[];
+}
+
+/**
+ * Names a service for `ServiceCliOptions.alsoServe`, its handlers typed by it.
+ *
+ * @example
+ * await runMoviesCli(undefined, { alsoServe: [alsoServe(Downloads, downloadsHandlers)] });
+ */
+export function alsoServe<Service extends DescService>(
+  service: Service,
+  handlers: HandlersSource<Service>,
+  options: Omit<AlsoServed, "service" | "handlers"> = {},
+): AlsoServed {
+  return { ...options, service, handlers: handlers as unknown as HandlersSource<DescService> };
+}
 
 /** Options of {@link createServiceCli}. */
 export interface ServiceCliOptions<Service extends DescService> {
@@ -35,12 +67,19 @@ export interface ServiceCliOptions<Service extends DescService> {
   write?: (text: string) => void;
   /** Options of the `gateway` command's gateway, such as an error renderer; its flags win over them. */
   gateway?: GatewayOptions;
+  /**
+   * More services that `serve` runs beside this one, in the same processes, on the same
+   * connection, each as its own ADR-32 service (with `--jobs`, their jobs too). `--methods` names
+   * methods of this service only; the other commands (`call`, `gateway`, `jobs`) are this service's.
+   */
+  alsoServe?: readonly AlsoServed[];
 }
 
 /**
  * Builds the command-line program of a service (commander): `serve` (when given handlers),
  * `gateway` (HTTP/JSON in front of the service), `call <method> [request]`, `jobs` (its durable
- * jobs), `ping`, `info` and `stats`, with the connection flags of the NATS CLI. Generated
+ * jobs), `pipeline status` (a live page of every pipeline stop), `ping`, `info` and `stats`,
+ * with the connection flags of the NATS CLI. Generated
  * `<name>_cli.ts` files call {@link runServiceCli}; this is for programs that add commands of
  * their own.
  */
@@ -67,7 +106,15 @@ export function createServiceCli<Service extends DescService>(service: Service, 
         service,
         definition,
         hostOptions,
-        loadHandlers: async () => (typeof handlers === "function" ? await handlers() : handlers),
+        loadHandlers: (lifetime) => loadHandlers(handlers, lifetime),
+        alsoServed: (options.alsoServe ?? []).map((served) => ({
+          service: served.service,
+          hostOptions: {
+            ...(served.defaults === undefined ? {} : { defaults: served.defaults }),
+            ...(served.interceptors === undefined ? {} : { interceptors: served.interceptors }),
+          },
+          loadHandlers: (lifetime: HandlersLifetime) => loadHandlers(served.handlers, lifetime),
+        })),
         connect,
       }),
     );
@@ -81,6 +128,11 @@ export function createServiceCli<Service extends DescService>(service: Service, 
     program.addCommand(command);
   }
   return program;
+}
+
+// The handlers themselves, or what the function makes of them.
+async function loadHandlers<Service extends DescService>(source: HandlersSource<Service>, lifetime: HandlersLifetime): Promise<ServiceHandlers<Service>> {
+  return typeof source === "function" ? await source(lifetime) : source;
 }
 
 /**
