@@ -1,5 +1,5 @@
 # The human entry points. Each installs what it needs first, so a fresh machine needs nothing else.
-.PHONY: install demo football football-jobs metropolis test generate build bench clean
+.PHONY: install demo football football-jobs metropolis movies test generate build bench clean
 
 # System packages (nats-server, protoc) and npm packages exactly as package-lock.json pins them.
 node_modules/.package-lock.json: package-lock.json
@@ -44,6 +44,13 @@ football-jobs: build
 # 127.0.0.1:8081 and 8082; PORT=... for others); prints how to call them, runs until Ctrl-C.
 metropolis: build
 	node examples/metropolis/scripts/run-metropolis.mjs
+
+# Seed 003: the movies REST API over an engine on PostgreSQL (127.0.0.1:5432; the database is
+# created and migrated when missing), download jobs on JetStream, a local mirror to download from;
+# gateway on 127.0.0.1:8080 (PORT=... for another). Prints how to call it, runs until Ctrl-C.
+# examples/movies/README.md
+movies: build
+	node examples/movies/scripts/run-movies.mjs
 
 clean:
 	rm -rf runtime/dist plugin/dist example/dist bench/dist */tsconfig.tsbuildinfo
