@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from "@jest/globals";
 import { request } from "node:http";
 import { serveStatusPage, type PipelineStatus, type StatusPage } from "../../runtime/src/pipeline/index.js";
 import { launchBrowser, readStatusTable, type TestBrowser } from "../helpers/browser.js";
+import { calcProgram, startCli } from "../helpers/cli-process.js";
 import { handBuiltStops, type HandBuiltStopsInstance } from "../helpers/hand-built-stops.js";
 import { useNatsFixture } from "../helpers/nats-fixture.js";
 
@@ -175,6 +176,24 @@ describe("pipeline status page", () => {
     const failed = await statusWhen(page, (status) => (status as { error?: string }).error !== undefined);
     expect((failed as { error?: string }).error).toMatch(/asking the instances failed/);
     expect(failed.stops.find((stop) => stop.name === "contactpoint")?.received).toBe(3);
+  });
+
+  test("the CLI's pipeline status serves the page until SIGTERM, then exits 0", async () => {
+    stops().counters["contactpoint"]!.received = 4;
+    const cli = startCli(calcProgram, ["pipeline", "status", "--server", fixture.server.url, "--port", "0", "--interval", "100"]);
+    fixture.processes.push(cli);
+    const line = await cli.waitForLog((each) => each.msg === "pipeline status page serving");
+    const url = String(line["url"]);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const deadline = Date.now() + 5_000;
+    let status = await getJson(`${url}status.json`);
+    while (status.stops.find((stop) => stop.name === "contactpoint")?.received !== 4 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      status = await getJson(`${url}status.json`);
+    }
+    expect(status.stops.find((stop) => stop.name === "contactpoint")?.received).toBe(4);
+    cli.child.kill("SIGTERM");
+    expect(await cli.exited).toEqual({ code: 0, signal: null });
   });
 });
 

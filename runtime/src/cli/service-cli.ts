@@ -9,6 +9,7 @@ import { addConnectionFlags, connectWithFlags, type ConnectionFlagValues } from 
 import { createDiscoveryCommands } from "./discovery-commands.js";
 import { createGatewayCommand } from "./gateway-command.js";
 import { createJobsCommand } from "./jobs-commands.js";
+import { createPipelineCommand } from "./pipeline-commands.js";
 import type { GatewayOptions } from "../gateway/serve-gateway.js";
 import { describeFailure, exitCodeOf, ExitCode } from "./exit-codes.js";
 import { createServeCommand, type HandlersLifetime } from "./serve-command.js";
@@ -124,6 +125,7 @@ export function createServiceCli<Service extends DescService>(service: Service, 
   );
   program.addCommand(createCallCommand({ definition, methodComments, connect, write }));
   program.addCommand(createJobsCommand({ definition, methodComments, connect, write }));
+  program.addCommand(createPipelineCommand({ connect, name: definition.name }));
   for (const command of createDiscoveryCommands({ definition, connect, write })) {
     program.addCommand(command);
   }
