@@ -36,8 +36,15 @@ export function generateService(f: GeneratedFile, definition: ServiceDefinition,
       const output = f.importSchema(method.output, true);
       f.print(methodDoc(method));
       f.print("  ", method.localName, "(request: ", f.importShape(method.input), ", context: ", runtime("HandlerContext", true), "):");
-      f.print("    | Promise<", messageInitShape, "<typeof ", output, ">>");
-      f.print("    | ", messageInitShape, "<typeof ", output, ">;");
+      if (isStop(definition, method)) {
+        // A pipeline stop drops the message with undefined (docs/pipelines.md).
+        f.print("    | Promise<", messageInitShape, "<typeof ", output, "> | undefined>");
+        f.print("    | ", messageInitShape, "<typeof ", output, ">");
+        f.print("    | undefined;");
+      } else {
+        f.print("    | Promise<", messageInitShape, "<typeof ", output, ">>");
+        f.print("    | ", messageInitShape, "<typeof ", output, ">;");
+      }
     }
     f.print("}");
     f.print();
@@ -83,6 +90,11 @@ export function generateService(f: GeneratedFile, definition: ServiceDefinition,
     }
     f.print("}");
   }
+}
+
+// Whether a method is a pipeline stop: its handler may return undefined.
+function isStop(definition: ServiceDefinition, method: DescMethod): boolean {
+  return definition.endpoints.some((endpoint) => endpoint.method === method && endpoint.stop !== undefined);
 }
 
 /**

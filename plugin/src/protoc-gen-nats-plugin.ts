@@ -1,8 +1,9 @@
 import type { DescFile } from "@bufbuild/protobuf";
 import { createEcmaScriptPlugin, type Schema } from "@bufbuild/protoplugin";
-import { checkServicesTogether, defineService, type ServiceDefinition } from "nats-micro-runtime/service";
+import { checkPipelines, checkServicesTogether, defineService, type ServiceDefinition } from "nats-micro-runtime/service";
 import { generateCli } from "./generate-cli.js";
 import { generateOpenApi, httpRuleProblems } from "./generate-openapi.js";
+import { generatePipelines, stopsByName } from "./generate-pipelines.js";
 import { generatedDefaults, generateService } from "./generate-service.js";
 import { parsePluginOptions, type PluginOptions } from "./plugin-options.js";
 import { version } from "./version.js";
@@ -28,6 +29,9 @@ function generateTs(schema: Schema<PluginOptions>): void {
   const filesToGenerate = schema.files.map((file) => ({ file, services: servicesOf(file, schema.options, problems) }));
   const definitions = filesToGenerate.flatMap(({ services }) => services);
   problems.push(...checkServicesTogether(definitions).map(({ service, message }) => `${service.file.proto.name}: ${message}`));
+  // Pipelines may route through the stops of any file at hand, the imported ones too.
+  const allServices = schema.allFiles.flatMap((file) => file.services);
+  problems.push(...checkPipelines(allServices).map(({ service, message }) => `${service.file.proto.name}: ${message}`));
   if (problems.length > 0) {
     throw new Error(`invalid nats.micro.v1 options:\n${problems.join("\n")}`);
   }
@@ -52,6 +56,10 @@ function generateTs(schema: Schema<PluginOptions>): void {
         f.print();
       }
       generateService(f, definition, schema.options);
+      if (schema.options.emit !== "host") {
+        // Starting a message is a client's business (docs/pipelines.md).
+        generatePipelines(f, definition.service, stopsByName(allServices), schema.options);
+      }
     });
     if (schema.options.cli) {
       const cli = schema.generateFile(`${file.name}_cli.ts`);

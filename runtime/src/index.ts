@@ -11,8 +11,9 @@ export { type Encoding, jsonContentType } from "./protocol/codec.js";
 export type { CallOrigin, IncomingRequest, SendResult, UnaryReply } from "./protocol/unary-exchange.js";
 export { checkQueueGroup, checkServiceName, checkSubject, checkVersion } from "./protocol/naming-rules.js";
 export { createHandlerContext, type HandlerContext, type HandlerContextInit } from "./service/handler-context.js";
-export type { ServiceHandlers, UnaryHandler } from "./service/service-handlers.js";
+export type { ServiceHandlers, StopHandler, UnaryHandler } from "./service/service-handlers.js";
 export type { JobContext } from "./service/job-context.js";
+export type { RouteContext, RouteHop } from "./service/route-context.js";
 export type { EntryPointHost, HostEntryPoint, RunningEntryPoint } from "./host/host-entry-point.js";
 export { serviceRegistry } from "./service/service-registry.js";
 export {
@@ -23,6 +24,9 @@ export {
   defineService,
   requestTypeMetadataKey,
   responseTypeMetadataKey,
+  stopMetadataKey,
+  stopNameMetadataKey,
+  stopPipelinesMetadataKey,
   type EndpointDefinition,
   type ServiceDefinition,
   type ServiceDefinitionOptions,

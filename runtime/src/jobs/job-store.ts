@@ -14,6 +14,7 @@ import {
   type JetStreamManager,
   type KV,
 } from "../transport/nats/jetstream-client.js";
+import { ensureStream, nanos } from "../transport/nats/jetstream-streams.js";
 import { decodeJobRecord, encodeJobRecord, type JobRecord } from "./job-record.js";
 import { checkJobId, jobNames, type JobNames } from "./job-names.js";
 
@@ -52,8 +53,6 @@ export interface JobStore {
   /** Replaces the record at `revision`; `undefined` when someone else changed it first. */
   update(record: JobRecord, revision: number): Promise<StoredJob | undefined>;
 }
-
-const nanos = (milliseconds: number) => milliseconds * 1_000_000;
 
 /**
  * Opens the streams and the bucket of a service's jobs, creating whichever is missing (so that
@@ -165,18 +164,3 @@ export async function ensureJobConsumers(store: JobStore, definition: ServiceDef
 // Waiting jobs (a back-off, a notBefore) count as unacknowledged too: without max_running, no limit
 // the queue would reach (the server's default of 1,000 would stall a queue of delayed jobs).
 const unlimitedAckPending = 1_000_000;
-
-// Adds a stream unless it exists; two processes that start together both succeed.
-async function ensureStream(jsm: JetStreamManager, config: Parameters<JetStreamManager["streams"]["add"]>[0] & { name: string }): Promise<void> {
-  const exists = async () => (await jsm.streams.info(config.name).catch(() => undefined)) !== undefined;
-  if (await exists()) {
-    return;
-  }
-  try {
-    await jsm.streams.add(config);
-  } catch (error) {
-    if (!(await exists())) {
-      throw error;
-    }
-  }
-}

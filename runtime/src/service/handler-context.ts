@@ -4,6 +4,7 @@ import type { HeadersInit } from "../protocol/headers-init.js";
 import type { CallOrigin } from "../protocol/unary-exchange.js";
 import { createContextValues, type ContextValues } from "./context-values.js";
 import type { JobContext } from "./job-context.js";
+import type { RouteContext } from "./route-context.js";
 import { defaultSubject, defineService } from "./service-definition.js";
 
 /**
@@ -37,6 +38,11 @@ export interface HandlerContext {
   readonly signal: AbortSignal;
   /** The job this call runs, when it runs as a durable job (docs/jobs.md); `undefined` for a request. */
   readonly job: JobContext | undefined;
+  /**
+   * The routing slip of the message, when the call runs as a pipeline stop (docs/pipelines.md);
+   * `undefined` for a request or a job. A router stop changes the rest of the route through it.
+   */
+  readonly route: RouteContext | undefined;
   /** Milliseconds left before the caller's deadline, or `undefined` when the caller set none. */
   timeoutMs(): number | undefined;
   /** Values that travel with the call, set by the host's interceptors (see `createContextKey`). */
@@ -47,6 +53,8 @@ export interface HandlerContext {
 export interface HandlerCallOrigin extends CallOrigin {
   /** The job the call runs, when it comes from a job queue. */
   readonly job?: JobContext;
+  /** The routing slip, when the call comes from a pipeline stop's stream. */
+  readonly route?: RouteContext;
 }
 
 /** The host's side of a handler context: it can abort the call and read the reply headers. */
@@ -95,6 +103,8 @@ export interface HandlerContextInit {
   values?: ContextValues;
   /** The job the handler runs as, to test a handler's job path; none unless set. */
   job?: JobContext;
+  /** The routing slip the handler runs with, to test a stop's router path; none unless set. */
+  route?: RouteContext;
 }
 
 /**
@@ -113,6 +123,7 @@ export function createHandlerContext(init: HandlerContextInit): HandlerContext {
     headers: () => new Headers(init.requestHeader),
     ...(init.signal === undefined ? {} : { signal: init.signal }),
     ...(init.job === undefined ? {} : { job: init.job }),
+    ...(init.route === undefined ? {} : { route: init.route }),
   };
   const context = new CallContext(method, origin, init.encoding ?? "binary", init.timeoutMs === undefined ? undefined : Date.now() + init.timeoutMs);
   if (init.values !== undefined) {
@@ -164,6 +175,10 @@ class CallContext implements ServerCallContext {
 
   get job(): JobContext | undefined {
     return this.#origin.job;
+  }
+
+  get route(): RouteContext | undefined {
+    return this.#origin.route;
   }
 
   get requestHeader(): Headers {

@@ -56,42 +56,50 @@ export const maxJobAttempts = 100;
 const maxDurationMs = 365 * 24 * 60 * 60_000;
 
 /**
+ * The retry fields of a `job` proto option, which a pipeline `stop` option shares (its retention
+ * and concurrency fields are the job's own).
+ */
+export type RetryOption = Pick<JobPolicyOption, "attempts" | "backoffInitial" | "backoffMax" | "backoffMultiplier" | "attemptTimeout" | "nonRetryableCodes"> &
+  Partial<Pick<JobPolicyOption, "retention" | "maxRunning">>;
+
+/**
  * A policy from a `job` proto option over `fallback` (the service's policy for a method's option,
  * the defaults for a service's). Broken values are reported, one line each, and replaced by the
- * fallback's.
+ * fallback's. `field` names the option in the reports: `job`, or `stop` for a pipeline stop's
+ * retries, which follow the same rules.
  */
-export function jobPolicyOf(option: JobPolicyOption | undefined, fallback: JobPolicy, report: (problem: string) => void): JobPolicy {
+export function jobPolicyOf(option: RetryOption | undefined, fallback: JobPolicy, report: (problem: string) => void, field = "job"): JobPolicy {
   if (option === undefined) {
     return fallback;
   }
-  const duration = (field: string, value: Duration | undefined, otherwise: number, limits: { allowZero: boolean; maxMs: number }) => {
+  const duration = (name: string, value: Duration | undefined, otherwise: number, limits: { allowZero: boolean; maxMs: number }) => {
     if (value === undefined) {
       return otherwise;
     }
     const milliseconds = Math.ceil(Number(value.seconds) * 1000 + value.nanos / 1_000_000);
     if (milliseconds < (limits.allowZero ? 0 : 1) || value.nanos < 0 || milliseconds > limits.maxMs) {
-      report(`job.${field} must be ${limits.allowZero ? "zero or more" : "positive"} and at most ${limits.maxMs} ms, got ${value.seconds}s ${value.nanos}ns`);
+      report(`${field}.${name} must be ${limits.allowZero ? "zero or more" : "positive"} and at most ${limits.maxMs} ms, got ${value.seconds}s ${value.nanos}ns`);
       return otherwise;
     }
     return milliseconds;
   };
   const attempts = option.attempts === 0 ? fallback.attempts : option.attempts;
   if (attempts > maxJobAttempts) {
-    report(`job.attempts must be 1 to ${maxJobAttempts}, got ${attempts}`);
+    report(`${field}.attempts must be 1 to ${maxJobAttempts}, got ${attempts}`);
   }
   const multiplier = option.backoffMultiplier === 0 ? fallback.backoffMultiplier : option.backoffMultiplier;
   if (!(multiplier >= 1 && multiplier <= 10)) {
-    report(`job.backoff_multiplier must be 1 to 10, got ${multiplier}`);
+    report(`${field}.backoff_multiplier must be 1 to 10, got ${multiplier}`);
   }
   const codes = option.nonRetryableCodes.length === 0 ? fallback.nonRetryableCodes : option.nonRetryableCodes;
   const unknownCodes = codes.filter((code) => !isCode(code));
   if (unknownCodes.length > 0) {
-    report(`job.non_retryable_codes: unknown code ${unknownCodes.map((code) => `"${code}"`).join(", ")} (codes are snake_case, such as "invalid_argument")`);
+    report(`${field}.non_retryable_codes: unknown code ${unknownCodes.map((code) => `"${code}"`).join(", ")} (codes are snake_case, such as "invalid_argument")`);
   }
   const backoffInitialMs = duration("backoff_initial", option.backoffInitial, fallback.backoffInitialMs, { allowZero: true, maxMs: maxDurationMs });
   const backoffMaxMs = duration("backoff_max", option.backoffMax, Math.max(fallback.backoffMaxMs, backoffInitialMs), { allowZero: true, maxMs: maxDurationMs });
   if (backoffMaxMs < backoffInitialMs) {
-    report(`job.backoff_max (${backoffMaxMs} ms) must not be shorter than job.backoff_initial (${backoffInitialMs} ms)`);
+    report(`${field}.backoff_max (${backoffMaxMs} ms) must not be shorter than ${field}.backoff_initial (${backoffInitialMs} ms)`);
   }
   return {
     attempts: attempts > maxJobAttempts ? fallback.attempts : attempts,
@@ -102,7 +110,7 @@ export function jobPolicyOf(option: JobPolicyOption | undefined, fallback: JobPo
     attemptTimeoutMs: duration("attempt_timeout", option.attemptTimeout, fallback.attemptTimeoutMs, { allowZero: false, maxMs: maxTimeoutMs }),
     nonRetryableCodes: codes.filter(isCode),
     retentionMs: duration("retention", option.retention, fallback.retentionMs, { allowZero: false, maxMs: maxDurationMs }),
-    maxRunning: option.maxRunning === 0 ? fallback.maxRunning : option.maxRunning,
+    maxRunning: option.maxRunning === undefined || option.maxRunning === 0 ? fallback.maxRunning : option.maxRunning,
   };
 }
 

@@ -4,6 +4,8 @@ import { maxTimeoutMs } from "../protocol/timeout-header.js";
 import { method as methodOption, service as serviceOption } from "../gen/nats/micro/v1/options_pb.js";
 import { checkQueueGroup, checkServiceName, checkSubject, checkVersion } from "../protocol/naming-rules.js";
 import { defaultJobPolicy, jobPolicyOf, type JobPolicy } from "./job-policy.js";
+import { pipelinesThrough } from "./pipeline-declarations.js";
+import { stopPolicyOf, type StopPolicy } from "./stop-policy.js";
 
 /** The queue group endpoints join unless told otherwise. */
 export const defaultQueueGroup = "q";
@@ -16,6 +18,15 @@ export const requestTypeMetadataKey = "proto.request_type";
 
 /** Endpoint metadata key naming the proto response type. */
 export const responseTypeMetadataKey = "proto.response_type";
+
+/** Endpoint metadata key marking a pipeline stop (value `"true"`), so that tools find stops by discovery. */
+export const stopMetadataKey = "nats.micro.stop";
+
+/** Endpoint metadata key of a stop's name in routes. */
+export const stopNameMetadataKey = "nats.micro.stop.name";
+
+/** Endpoint metadata key of the pipelines whose declared route goes through a stop, comma-separated. */
+export const stopPipelinesMetadataKey = "nats.micro.stop.pipelines";
 
 /** How a proto service is published as an ADR-32 service: what the host serves and the client calls. */
 export interface ServiceDefinition {
@@ -43,6 +54,8 @@ export interface EndpointDefinition {
   readonly metadata: Readonly<Record<string, string>>;
   /** How the method runs as a durable job: its `job` proto options over the service's, over the defaults. */
   readonly job: JobPolicy;
+  /** How the method runs as a pipeline stop (docs/pipelines.md); `undefined` when it is no stop. */
+  readonly stop: StopPolicy | undefined;
 }
 
 /** What code can set of a service, over what its proto options say. */
@@ -90,6 +103,11 @@ export function defineService(service: DescService, options: ServiceDefinitionOp
   const serviceTimeoutMs = timeoutOf(proto.timeout, serviceProblem);
   const serviceJobPolicy = jobPolicyOf(proto.job, defaultJobPolicy, (problem) => serviceProblem(problem));
 
+  for (const method of service.methods.filter((method) => method.methodKind !== "unary")) {
+    if (getOption(method, methodOption).stop !== undefined) {
+      methodProblem(method, `stop: a pipeline stop must be a unary method, not ${method.methodKind}`);
+    }
+  }
   const endpoints = service.methods
     .filter((method) => method.methodKind === "unary")
     .map((method): EndpointDefinition => {
@@ -103,6 +121,7 @@ export function defineService(service: DescService, options: ServiceDefinitionOp
       const timeoutMs = timeoutOf(methodProto.timeout, report) ?? serviceTimeoutMs;
       // An attempt lasts what the service's job policy says, else what a call of the method may.
       const jobFallback = proto.job?.attemptTimeout === undefined && timeoutMs !== undefined ? { ...serviceJobPolicy, attemptTimeoutMs: timeoutMs } : serviceJobPolicy;
+      const stop = stopPolicyOf(method, methodProto.stop, timeoutMs, report);
       return {
         method,
         name: method.name,
@@ -113,8 +132,12 @@ export function defineService(service: DescService, options: ServiceDefinitionOp
           ...methodProto.metadata,
           [requestTypeMetadataKey]: method.input.typeName,
           [responseTypeMetadataKey]: method.output.typeName,
+          ...(stop === undefined
+            ? {}
+            : { [stopMetadataKey]: "true", [stopNameMetadataKey]: stop.name, [stopPipelinesMetadataKey]: pipelinesThrough(stop.name, service.file).join(",") }),
         },
         job: jobPolicyOf(methodProto.job, jobFallback, report),
+        stop,
       };
     });
   if (options.queueGroup !== undefined && options.queueGroup !== false) {

@@ -12,6 +12,15 @@ export type UnaryHandler<Input extends DescMessage, Output extends DescMessage> 
   context: HandlerContext,
 ) => Promise<MessageInitShape<Output>> | MessageInitShape<Output>;
 
+/**
+ * Serves one unary method that is a pipeline stop (docs/pipelines.md): as {@link UnaryHandler},
+ * or `undefined` to drop the message (its route ends there).
+ */
+export type StopHandler<Input extends DescMessage, Output extends DescMessage> = (
+  request: MessageShape<Input>,
+  context: HandlerContext,
+) => Promise<MessageInitShape<Output> | undefined> | MessageInitShape<Output> | undefined;
+
 /** The unary methods of a service, keyed by their local (camelCase) names. */
 type UnaryMethods<Service extends DescService> = {
   [Name in keyof Service["method"] as Service["method"][Name] extends { methodKind: "unary" } ? Name : never]: Service["method"][Name];
@@ -19,10 +28,12 @@ type UnaryMethods<Service extends DescService> = {
 
 /**
  * One handler per unary method of a service, keyed by the method's local name. The generated
- * `<Service>Handlers` interface is this type with the proto comments on each method.
+ * `<Service>Handlers` interface is this type with the proto comments on each method; there, only
+ * the methods that are pipeline stops may return `undefined` (the descriptor's type does not say
+ * which methods are stops, so this type lets any).
  */
 export type ServiceHandlers<Service extends DescService> = {
   [Name in keyof UnaryMethods<Service>]: UnaryMethods<Service>[Name] extends { input: infer Input extends DescMessage; output: infer Output extends DescMessage }
-    ? UnaryHandler<Input, Output>
+    ? UnaryHandler<Input, Output> | StopHandler<Input, Output>
     : never;
 };

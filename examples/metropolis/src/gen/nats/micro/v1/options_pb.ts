@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file nats/micro/v1/options.proto.
  */
 export const file_nats_micro_v1_options: GenFile = /*@__PURE__*/
-  fileDesc("ChtuYXRzL21pY3JvL3YxL29wdGlvbnMucHJvdG8SDW5hdHMubWljcm8udjEizAIKDlNlcnZpY2VPcHRpb25zEgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRI9CghtZXRhZGF0YRgEIAMoCzIrLm5hdHMubWljcm8udjEuU2VydmljZU9wdGlvbnMuTWV0YWRhdGFFbnRyeRIWCg5zdWJqZWN0X3ByZWZpeBgFIAEoCRITCgtxdWV1ZV9ncm91cBgGIAEoCRIWCg5ub19xdWV1ZV9ncm91cBgHIAEoCBIqCgd0aW1lb3V0GAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEiUKA2pvYhgJIAEoCzIYLm5hdHMubWljcm8udjEuSm9iUG9saWN5Gi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKPAgoNTWV0aG9kT3B0aW9ucxIPCgdzdWJqZWN0GAEgASgJEhMKC3F1ZXVlX2dyb3VwGAIgASgJEhYKDm5vX3F1ZXVlX2dyb3VwGAMgASgIEioKB3RpbWVvdXQYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SPAoIbWV0YWRhdGEYBSADKAsyKi5uYXRzLm1pY3JvLnYxLk1ldGhvZE9wdGlvbnMuTWV0YWRhdGFFbnRyeRIlCgNqb2IYBiABKAsyGC5uYXRzLm1pY3JvLnYxLkpvYlBvbGljeRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEisQIKCUpvYlBvbGljeRIQCghhdHRlbXB0cxgBIAEoDRIyCg9iYWNrb2ZmX2luaXRpYWwYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLgoLYmFja29mZl9tYXgYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SGgoSYmFja29mZl9tdWx0aXBsaWVyGAQgASgBEjIKD2F0dGVtcHRfdGltZW91dBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIbChNub25fcmV0cnlhYmxlX2NvZGVzGAYgAygJEiwKCXJldGVudGlvbhgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhITCgttYXhfcnVubmluZxgIIAEoDTpaCgdzZXJ2aWNlEh8uZ29vZ2xlLnByb3RvYnVmLlNlcnZpY2VPcHRpb25zGLeNAyABKAsyHS5uYXRzLm1pY3JvLnYxLlNlcnZpY2VPcHRpb25zUgdzZXJ2aWNlOlYKBm1ldGhvZBIeLmdvb2dsZS5wcm90b2J1Zi5NZXRob2RPcHRpb25zGLeNAyABKAsyHC5uYXRzLm1pY3JvLnYxLk1ldGhvZE9wdGlvbnNSBm1ldGhvZGIGcHJvdG8z", [file_google_protobuf_descriptor, file_google_protobuf_duration]);
+  fileDesc("ChtuYXRzL21pY3JvL3YxL29wdGlvbnMucHJvdG8SDW5hdHMubWljcm8udjEi9wIKDlNlcnZpY2VPcHRpb25zEgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRI9CghtZXRhZGF0YRgEIAMoCzIrLm5hdHMubWljcm8udjEuU2VydmljZU9wdGlvbnMuTWV0YWRhdGFFbnRyeRIWCg5zdWJqZWN0X3ByZWZpeBgFIAEoCRITCgtxdWV1ZV9ncm91cBgGIAEoCRIWCg5ub19xdWV1ZV9ncm91cBgHIAEoCBIqCgd0aW1lb3V0GAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEiUKA2pvYhgJIAEoCzIYLm5hdHMubWljcm8udjEuSm9iUG9saWN5EikKCHBpcGVsaW5lGAogAygLMhcubmF0cy5taWNyby52MS5QaXBlbGluZRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiuAIKDU1ldGhvZE9wdGlvbnMSDwoHc3ViamVjdBgBIAEoCRITCgtxdWV1ZV9ncm91cBgCIAEoCRIWCg5ub19xdWV1ZV9ncm91cBgDIAEoCBIqCgd0aW1lb3V0GAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjwKCG1ldGFkYXRhGAUgAygLMioubmF0cy5taWNyby52MS5NZXRob2RPcHRpb25zLk1ldGFkYXRhRW50cnkSJQoDam9iGAYgASgLMhgubmF0cy5taWNyby52MS5Kb2JQb2xpY3kSJwoEc3RvcBgHIAEoCzIZLm5hdHMubWljcm8udjEuU3RvcFBvbGljeRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEisQIKCUpvYlBvbGljeRIQCghhdHRlbXB0cxgBIAEoDRIyCg9iYWNrb2ZmX2luaXRpYWwYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLgoLYmFja29mZl9tYXgYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SGgoSYmFja29mZl9tdWx0aXBsaWVyGAQgASgBEjIKD2F0dGVtcHRfdGltZW91dBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIbChNub25fcmV0cnlhYmxlX2NvZGVzGAYgAygJEiwKCXJldGVudGlvbhgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhITCgttYXhfcnVubmluZxgIIAEoDSKPAgoKU3RvcFBvbGljeRIMCgRuYW1lGAEgASgJEhAKCGF0dGVtcHRzGAIgASgNEjIKD2JhY2tvZmZfaW5pdGlhbBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIuCgtiYWNrb2ZmX21heBgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIaChJiYWNrb2ZmX211bHRpcGxpZXIYBSABKAESMgoPYXR0ZW1wdF90aW1lb3V0GAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhsKE25vbl9yZXRyeWFibGVfY29kZXMYByADKAkSEAoIbWF4X2hvcHMYCCABKA0iPAoIUGlwZWxpbmUSDAoEbmFtZRgBIAEoCRINCgVyb3V0ZRgCIAMoCRITCgtkZXNjcmlwdGlvbhgDIAEoCTpaCgdzZXJ2aWNlEh8uZ29vZ2xlLnByb3RvYnVmLlNlcnZpY2VPcHRpb25zGLeNAyABKAsyHS5uYXRzLm1pY3JvLnYxLlNlcnZpY2VPcHRpb25zUgdzZXJ2aWNlOlYKBm1ldGhvZBIeLmdvb2dsZS5wcm90b2J1Zi5NZXRob2RPcHRpb25zGLeNAyABKAsyHC5uYXRzLm1pY3JvLnYxLk1ldGhvZE9wdGlvbnNSBm1ldGhvZGIGcHJvdG8z", [file_google_protobuf_descriptor, file_google_protobuf_duration]);
 
 /**
  * How a service is published. Every field is optional; the defaults are given per field.
@@ -85,6 +85,15 @@ export type ServiceOptions = Message<"nats.micro.v1.ServiceOptions"> & {
    * @generated from field: nats.micro.v1.JobPolicy job = 9;
    */
   job?: JobPolicy | undefined;
+
+  /**
+   * Pipelines declared with this service (docs/pipelines.md): each a name and a default route of
+   * stops, checked at generation (the stops exist and chain by type) and started with the
+   * generated start<Name>() function.
+   *
+   * @generated from field: repeated nats.micro.v1.Pipeline pipeline = 10;
+   */
+  pipeline: Pipeline[];
 };
 
 /**
@@ -142,6 +151,14 @@ export type MethodOptions = Message<"nats.micro.v1.MethodOptions"> & {
    * @generated from field: nats.micro.v1.JobPolicy job = 6;
    */
   job?: JobPolicy | undefined;
+
+  /**
+   * Makes this method a stop of routing-slip pipelines (docs/pipelines.md), with this policy;
+   * `stop: {}` for the defaults.
+   *
+   * @generated from field: nats.micro.v1.StopPolicy stop = 7;
+   */
+  stop?: StopPolicy | undefined;
 };
 
 /**
@@ -224,6 +241,119 @@ export type JobPolicy = Message<"nats.micro.v1.JobPolicy"> & {
  */
 export const JobPolicySchema: GenMessage<JobPolicy> = /*@__PURE__*/
   messageDesc(file_nats_micro_v1_options, 2);
+
+/**
+ * How a method runs as a pipeline stop (docs/pipelines.md). Every field is optional.
+ *
+ * @generated from message nats.micro.v1.StopPolicy
+ */
+export type StopPolicy = Message<"nats.micro.v1.StopPolicy"> & {
+  /**
+   * The stop's name in routes, [A-Za-z0-9_-]+, unique among the stops generated together.
+   * Default: the method name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Attempts in all of one message at this stop, the first included, 1 to 100. Default: 5.
+   *
+   * @generated from field: uint32 attempts = 2;
+   */
+  attempts: number;
+
+  /**
+   * Wait before the second attempt; each later wait is `backoff_multiplier` times longer, with
+   * jitter, up to `backoff_max`. Default: 1s.
+   *
+   * @generated from field: google.protobuf.Duration backoff_initial = 3;
+   */
+  backoffInitial?: Duration | undefined;
+
+  /**
+   * The longest wait between attempts. Default: 1m.
+   *
+   * @generated from field: google.protobuf.Duration backoff_max = 4;
+   */
+  backoffMax?: Duration | undefined;
+
+  /**
+   * Growth of the wait from one attempt to the next, 1 to 10. Default: 2.
+   *
+   * @generated from field: double backoff_multiplier = 5;
+   */
+  backoffMultiplier: number;
+
+  /**
+   * Time of one attempt: its handler's signal is aborted then and the attempt fails with
+   * deadline_exceeded. Default: the method's timeout option, else 30s.
+   *
+   * @generated from field: google.protobuf.Duration attempt_timeout = 6;
+   */
+  attemptTimeout?: Duration | undefined;
+
+  /**
+   * Codes that dead-letter the message at once, without another attempt (snake_case). Default:
+   * invalid_argument, not_found, already_exists, permission_denied, failed_precondition,
+   * out_of_range, unimplemented, unauthenticated.
+   *
+   * @generated from field: repeated string non_retryable_codes = 7;
+   */
+  nonRetryableCodes: string[];
+
+  /**
+   * The most hops a message may have made when it reaches this stop, 1 to 1000: a route that
+   * loops past it is dead-lettered. Default: 32.
+   *
+   * @generated from field: uint32 max_hops = 8;
+   */
+  maxHops: number;
+};
+
+/**
+ * Describes the message nats.micro.v1.StopPolicy.
+ * Use `create(StopPolicySchema)` to create a new message.
+ */
+export const StopPolicySchema: GenMessage<StopPolicy> = /*@__PURE__*/
+  messageDesc(file_nats_micro_v1_options, 3);
+
+/**
+ * A routing-slip pipeline (docs/pipelines.md): a name and the route a message follows unless its
+ * starter or a router stop gives it another.
+ *
+ * @generated from message nats.micro.v1.Pipeline
+ */
+export type Pipeline = Message<"nats.micro.v1.Pipeline"> & {
+  /**
+   * Name of the pipeline, [A-Z][A-Za-z0-9]*, unique among the pipelines generated together: the
+   * generated function is start<Name>.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Stop names, in order; each stop's output type must be the next one's input type.
+   *
+   * @generated from field: repeated string route = 2;
+   */
+  route: string[];
+
+  /**
+   * What it is for, in the generated function's documentation.
+   *
+   * @generated from field: string description = 3;
+   */
+  description: string;
+};
+
+/**
+ * Describes the message nats.micro.v1.Pipeline.
+ * Use `create(PipelineSchema)` to create a new message.
+ */
+export const PipelineSchema: GenMessage<Pipeline> = /*@__PURE__*/
+  messageDesc(file_nats_micro_v1_options, 4);
 
 /**
  * @generated from extension: nats.micro.v1.ServiceOptions service = 50871;

@@ -1,0 +1,100 @@
+import { HeaderName } from "../protocol/header-name.js";
+import type { RouteHop } from "../service/route-context.js";
+import { checkStopName } from "../service/stop-policy.js";
+import { isRouteId } from "./pipeline-names.js";
+
+/**
+ * The routing slip of a pipeline message, as its headers carry it (docs/pipelines.md): never in
+ * the payload, so that a stop sees only its typed message.
+ */
+export interface RouteSlip {
+  readonly pipeline: string;
+  readonly id: string;
+  /** The stop the message is addressed to. */
+  readonly stop: string;
+  /** The stops after it. */
+  readonly remaining: readonly string[];
+  /** Hops made before it reached `stop`. */
+  readonly position: number;
+  readonly original: readonly string[];
+  readonly history: readonly RouteHop[];
+  readonly started: Date;
+  /** The proto type name of the payload. */
+  readonly type: string;
+  /** Replays from the dead letters so far. */
+  readonly replay: number;
+}
+
+/** The slip's headers, set on `headers` (a fetch `Headers`): what a stop or a starter publishes. */
+export function setSlipHeaders(headers: Headers, slip: RouteSlip): void {
+  headers.set(HeaderName.Pipeline, slip.pipeline);
+  headers.set(HeaderName.PipelineRouteId, slip.id);
+  headers.set(HeaderName.PipelineStop, slip.stop);
+  headers.set(HeaderName.PipelineRoute, slip.remaining.join(","));
+  headers.set(HeaderName.PipelinePosition, String(slip.position));
+  headers.set(HeaderName.PipelineOriginalRoute, slip.original.join(","));
+  if (slip.history.length > 0) {
+    headers.set(HeaderName.PipelineHistory, slip.history.map((hop) => `${hop.stop}@${hop.at.toISOString()}`).join(","));
+  } else {
+    headers.delete(HeaderName.PipelineHistory);
+  }
+  headers.set(HeaderName.PipelineStarted, slip.started.toISOString());
+  headers.set(HeaderName.PipelineType, slip.type);
+  if (slip.replay > 0) {
+    headers.set(HeaderName.PipelineReplay, String(slip.replay));
+  } else {
+    headers.delete(HeaderName.PipelineReplay);
+  }
+}
+
+/** The slip read back from a message's headers, or why it cannot be read. */
+export type ReadSlip = { readonly slip: RouteSlip; readonly problem?: undefined } | { readonly slip?: undefined; readonly problem: string };
+
+/** Reads the routing slip of a message, `header(name)` giving `""` for a header it lacks. */
+export function readSlip(header: (name: string) => string): ReadSlip {
+  const id = header(HeaderName.PipelineRouteId);
+  if (!isRouteId(id)) {
+    return { problem: `it has no valid ${HeaderName.PipelineRouteId} header (got ${JSON.stringify(id)})` };
+  }
+  const stop = header(HeaderName.PipelineStop);
+  const remaining = stopList(header(HeaderName.PipelineRoute));
+  const original = stopList(header(HeaderName.PipelineOriginalRoute));
+  const bad = [stop, ...remaining, ...original].find((name) => checkStopName(name) !== undefined);
+  if (bad !== undefined) {
+    return { problem: `its route names ${JSON.stringify(bad)}, which cannot be a stop: ${checkStopName(bad)}` };
+  }
+  const position = Number(header(HeaderName.PipelinePosition));
+  if (!Number.isSafeInteger(position) || position < 0) {
+    return { problem: `its ${HeaderName.PipelinePosition} header is not a whole number (got ${JSON.stringify(header(HeaderName.PipelinePosition))})` };
+  }
+  const history: RouteHop[] = [];
+  for (const entry of stopList(header(HeaderName.PipelineHistory))) {
+    const at = entry.lastIndexOf("@");
+    const time = new Date(entry.slice(at + 1));
+    if (at <= 0 || Number.isNaN(time.getTime())) {
+      return { problem: `its ${HeaderName.PipelineHistory} header has an entry that is not stop@time: ${JSON.stringify(entry)}` };
+    }
+    history.push({ stop: entry.slice(0, at), at: time });
+  }
+  const started = new Date(header(HeaderName.PipelineStarted));
+  const replay = Number(header(HeaderName.PipelineReplay) || "0");
+  return {
+    slip: {
+      pipeline: header(HeaderName.Pipeline),
+      id,
+      stop,
+      remaining,
+      position,
+      original,
+      history,
+      started: Number.isNaN(started.getTime()) ? new Date(0) : started,
+      type: header(HeaderName.PipelineType),
+      replay: Number.isSafeInteger(replay) && replay > 0 ? replay : 0,
+    },
+  };
+}
+
+// A comma-separated list of stops; the empty string is none.
+function stopList(value: string): string[] {
+  return value === "" ? [] : value.split(",").map((name) => name.trim());
+}
