@@ -125,6 +125,7 @@ export function createDownloadsHandlers(settings: DownloadSettings): DownloadsHa
         }
         const target = movieFilePath(downloadsDir, id);
         await rename(temporary, target);
+        await context.job?.progress(1);
         const finished = await database.query(
           `UPDATE movies SET state = 'ready', bytes_done = $2, bytes_total = $2, error = '', updated_at = clock_timestamp()
            WHERE id = $1 AND state = 'downloading'`,
