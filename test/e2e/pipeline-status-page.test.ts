@@ -60,7 +60,7 @@ describe("pipeline status page", () => {
     instances.push(other);
     Object.assign(first.counters["contactpoint"]!, { received: 10, forwarded: 7, dropped: 2, failed: 1, dead_lettered: 1, latency_ms: { p50: 2, p99: 9 } });
     Object.assign(second.counters["contactpoint"]!, { received: 30, forwarded: 30, dropped: 0, failed: 0, dead_lettered: 0, latency_ms: { p50: 4, p99: 5 } });
-    Object.assign(other.counters["logstop"]!, { received: 37, forwarded: 0, dropped: 0, latency_ms: { p50: 1, p99: 1 } });
+    Object.assign(other.counters["logstop"]!, { received: 37, forwarded: 0, completed: 36, dropped: 1, latency_ms: { p50: 1, p99: 1 } });
 
     const page = await startPage({ order: ["contactpoint", "whitelist", "logstop"] });
     const status = await statusWhen(page, (each) => each.stops.length === 3);
@@ -74,6 +74,7 @@ describe("pipeline status page", () => {
       instances: 2,
       received: 40,
       forwarded: 37,
+      completed: 0,
       dropped: 2,
       failed: 1,
       dead_lettered: 1,
@@ -81,7 +82,7 @@ describe("pipeline status page", () => {
       latency_ms: { p50: 3.5, p99: 9 },
     });
     expect(status.stops[1]).toMatchObject({ name: "whitelist", instances: 2, received: 0, pipelines: ["Audit", "Notify"] });
-    expect(status.stops[2]).toMatchObject({ name: "logstop", service: "Sink", instances: 1, received: 37 });
+    expect(status.stops[2]).toMatchObject({ name: "logstop", service: "Sink", instances: 1, received: 37, completed: 36, dropped: 1 });
     // The endpoint that is no stop reports pipeline counters too, and is left out.
     expect(status.stops.some((stop) => stop.endpoint === "NotAStop")).toBe(false);
 
@@ -115,18 +116,18 @@ describe("pipeline status page", () => {
     await tab.locator('#state[data-connected="true"]').waitFor({ timeout: 10_000 });
     await tab.locator('td[data-stop="contactpoint"][data-field="received"]', { hasText: "12" }).waitFor({ timeout: 10_000 });
     const before = await readStatusTable(tab);
-    expect(before["contactpoint"]).toEqual({ instances: 1, received: 12, forwarded: 9, dropped: 3, failed: 0, dead_lettered: 0, p50: 1.5, p99: 4.25 });
+    expect(before["contactpoint"]).toEqual({ instances: 1, received: 12, forwarded: 9, completed: 0, dropped: 3, failed: 0, dead_lettered: 0, p50: 1.5, p99: 4.25 });
     expect(before["whitelist"]?.["received"]).toBe(0);
     expect(await tab.locator("tbody tr").evaluateAll((rows) => rows.map((row) => (row as unknown as { dataset: Record<string, string> }).dataset["stop"]))).toEqual([
       "contactpoint",
       "whitelist",
     ]);
 
-    Object.assign(instance.counters["contactpoint"]!, { received: 20, forwarded: 15, dropped: 4, failed: 2, dead_lettered: 1 });
+    Object.assign(instance.counters["contactpoint"]!, { received: 20, forwarded: 14, completed: 1, dropped: 4, failed: 2, dead_lettered: 1 });
     instance.counters["whitelist"]!.received = 15;
     await tab.locator('td[data-stop="whitelist"][data-field="received"]', { hasText: "15" }).waitFor({ timeout: 10_000 });
     const after = await readStatusTable(tab);
-    expect(after["contactpoint"]).toMatchObject({ received: 20, forwarded: 15, dropped: 4, failed: 2, dead_lettered: 1 });
+    expect(after["contactpoint"]).toMatchObject({ received: 20, forwarded: 14, completed: 1, dropped: 4, failed: 2, dead_lettered: 1 });
     expect(after["whitelist"]?.["received"]).toBe(15);
   });
 

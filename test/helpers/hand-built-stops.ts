@@ -6,6 +6,7 @@ import { subscribeDiscovery } from "../../runtime/src/transport/nats/discovery-s
 export interface HandBuiltStopCounters {
   received: number;
   forwarded: number;
+  completed: number;
   dropped: number;
   failed: number;
   dead_lettered: number;
@@ -44,7 +45,7 @@ export function handBuiltStops(nc: NatsConnection, service: string, stops: reado
   const id = `handbuilt${instances}`;
   const counters: Record<string, HandBuiltStopCounters> = {};
   for (const stop of stops) {
-    counters[stop.name] = { received: 0, forwarded: 0, dropped: 0, failed: 0, dead_lettered: 0, latency_ms: { p50: 0, p99: 0 } };
+    counters[stop.name] = { received: 0, forwarded: 0, completed: 0, dropped: 0, failed: 0, dead_lettered: 0, latency_ms: { p50: 0, p99: 0 } };
   }
   const base = { name: service, id, version: "1.0.0", metadata: {} };
   const endpointName = (stop: HandBuiltStop) => stop.endpoint ?? stop.name;

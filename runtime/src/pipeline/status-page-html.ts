@@ -31,12 +31,12 @@ export function statusPageHtml(title: string, nonce: string): string {
 <h1>${escapeHtml(title)}</h1>
 <p id="state" data-connected="false">connecting…</p>
 <table>
-<thead><tr><th>stop</th><th>instances</th><th>received</th><th>forwarded</th><th>dropped</th><th>failed</th><th>dead-lettered</th><th>p50 ms</th><th>p99 ms</th></tr></thead>
-<tbody id="stops"><tr><td colspan="9" class="empty">no stop has answered yet</td></tr></tbody>
+<thead><tr><th>stop</th><th>instances</th><th>received</th><th>forwarded</th><th>completed</th><th>dropped</th><th>failed</th><th>dead-lettered</th><th>p50 ms</th><th>p99 ms</th></tr></thead>
+<tbody id="stops"><tr><td colspan="10" class="empty">no stop has answered yet</td></tr></tbody>
 </table>
 <script nonce="${nonce}">
 "use strict";
-const fields = ["instances", "received", "forwarded", "dropped", "failed", "dead_lettered", "p50", "p99"];
+const fields = ["instances", "received", "forwarded", "completed", "dropped", "failed", "dead_lettered", "p50", "p99"];
 const body = document.getElementById("stops");
 const state = document.getElementById("state");
 function cell(stop, field, value) {
@@ -61,7 +61,7 @@ function draw(status) {
   if (rows.length === 0) {
     const tr = document.createElement("tr");
     const td = document.createElement("td");
-    td.colSpan = 9;
+    td.colSpan = 10;
     td.className = "empty";
     td.textContent = "no stop has answered yet";
     tr.append(td);

@@ -20,6 +20,8 @@ export interface StopStatus {
   readonly instances: number;
   readonly received: number;
   readonly forwarded: number;
+  /** Messages whose route ended at the stop: what a sink delivered. */
+  readonly completed: number;
   readonly dropped: number;
   readonly failed: number;
   readonly dead_lettered: number;
@@ -84,6 +86,7 @@ interface Totals {
   instances: number;
   received: number;
   forwarded: number;
+  completed: number;
   dropped: number;
   failed: number;
   dead_lettered: number;
@@ -112,7 +115,7 @@ export function summarizeStops(stats: readonly StatsResponse[], stopsByInstance:
       const counters = pipelineCounters(endpoint.data);
       let total = totals.get(stop.name);
       if (total === undefined) {
-        total = { service: reply.name, endpoint: endpoint.name, pipelines: new Set(), instances: 0, received: 0, forwarded: 0, dropped: 0, failed: 0, dead_lettered: 0, weightedP50: 0, p99: 0 };
+        total = { service: reply.name, endpoint: endpoint.name, pipelines: new Set(), instances: 0, received: 0, forwarded: 0, completed: 0, dropped: 0, failed: 0, dead_lettered: 0, weightedP50: 0, p99: 0 };
         totals.set(stop.name, total);
       }
       for (const pipeline of stop.pipelines) {
@@ -121,6 +124,7 @@ export function summarizeStops(stats: readonly StatsResponse[], stopsByInstance:
       total.instances += 1;
       total.received += counters.received;
       total.forwarded += counters.forwarded;
+      total.completed += counters.completed;
       total.dropped += counters.dropped;
       total.failed += counters.failed;
       total.dead_lettered += counters.dead_lettered;
@@ -147,6 +151,7 @@ export function summarizeStops(stats: readonly StatsResponse[], stopsByInstance:
         instances: total.instances,
         received: total.received,
         forwarded: total.forwarded,
+        completed: total.completed,
         dropped: total.dropped,
         failed: total.failed,
         dead_lettered: total.dead_lettered,
@@ -164,6 +169,7 @@ function pipelineCounters(data: Record<string, unknown> | undefined) {
   return {
     received: count(pipeline["received"]),
     forwarded: count(pipeline["forwarded"]),
+    completed: count(pipeline["completed"]),
     dropped: count(pipeline["dropped"]),
     failed: count(pipeline["failed"]),
     dead_lettered: count(pipeline["dead_lettered"]),
