@@ -1,16 +1,13 @@
 import { readFileSync } from "node:fs";
 import { Code, RpcError } from "nats-micro-runtime";
-import { alsoServe, createLogger, describeFailure, exitCodeOf, ExitCode, type HandlersLifetime } from "nats-micro-runtime/cli";
-import { createValidationInterceptor } from "nats-micro-runtime/validation";
+import { describeFailure, exitCodeOf, ExitCode, type HandlersLifetime } from "nats-micro-runtime/cli";
 import { stringify as toYaml } from "yaml";
-import { createDatabaseIfMissing, migrateDatabase } from "./database-setup.js";
-import { openEngine } from "./engine-handlers.js";
 import type { Config } from "./gen/movies/v1/config_pb.js";
-import { runDownloadsCli, runMoviesCli } from "./gen/movies/v1/movies_cli.js";
-import { Downloads } from "./gen/movies/v1/movies_pb.js";
-import { startMirror } from "./mirror-server.js";
 import { ConfigError, configFileVariable, loadConfig, settings } from "./movies-config.js";
-import { moviesGatewayOptions } from "./movies-gateway.js";
+
+// Each command loads what it needs only (the engine pg and JetStream, migrate node-pg-migrate):
+// the program starts faster, and a bad configuration is reported before any of it loads.
+const generatedPrograms = () => import("./gen/movies/v1/movies_cli.js");
 
 /** A flag of the movies program that sets a setting, and the commands that take it. */
 interface SettingFlag {
@@ -185,9 +182,10 @@ async function gateway(tokens: readonly string[]): Promise<void> {
   const scanned = scanFlags(tokens, "gateway");
   if (scanned.help) {
     process.stdout.write("movies gateway: --host, --port and --workers set gateway.host, gateway.port and gateway.workers (movies --help); the rest:\n\n");
-    return runMoviesCli(argvOf(["gateway", "--help"]), { programName: "movies" });
+    return (await generatedPrograms()).runMoviesCli(argvOf(["gateway", "--help"]), { programName: "movies" });
   }
   const config = configOf(scanned);
+  const [{ runMoviesCli }, { moviesGatewayOptions }] = await Promise.all([generatedPrograms(), import("./movies-gateway.js")]);
   const { host, port, workers } = config.gateway!;
   const openApi: unknown = JSON.parse(readFileSync(new URL("../src/gen/movies/v1/movies.openapi.json", import.meta.url), "utf8"));
   await runMoviesCli(argvOf(["gateway", "--listen", `${host.includes(":") ? `[${host}]` : host}:${port}`, "--workers", String(workers), ...natsArgs(config), ...scanned.rest]), {
@@ -203,10 +201,17 @@ async function serviceProgram(which: "engine" | "downloads", tokens: readonly st
   const serving = subcommand === "serve";
   const scanned = scanFlags(tokens, serving ? `${which} serve` : which);
   const programName = `movies ${which}`;
+  const { runDownloadsCli, runMoviesCli } = await generatedPrograms();
   if (scanned.help) {
     return which === "engine" ? runMoviesCli(argvOf(scanned.rest), { programName }) : runDownloadsCli(argvOf(scanned.rest), { programName });
   }
   const config = configOf(scanned);
+  const [{ alsoServe }, { createValidationInterceptor }, { openEngine }, { Downloads }] = await Promise.all([
+    import("nats-micro-runtime/cli"),
+    import("nats-micro-runtime/validation"),
+    import("./engine-handlers.js"),
+    import("./gen/movies/v1/movies_pb.js"),
+  ]);
   const engine = config.engine!;
   const serveArgs = serving ? ["--workers", String(engine.workers), "--job-concurrency", String(engine.jobConcurrency)] : [];
   // The flags the configuration sets first, so that the generated program's own come after.
@@ -239,6 +244,7 @@ async function migrate(tokens: readonly string[]): Promise<void> {
     return;
   }
   const config = configOf(scanned);
+  const { createDatabaseIfMissing, migrateDatabase } = await import("./database-setup.js");
   const url = config.database!.url;
   const name = new URL(url).pathname.slice(1);
   if (createDatabase && (await createDatabaseIfMissing(url))) {
@@ -261,6 +267,7 @@ async function mirror(tokens: readonly string[]): Promise<void> {
     return;
   }
   const config = configOf(scanned);
+  const [{ createLogger }, { startMirror }] = await Promise.all([import("nats-micro-runtime/cli"), import("./mirror-server.js")]);
   const logger = createLogger({ level: "info", service: "movies-mirror" });
   const running = await startMirror({ host: config.mirror!.host, port: config.mirror!.port }).catch((error: unknown) => {
     throw new RpcError(`the mirror cannot listen on ${config.mirror!.host}:${config.mirror!.port}: ${(error as Error).message}`, Code.Unavailable);
