@@ -6,9 +6,14 @@ import { percentile } from "../statistics.js";
 export interface HttpClosedLoopOptions {
   /** `http://127.0.0.1:PORT`. */
   origin: string;
-  path: string;
-  /** The JSON body of every request. */
-  body: string;
+  /** The path of every request, or of the request with this index (0 to `requests` - 1). */
+  path: string | ((index: number) => string);
+  /** POST unless set. */
+  method?: "GET" | "POST";
+  /** The JSON body of every POST. */
+  body?: string;
+  /** The one status that counts as success (201, say); any 2xx unless set. */
+  expectedStatus?: number;
   /** Connections, each with one request in flight at a time. */
   connections: number;
   /** Requests in all. */
@@ -23,7 +28,7 @@ export interface HttpClosedLoopRun {
   connections: number;
   elapsedMs: number;
   requestsPerSecond: number;
-  /** Requests answered 2xx. */
+  /** Requests answered 2xx, or the expected status when one was set. */
   succeeded: number;
   /** The others by how they ended: `"504"`, or the error's code (`UND_ERR_SOCKET` ...). */
   failures: Record<string, number>;
@@ -39,9 +44,9 @@ export interface HttpClosedLoopRun {
 const requestTimeoutMs = 60_000;
 
 /**
- * Sends `requests` POSTs over `connections` keep-alive connections, each connection sending its
- * next request when its last one is answered (as `ab -c` does), and records how each ended: the
- * status, or the error of a request that got none, and its latency.
+ * Sends `requests` requests (POSTs of `body`, or GETs) over `connections` keep-alive connections,
+ * each connection sending its next request when its last one is answered (as `ab -c` does), and
+ * records how each ended: the status, or the error of a request that got none, and its latency.
  */
 export async function runHttpClosedLoop(options: HttpClosedLoopOptions): Promise<HttpClosedLoopRun> {
   const pool = new Pool(options.origin, { connections: options.connections, pipelining: 1, headersTimeout: requestTimeoutMs, bodyTimeout: requestTimeoutMs });
@@ -50,6 +55,11 @@ export async function runHttpClosedLoop(options: HttpClosedLoopOptions): Promise
   let started = 0;
   let settled = 0;
   let succeeded = 0;
+  const method = options.method ?? "POST";
+  const headers: Record<string, string> = method === "POST" ? { "content-type": "application/json" } : {};
+  const body = method === "POST" ? (options.body ?? "") : null;
+  const pathOf = typeof options.path === "string" ? () => options.path as string : options.path;
+  const succeeds = (status: number) => (options.expectedStatus === undefined ? status >= 200 && status < 300 : status === options.expectedStatus);
   const loop = async () => {
     while (started < options.requests) {
       const index = started;
@@ -57,9 +67,9 @@ export async function runHttpClosedLoop(options: HttpClosedLoopOptions): Promise
       const sentAt = performance.now();
       let outcome: string;
       try {
-        const response = await pool.request({ path: options.path, method: "POST", headers: { "content-type": "application/json" }, body: options.body });
+        const response = await pool.request({ path: pathOf(index), method, headers, body });
         await response.body.text();
-        outcome = response.statusCode >= 200 && response.statusCode < 300 ? "ok" : String(response.statusCode);
+        outcome = succeeds(response.statusCode) ? "ok" : String(response.statusCode);
       } catch (error) {
         outcome = (error as { code?: string }).code ?? (error instanceof Error ? error.name : "error");
       }
