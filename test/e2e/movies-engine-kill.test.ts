@@ -1,0 +1,114 @@
+// The movies service (seed 003) with one engine instance killed under load: two engine instances
+// (`movies engine serve --workers 2 --jobs`) on two members of a JetStream cluster, the gateway
+// (`movies gateway --workers 2`) on the third, all real processes, over a real PostgreSQL. Six
+// HTTP clients send a mixed load (create, get, update with the version, list, delete); one engine
+// instance is killed with SIGKILL while it runs downloads. Every request succeeds or fails cleanly
+// within its deadline, no acknowledged write is lost, and every download ends ready, the killed
+// instance's on the survivor once their lease runs out. The victim is frozen (SIGSTOP) for half
+// a second before the kill, as a hung process is, so that it surely dies with requests in flight.
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import { JobState } from "nats-micro-runtime/jobs";
+import { waitUntil } from "../helpers/nats-cluster.js";
+import { checkMoviesTable, startMoviesLoad, tallyOutcomes, uncleanOutcomes, type MovieRow } from "../helpers/movies-load.js";
+import { startMoviesSystem, type EngineInstance, type GatewayInstance, type MoviesSystem } from "../helpers/movies-system.js";
+
+// A killed engine's downloads run again this long after their last sign of life.
+const jobLeaseMs = 2_000;
+// The service's deadline is 5 s (movies.proto): a request without an answer 3 s later is hung.
+const requestDeadlineMs = 8_000;
+
+let system: MoviesSystem;
+let victim: EngineInstance;
+let survivor: EngineInstance;
+let gateway: GatewayInstance;
+
+beforeAll(async () => {
+  system = await startMoviesSystem({ name: "movies_engine_kill", jobLeaseMs });
+  [victim, survivor, gateway] = await Promise.all([system.startEngine(0), system.startEngine(1), system.startGateway(2)]);
+}, 90_000);
+
+afterAll(async () => {
+  await system?.stop();
+});
+
+/** The rows of the movies table that the load's checks compare. */
+const movieRows = () => system.database.query<MovieRow>("SELECT id, title, description, source_url, version FROM movies");
+
+test("an engine instance killed under a mixed load: clean answers only, no acknowledged write lost, every download ready", async () => {
+  // Each download takes about a second (100 kB at 100 kB/s), so that each instance always has some under way.
+  const load = startMoviesLoad({
+    baseUrl: gateway.url,
+    clients: 6,
+    maxRequestsPerClient: 400,
+    pauseMs: 20,
+    requestDeadlineMs,
+    sourceUrl: (client, n) => `${system.mirror.url}/files/c${client}-${n}?size=100000&rate=100000`,
+  });
+
+  // The victim is killed after a few seconds of load, while it runs downloads (some of them,
+  // found by their job's worker).
+  await sleep(3_000);
+  let held: string[] = [];
+  await waitUntil(
+    "the victim to run downloads",
+    async () => {
+      const downloading = await system.database.query<{ id: string }>("SELECT id FROM movies WHERE state = 'downloading'");
+      const statuses = await Promise.all(downloading.map(({ id }) => system.downloads.status(id)));
+      held = statuses.filter((status) => status?.state === JobState.Active && victim.downloadInstances.includes(status.worker ?? "")).map((status) => status!.id);
+      return held.length > 0;
+    },
+    20_000,
+  );
+  // Frozen for a moment first, as a hung instance is, so that requests are surely in flight on
+  // it when it dies (they can only fail: with 504 once their deadline has passed).
+  process.kill(-victim.cli.child.pid!, "SIGSTOP");
+  await sleep(500);
+  const killedAt = performance.now();
+  await victim.cli.kill();
+  // Long enough for the requests stuck on the victim to fail (5 s) and for the load to go on after.
+  await sleep(8_000);
+  await load.stop();
+  const outcomes = load.outcomes;
+  const tally = tallyOutcomes(outcomes);
+
+  // Every request succeeded or failed cleanly (503 / 504 with a google.rpc.Status), none hung.
+  expect(uncleanOutcomes(outcomes, { statuses: [200, 201, 503, 504] })).toEqual([]);
+  expect(load.contradictions).toEqual([]);
+  const failed = outcomes.filter((outcome) => outcome.status! >= 400);
+  // Only requests in flight on the victim when it died failed, at its deadline (504): at most
+  // one per client, each sent before the kill; every request sent after the kill succeeded.
+  expect(failed.length).toBeGreaterThan(0);
+  expect(failed.length).toBeLessThanOrEqual(6);
+  expect(failed.filter((outcome) => outcome.sentAt > killedAt || outcome.status !== 504)).toEqual([]);
+  const afterKill = outcomes.filter((outcome) => outcome.sentAt > killedAt + 500);
+  expect(afterKill.length).toBeGreaterThan(50);
+  // A real mix: each kind of request succeeded many times.
+  for (const key of ["create 201", "get 200", "update 200", "list 200", "delete 200"]) {
+    expect(tally[key] ?? 0).toBeGreaterThan(10);
+  }
+
+  // No acknowledged write is lost: the table is what the answers said.
+  expect(checkMoviesTable(load, await movieRows())).toEqual([]);
+
+  // Every download ends ready: the victim's on the survivor, after their lease.
+  await waitUntil(
+    "every movie to be downloaded",
+    async () => (await system.database.query<{ n: number }>("SELECT count(*)::int AS n FROM movies WHERE state <> 'ready'"))[0]!.n === 0,
+    40_000,
+  );
+  const rows = await movieRows();
+  expect(rows.length).toBeGreaterThan(10);
+  const statuses = await Promise.all(rows.map((row) => system.downloads.status(row.id)));
+  expect(statuses.filter((status) => status?.state !== JobState.Completed)).toEqual([]);
+  for (const id of held.filter((heldId) => rows.some((row) => row.id === heldId))) {
+    const status = statuses.find((candidate) => candidate?.id === id)!;
+    expect(status.attempt).toBeGreaterThanOrEqual(2);
+    expect(survivor.downloadInstances).toContain(status.worker);
+    expect(status.startedAt!.getTime()).toBeGreaterThan(Date.now() - (performance.now() - killedAt));
+  }
+  const { code, signal } = await victim.cli.exited;
+  expect({ code, signal }).toEqual({ code: null, signal: "SIGKILL" });
+  // eslint-disable-next-line no-console
+  console.log(`engine kill: ${outcomes.length} requests ${JSON.stringify(tally)}; ${held.length} downloads held by the victim`);
+}, 120_000);

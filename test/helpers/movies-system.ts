@@ -1,0 +1,159 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { createJobClient, type JobClient } from "nats-micro-runtime/jobs";
+import { Downloads } from "../../examples/movies/src/gen/movies/v1/movies_pb.js";
+import { startMirror, type Mirror } from "../../examples/movies/src/mirror-server.js";
+import { runCli, startCli, type RunningCli } from "./cli-process.js";
+import { startNatsCluster, type NatsCluster } from "./nats-cluster.js";
+import { rootDirectory } from "./paths.js";
+import { startPostgresServer, type PostgresServer } from "./postgres-server.js";
+import { createTestDatabase, type TestDatabase } from "./test-database.js";
+
+/** The example's `movies` program, as `npx movies` runs it. */
+export const moviesProgram = join(rootDirectory, "examples", "movies", "bin", "movies.js");
+
+/** An engine instance (`movies engine serve --workers N --jobs`) and what its workers said when ready. */
+export interface EngineInstance {
+  readonly cli: RunningCli;
+  /** The cluster member it connected to. */
+  readonly member: number;
+  /** The instance ids of its Movies hosts, one per worker. */
+  readonly moviesInstances: readonly string[];
+  /** The instance ids of its Downloads hosts (the job workers), one per worker. */
+  readonly downloadInstances: readonly string[];
+}
+
+/** A gateway instance (`movies gateway --workers N`). */
+export interface GatewayInstance {
+  readonly cli: RunningCli;
+  readonly member: number;
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+}
+
+/** The movies service as real processes on a JetStream cluster, PostgreSQL and a local mirror. */
+export interface MoviesSystem {
+  readonly cluster: NatsCluster;
+  /** The private PostgreSQL server, when asked for (else the database is on the shared one). */
+  readonly postgres: PostgresServer | undefined;
+  readonly database: TestDatabase;
+  readonly mirror: Mirror;
+  /** A connection of the test's own (to the first member) and the Downloads job client on it. */
+  readonly nc: NatsConnection;
+  readonly downloads: JobClient<typeof Downloads>;
+  /** Every engine and gateway instance started, running or not. */
+  readonly engines: EngineInstance[];
+  readonly gateways: GatewayInstance[];
+  /** Starts an engine instance connected to cluster member `member` (0-based). */
+  startEngine(member: number, workers?: number): Promise<EngineInstance>;
+  /** Starts a gateway instance connected to cluster member `member`, on `port` (a free one unless set). */
+  startGateway(member: number, workers?: number, port?: number): Promise<GatewayInstance>;
+  /** Kills every process and removes the cluster, the database (and the private server) and the files. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startMoviesSystem}. */
+export interface MoviesSystemOptions {
+  /** A name for the database. */
+  readonly name: string;
+  /** Runs the database on a private PostgreSQL server the test can restart (else the shared one). */
+  readonly privatePostgres?: boolean;
+  /** How long a killed engine's download stays taken before another runs it (`--job-lease`). */
+  readonly jobLeaseMs: number;
+}
+
+/**
+ * Starts the movies service's surroundings: a JetStream cluster of three members, a database
+ * migrated by `movies migrate` (on the shared PostgreSQL, or a private one), and the mirror to
+ * download from (in the test's process: it is no part of the service). Engines and gateways are
+ * started by the test, each as a real process on the member it says. Call {@link MoviesSystem.stop}
+ * after the test.
+ */
+export async function startMoviesSystem(options: MoviesSystemOptions): Promise<MoviesSystem> {
+  const started: { stop(): Promise<unknown> }[] = [];
+  const stopStarted = () => Promise.all(started.splice(0).reverse().map((part) => part.stop().catch(() => undefined)));
+  try {
+    const postgres = options.privatePostgres === true ? await startPostgresServer() : undefined;
+    if (postgres !== undefined) {
+      started.push({ stop: () => postgres.remove() });
+    }
+    const database = await createTestDatabase(options.name, postgres);
+    started.push({ stop: () => database.drop() });
+    const migrated = await runCli(moviesProgram, ["migrate", "--database-url", database.url]);
+    if (migrated.exitCode !== 0) {
+      throw new Error(`movies migrate failed (${migrated.exitCode}): ${migrated.stderr}`);
+    }
+    const cluster = await startNatsCluster(3, { jetStream: true });
+    started.push(cluster);
+    const mirror = await startMirror({ host: "127.0.0.1", port: 0 });
+    started.push({ stop: () => mirror.close() });
+    const downloadsDir = await mkdtemp(join(tmpdir(), "movies-downloads-"));
+    started.push({ stop: () => rm(downloadsDir, { recursive: true, force: true }) });
+    const nc = await connect({ servers: [...cluster.urls], noRandomize: true });
+    started.push({ stop: () => nc.close() });
+    const engines: EngineInstance[] = [];
+    const gateways: GatewayInstance[] = [];
+    started.push({ stop: () => Promise.all([...engines, ...gateways].map((instance) => instance.cli.kill())) });
+
+    const serverOf = (member: number) => {
+      const url = cluster.members[member]?.url;
+      if (url === undefined) {
+        throw new Error(`no cluster member ${member}`);
+      }
+      return url;
+    };
+    const onMember = (server: unknown, member: number) => server === `127.0.0.1:${cluster.members[member]!.ports.client}`;
+    return {
+      cluster,
+      postgres,
+      database,
+      mirror,
+      nc,
+      downloads: createJobClient(nc, Downloads),
+      engines,
+      gateways,
+      async startEngine(member, workers = 2) {
+        const cli = startCli(moviesProgram, [
+          "engine", "serve", "--workers", String(workers), "--jobs", "--job-lease", String(options.jobLeaseMs),
+          "--server", serverOf(member), "--database-url", database.url, "--downloads-dir", downloadsDir,
+        ]);
+        const serving = () => cli.logs.filter((line) => line.msg === "serving");
+        const engine = { cli, member, moviesInstances: [] as string[], downloadInstances: [] as string[] };
+        engines.push(engine);
+        await cli.waitForLog(() => serving().length >= workers, 30_000);
+        for (const line of serving()) {
+          if (!onMember(line["server"], member)) {
+            throw new Error(`engine worker ${line.pid} connected to ${String(line["server"])}, not member ${member}`);
+          }
+          engine.moviesInstances.push(String(line["instance"]));
+          const also = line["alsoServing"] as { service: string; instance: string }[];
+          engine.downloadInstances.push(...also.filter((service) => service.service === "movies-downloads").map((service) => service.instance));
+        }
+        return engine;
+      },
+      async startGateway(member, workers = 2, port = 0) {
+        const cli = startCli(moviesProgram, ["gateway", "--workers", String(workers), "--port", String(port), "--server", serverOf(member)]);
+        const serving = () => cli.logs.filter((line) => line.msg === "gateway serving");
+        const placeholder = { cli, member, url: "" };
+        gateways.push(placeholder);
+        await cli.waitForLog(() => serving().length >= workers, 30_000);
+        for (const line of serving()) {
+          if (!onMember(line["server"], member)) {
+            throw new Error(`gateway worker ${line.pid} connected to ${String(line["server"])}, not member ${member}`);
+          }
+        }
+        placeholder.url = String(serving()[0]!["url"]);
+        return placeholder;
+      },
+      stop: async () => {
+        await stopStarted();
+      },
+    };
+  } catch (error) {
+    await stopStarted();
+    throw error;
+  }
+}
