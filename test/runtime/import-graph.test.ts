@@ -47,12 +47,16 @@ describe("runtime layout", () => {
     expect(leadingThere.map(([file]) => name(file))).toEqual([]);
   });
 
-  test("only jobs/ leads to JetStream (optional peer dependencies): the CLI loads it with import() when asked", () => {
-    const jetStreamClient = "transport/nats/jetstream-client.ts";
-    const importers = [...localImports].filter(([, imports]) => imports.some((target) => name(target) === jetStreamClient)).map(([file]) => name(file));
+  test("only jobs/ and pipeline/ lead to JetStream (optional peer dependencies): the CLI loads them with import() when asked", () => {
+    // The JetStream client, and the pieces the job worker and the pipeline stops share on it.
+    const jetStreamModules = (file: string) => /^transport\/nats\/jetstream-/.test(file);
+    const jetStreamUsers = (file: string) => file.startsWith("jobs/") || file.startsWith("pipeline/") || jetStreamModules(file);
+    const importers = [...localImports].filter(([, imports]) => imports.some((target) => name(target) === "transport/nats/jetstream-client.ts")).map(([file]) => name(file));
     expect(importers.length).toBeGreaterThan(0);
-    expect(importers.filter((file) => !file.startsWith("jobs/"))).toEqual([]);
-    const leadingThere = [...localImports].filter(([file, imports]) => !name(file).startsWith("jobs/") && imports.some((target) => name(target).startsWith("jobs/")));
+    expect(importers.filter((file) => !jetStreamUsers(file))).toEqual([]);
+    const leadingThere = [...localImports].filter(
+      ([file, imports]) => !jetStreamUsers(name(file)) && imports.some((target) => name(target).startsWith("jobs/") || name(target).startsWith("pipeline/") || jetStreamModules(name(target))),
+    );
     expect(leadingThere.map(([file]) => name(file))).toEqual([]);
   });
 
@@ -95,6 +99,8 @@ describe("runtime layout", () => {
       gateway: ["gateway", "protocol", "service", "client", "interceptors", "metrics", "transport", "gen"],
       // An entry point into the host (it hands jobs to the host's one call path), and a client transport.
       jobs: ["jobs", "protocol", "service", "host", "client", "interceptors", "transport"],
+      // An entry point into the host, as jobs are (it hands each stop's message to the host's one call path).
+      pipeline: ["pipeline", "protocol", "service", "host", "interceptors", "transport"],
     };
     const violations = [...localImports].flatMap(([file, imports]) => {
       const concern = name(file).startsWith("transport/nats/") ? "transport/nats" : concernOf(file);

@@ -6,6 +6,7 @@ import { createLogger, logLevels, type LogLevel } from "./create-logger.js";
 import { describeFailure, ExitCode, exitCodeOf } from "./exit-codes.js";
 import { commaList, integerAtLeast } from "./parse-flags.js";
 import { waitForStopRequest } from "./stop-signals.js";
+import { createPipelineDeadCommand } from "./pipeline-dead-commands.js";
 
 /** What the `pipeline` commands need from the program around them. */
 export interface PipelineCommandContext {
@@ -13,6 +14,8 @@ export interface PipelineCommandContext {
   connect(command: Command): Promise<NatsConnection>;
   /** The name in log lines. */
   readonly name: string;
+  /** Where command output goes: standard output unless set. */
+  readonly write?: (text: string) => void;
 }
 
 interface StatusFlags {
@@ -28,13 +31,17 @@ interface StatusFlags {
 /**
  * The `pipeline` command: what runs beside the stops of any pipeline on the account, whichever
  * service they belong to. `pipeline status` serves the live status page (docs/pipelines.md) until
- * SIGINT or SIGTERM and logs its URL.
+ * SIGINT or SIGTERM and logs its URL; `pipeline dead ls` and `pipeline dead replay <route-id>`
+ * look after the dead letters.
  *
  * @example
  * metrobus pipeline status --port 8090 --pipeline Notify
  */
 export function createPipelineCommand(context: PipelineCommandContext): Command {
-  return new Command("pipeline").description("look after the routing-slip pipelines on the account (docs/pipelines.md)").addCommand(statusCommand(context));
+  return new Command("pipeline")
+    .description("look after the routing-slip pipelines on the account (docs/pipelines.md)")
+    .addCommand(statusCommand(context))
+    .addCommand(createPipelineDeadCommand(context));
 }
 
 function statusCommand(context: PipelineCommandContext): Command {

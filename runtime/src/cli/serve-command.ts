@@ -74,6 +74,9 @@ interface ServeFlags extends ProcessFlags {
   jobs?: boolean;
   jobConcurrency: number;
   jobLease: number;
+  pipeline?: boolean;
+  pipelineConcurrency: number;
+  pipelineLease: number;
 }
 
 /** The default of `--job-concurrency`. */
@@ -81,6 +84,12 @@ const defaultJobConcurrency = 8;
 
 /** The default of `--job-lease`, in milliseconds. */
 const defaultJobLeaseMs = 30_000;
+
+/** The default of `--pipeline-concurrency`. */
+const defaultPipelineConcurrency = 8;
+
+/** The default of `--pipeline-lease`, in milliseconds. */
+const defaultPipelineLeaseMs = 30_000;
 
 /** How long a drain may take unless `--drain-timeout` says otherwise: within Kubernetes's 30 s grace period. */
 export const defaultDrainTimeoutMs = 25_000;
@@ -101,6 +110,13 @@ export function createServeCommand<Service extends DescService>(context: ServeCo
       new Option("--job-lease <ms>", "how long a job stays taken without a sign of life from its process, with --jobs; a killed process's jobs run again after it")
         .argParser(integerAtLeast(1_000))
         .default(defaultJobLeaseMs),
+    )
+    .addOption(new Option("--pipeline", "also run the methods that are pipeline stops from their JetStream streams (docs/pipelines.md)"))
+    .addOption(new Option("--pipeline-concurrency <count>", "pipeline messages handled at once by each process, over its stops, with --pipeline").argParser(integerAtLeast(1)).default(defaultPipelineConcurrency))
+    .addOption(
+      new Option("--pipeline-lease <ms>", "how long a pipeline message stays taken without a sign of life from its process, with --pipeline; a killed process's messages go to another after it")
+        .argParser(integerAtLeast(1_000))
+        .default(defaultPipelineLeaseMs),
     );
   return addProcessOptions(command, { workersDescription: "processes to run, each with its own connection, in the same queue group", drainTimeoutMs: defaultDrainTimeoutMs })
     .action(async (flags: ServeFlags, self: Command) => {
@@ -167,9 +183,11 @@ async function serveInstance<Service extends DescService>(context: ServeCommandC
     // Options of every host of the process: each has a job worker of its own with --jobs.
     const sharedOptions = async (hostOptions: HostOptions): Promise<HostOptions> => {
       const jobs = flags.jobs === true ? await jobEntryPoint(flags, logger, metrics?.registry) : undefined;
+      const stops = flags.pipeline === true ? await pipelineEntryPoint(flags, logger, metrics?.registry) : undefined;
+      const added = [jobs, stops].filter((entryPoint): entryPoint is HostEntryPoint => entryPoint !== undefined);
       return {
         ...hostOptions,
-        ...(jobs === undefined ? {} : { entryPoints: [...(hostOptions.entryPoints ?? []), jobs] }),
+        ...(added.length === 0 ? {} : { entryPoints: [...(hostOptions.entryPoints ?? []), ...added] }),
         ...(tracing === undefined ? {} : { interceptors: [tracing.interceptor, ...(hostOptions.interceptors ?? [])] }),
         ...(metrics === undefined ? {} : { metrics }),
         ...(flags.maxConcurrent === undefined ? {} : { maxConcurrentRequests: flags.maxConcurrent }),
@@ -209,6 +227,7 @@ async function serveInstance<Service extends DescService>(context: ServeCommandC
               })),
             }),
         ...(flags.jobs === true ? { jobs: { concurrency: flags.jobConcurrency, leaseMs: flags.jobLease } } : {}),
+        ...(flags.pipeline === true ? { pipeline: { concurrency: flags.pipelineConcurrency, leaseMs: flags.pipelineLease } } : {}),
         ...(metricsEndpoint === undefined ? {} : { metrics: metricsEndpoint.url }),
       },
       "serving",
@@ -274,6 +293,30 @@ async function jobEntryPoint(flags: ServeFlags, logger: Logger, registry: Regist
         logger.info(fields, "job attempt failed: retrying");
       } else {
         logger.debug(fields, "job");
+      }
+    },
+  });
+}
+
+// The stops' runner of `--pipeline`, loaded only then, as the job worker is. Messages get most of
+// the drain timeout to finish before they are given back to their streams.
+async function pipelineEntryPoint(flags: ServeFlags, logger: Logger, registry: Registry | undefined): Promise<HostEntryPoint> {
+  const { servePipeline } = await import("../pipeline/serve-pipeline.js");
+  const { createPipelineMetrics } = await import("../metrics/pipeline-metrics.js");
+  return servePipeline({
+    concurrency: flags.pipelineConcurrency,
+    leaseMs: flags.pipelineLease,
+    stopGraceMs: Math.floor(flags.drainTimeout * 0.8),
+    ...(registry === undefined ? {} : { metrics: createPipelineMetrics({ registry }) }),
+    onHop: ({ stop, pipeline, routeId, outcome, next, durationMs, error }) => {
+      const fields = { hop: { stop, pipeline, route: routeId, outcome, durationMs, ...(next === undefined ? {} : { next }) }, ...(error === undefined ? {} : { code: error.code, error: error.rawMessage }) };
+      // As requests are logged at debug; what needs a look at more.
+      if (outcome === "dead_lettered") {
+        logger.warn(fields, "pipeline message dead-lettered");
+      } else if (outcome === "retried") {
+        logger.info(fields, "pipeline attempt failed: retrying");
+      } else {
+        logger.debug(fields, "pipeline hop");
       }
     },
   });

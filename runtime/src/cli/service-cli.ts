@@ -125,7 +125,7 @@ export function createServiceCli<Service extends DescService>(service: Service, 
   );
   program.addCommand(createCallCommand({ definition, methodComments, connect, write }));
   program.addCommand(createJobsCommand({ definition, methodComments, connect, write }));
-  program.addCommand(createPipelineCommand({ connect, name: definition.name }));
+  program.addCommand(createPipelineCommand({ connect, name: definition.name, write }));
   for (const command of createDiscoveryCommands({ definition, connect, write })) {
     program.addCommand(command);
   }

@@ -75,6 +75,14 @@ export function invokeUnary(endpoint: HostEndpoint, request: IncomingRequest): v
 // Encodes and sends what the handler returned, and counts the request.
 function reply(endpoint: HostEndpoint, result: unknown, context: ServerCallContext, request: IncomingRequest, startedAt: bigint): void {
   const { encoding } = context;
+  if (result === undefined && endpoint.definition.stop !== undefined) {
+    // A pipeline stop that drops the message (docs/pipelines.md): a success without a message.
+    const header = replyHeaders(encoding, context.responseHeaderIfUsed()) ?? new Headers();
+    header.set(HeaderName.PipelineDropped, "true");
+    const sent = request.send({ payload: new Uint8Array(0), header, encoding, error: undefined });
+    finish(endpoint, startedAt, sent === true ? undefined : sent === false ? notSent() : sent);
+    return;
+  }
   let payload: Uint8Array;
   try {
     payload = encodeResponse(endpoint, result, encoding);

@@ -2,13 +2,13 @@ import { Code } from "../protocol/code.js";
 import { RpcError } from "../protocol/rpc-error.js";
 import type { EntryPointHost, HostEntryPoint, RunningEntryPoint } from "../host/host-entry-point.js";
 import type { HostEndpoint } from "../host/host-endpoint.js";
-import type { Consumer, JsMsg } from "../transport/nats/jetstream-client.js";
+import { startPullLanes, type PullSource } from "../transport/nats/jetstream-pull-lanes.js";
+import { createSlotPool } from "../transport/nats/slot-pool.js";
 import { createJobCounters, jobStatsData, type JobCounters, type JobOutcome } from "./job-counters.js";
 import type { JobMetrics } from "./job-metrics.js";
 import { readQueueDepth } from "./queue-depth.js";
 import { runJob, type JobWorker } from "./run-job.js";
 import { ensureJobConsumers, openJobStore, type JobStore, type JobStoreOptions } from "./job-store.js";
-import { createSlotPool } from "./slot-pool.js";
 
 /** Options of {@link serveJobs}. */
 export interface JobWorkerOptions extends JobStoreOptions {
@@ -44,9 +44,6 @@ export interface FinishedJob {
   readonly error: RpcError | undefined;
 }
 
-// How long one pull waits for a job before it asks again.
-const pullExpiresMs = 30_000;
-
 /**
  * Runs a host's handlers as durable jobs too (docs/jobs.md): pass it in the host's `entryPoints`.
  * The worker takes the jobs of each served method from the service's JetStream work queue, runs
@@ -77,7 +74,6 @@ async function startWorker(host: EntryPointHost, options: JobWorkerOptions, conc
   await ensureJobConsumers(store, definition, leaseMs);
   const counters = new Map(host.endpoints.map((endpoint) => [endpoint.definition.name, createJobCounters()]));
   const stopController = new AbortController();
-  const stoppingController = new AbortController();
   const { metrics, onJobFinished } = options;
   const worker: JobWorker = {
     nc: host.nc,
@@ -102,59 +98,13 @@ async function startWorker(host: EntryPointHost, options: JobWorkerOptions, conc
       onJobFinished?.({ method, outcome, durationMs, error });
     },
   };
-  const slots = createSlotPool(concurrency);
-  let stopping = false;
-  const pulls = new Set<{ close(): Promise<unknown> }>();
-
-  // One lane per place and method: each lane pulls one job at a time and runs it in a free place.
-  // With one method the lanes never hold more jobs than there are places; with several, a job
-  // may wait for a place, its lease renewed meanwhile.
-  const runLane = async (endpoint: HostEndpoint, consumer: Consumer) => {
-    while (!stopping) {
-      let msg: JsMsg | undefined;
-      try {
-        const pull = await consumer.fetch({ max_messages: 1, expires: pullExpiresMs });
-        pulls.add(pull);
-        for await (const delivered of pull) {
-          msg = delivered;
-        }
-        pulls.delete(pull);
-      } catch {
-        // A lost connection or a deleted consumer: wait a little rather than spin, then pull again.
-        await pause(1_000, stoppingController.signal);
-        continue;
-      }
-      if (msg === undefined) {
-        continue;
-      }
-      if (stopping) {
-        msg.nak();
-        break;
-      }
-      const held = msg;
-      const waiting = setInterval(() => held.working(), Math.floor(leaseMs / 3));
-      await slots.acquire();
-      clearInterval(waiting);
-      if (stopping) {
-        // Taken while the worker waited for a place, and the worker is stopping: back to the queue.
-        held.nak();
-        slots.release();
-        break;
-      }
-      try {
-        await runJob(worker, endpoint, held);
-      } finally {
-        slots.release();
-      }
-    }
-  };
-  const lanes: Promise<void>[] = [];
+  // One lane per place and method, each pulling one job at a time into a free place.
+  const sources: PullSource[] = [];
   for (const endpoint of host.endpoints) {
     const consumer = await store.js.consumers.get(store.names.workStream, store.names.consumer(endpoint.definition.name));
-    for (let lane = 0; lane < concurrency; lane += 1) {
-      lanes.push(runLane(endpoint, consumer));
-    }
+    sources.push({ consumer, run: (msg) => runJob(worker, endpoint, msg) });
   }
+  const lanes = startPullLanes(sources, concurrency, createSlotPool(concurrency), leaseMs);
 
   const queueStats = setInterval(() => void refreshQueueStats(store, host.endpoints, counters, metrics, definition.name), options.queueStatsIntervalMs ?? 5_000);
   queueStats.unref();
@@ -168,11 +118,8 @@ async function startWorker(host: EntryPointHost, options: JobWorkerOptions, conc
     },
     stop() {
       stopped ??= (async () => {
-        stopping = true;
-        stoppingController.abort();
         clearInterval(queueStats);
-        await Promise.allSettled([...pulls].map((pull) => pull.close()));
-        const settled = Promise.allSettled(lanes);
+        const settled = lanes.stop();
         const grace = options.stopGraceMs ?? 10_000;
         const timer = setTimeout(() => stopController.abort(new RpcError("the job worker is stopping", Code.Unavailable)), grace);
         await settled;
@@ -200,16 +147,4 @@ async function refreshQueueStats(
       metrics?.oldestAge.set({ service, method }, queue.oldestAgeMs / 1000);
     }
   }
-}
-
-function pause(milliseconds: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, milliseconds);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

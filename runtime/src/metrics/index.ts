@@ -12,3 +12,4 @@ export { okCode } from "./method-metrics.js";
 export { serveMetrics, type MetricsEndpoint, type MetricsSource, type ServeMetricsOptions } from "./serve-metrics.js";
 export { createGatewayMetrics, type GatewayMetricsOptions, type HttpGatewayMetrics } from "./gateway-metrics.js";
 export { createJobMetrics, type JobMetricsOptions, type PrometheusJobMetrics } from "./job-metrics.js";
+export { createPipelineMetrics, type PipelineMetricsOptions, type PrometheusPipelineMetrics } from "./pipeline-metrics.js";

@@ -8,3 +8,7 @@ export type { RouteContext, RouteHop } from "../service/route-context.js";
 export { defaultStopPolicy, type StopPolicy } from "../service/stop-policy.js";
 export { serveStatusPage, type StatusPage, type StatusPageOptions } from "./status-page.js";
 export type { PipelineStatus, StopStatus } from "./status-page-snapshot.js";
+export { servePipeline, type FinishedHop, type PipelineServeOptions } from "./serve-pipeline.js";
+export type { StopOutcome } from "./stop-counters.js";
+export type { PipelineMetrics } from "./pipeline-metrics.js";
+export { listPipelineDeadLetters, replayPipelineDeadLetter, type PipelineDeadLetter, type ReplayOptions, type ReplayedRoute } from "./dead-letters.js";

@@ -1,5 +1,4 @@
 import type { MsgHdrs } from "../transport/nats/nats-client.js";
-import { isNoResponders } from "../transport/nats/nats-errors.js";
 import { PipelineNames } from "./pipeline-names.js";
 import type { PipelineStreams } from "./pipeline-streams.js";
 
@@ -22,7 +21,8 @@ export async function publishHop(streams: PipelineStreams, stop: string, payload
     const ack = await streams.js.publish(PipelineNames.stopSubject(stop), payload, { msgID, headers, expect: { streamName: PipelineNames.stopStream(stop) } });
     return { unknownStop: false, duplicate: ack.duplicate };
   } catch (error) {
-    if (isNoResponders(error) && !(await streamExists(streams, stop))) {
+    // nats.js reports a subject without a stream as "jetstream is not enabled": ask the server.
+    if (!(await streamExists(streams, stop))) {
       return { unknownStop: true, duplicate: false };
     }
     throw error;

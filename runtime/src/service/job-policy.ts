@@ -119,7 +119,7 @@ export function jobPolicyOf(option: RetryOption | undefined, fallback: JobPolicy
  * the initial back-off, capped, with "full jitter" over its upper half so that jobs that failed
  * together do not all come back together. `random` is in [0, 1).
  */
-export function jobBackoffMs(policy: JobPolicy, attempt: number, random: number = Math.random()): number {
+export function jobBackoffMs(policy: Pick<JobPolicy, "backoffInitialMs" | "backoffMaxMs" | "backoffMultiplier">, attempt: number, random: number = Math.random()): number {
   const exponential = policy.backoffInitialMs * policy.backoffMultiplier ** Math.max(0, attempt - 1);
   const capped = Math.min(policy.backoffMaxMs, exponential);
   return Math.round(capped / 2 + (capped / 2) * random);

@@ -1,5 +1,5 @@
 /**
- * A worker's places for running jobs: `acquire` waits, first come first served, until one is free.
+ * A worker's places for running messages (jobs, pipeline stops): `acquire` waits, first come first served, until one is free.
  */
 export interface SlotPool {
   acquire(): Promise<void>;

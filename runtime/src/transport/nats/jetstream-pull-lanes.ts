@@ -1,0 +1,103 @@
+import type { Consumer, JsMsg } from "./jetstream-client.js";
+import type { SlotPool } from "./slot-pool.js";
+
+/** One consumer whose messages the lanes pull, and what runs each message. */
+export interface PullSource {
+  readonly consumer: Consumer;
+  /** Runs one message to its end (ack, nak, or left for redelivery); never throws. */
+  run(msg: JsMsg): Promise<void>;
+}
+
+/** Lanes started by {@link startPullLanes}. */
+export interface PullLanes {
+  /**
+   * Stops pulling: a message pulled but not yet run is given back (`nak`), and the promise
+   * resolves once every message being run has ended.
+   */
+  stop(): Promise<void>;
+}
+
+// How long one pull waits for a message before it asks again.
+const pullExpiresMs = 30_000;
+
+/**
+ * Runs the messages of durable pull consumers in a worker's places, as the job worker and the
+ * pipeline stops do: `lanesPerSource` lanes per consumer, each pulling one message at a time and
+ * running it in a free place of `slots`. With one consumer the lanes never hold more messages
+ * than there are places; with several, a message may wait for a place, its lease renewed
+ * (`working()`) every third of `leaseMs` meanwhile.
+ */
+export function startPullLanes(sources: readonly PullSource[], lanesPerSource: number, slots: SlotPool, leaseMs: number): PullLanes {
+  let stopping = false;
+  const stoppingController = new AbortController();
+  const pulls = new Set<{ close(): Promise<unknown> }>();
+  const runLane = async (source: PullSource) => {
+    while (!stopping) {
+      let msg: JsMsg | undefined;
+      try {
+        const pull = await source.consumer.fetch({ max_messages: 1, expires: pullExpiresMs });
+        pulls.add(pull);
+        for await (const delivered of pull) {
+          msg = delivered;
+        }
+        pulls.delete(pull);
+      } catch {
+        // A lost connection or a deleted consumer: wait a little rather than spin, then pull again.
+        await pause(1_000, stoppingController.signal);
+        continue;
+      }
+      if (msg === undefined) {
+        continue;
+      }
+      if (stopping) {
+        msg.nak();
+        break;
+      }
+      const held = msg;
+      const waiting = setInterval(() => held.working(), Math.floor(leaseMs / 3));
+      await slots.acquire();
+      clearInterval(waiting);
+      if (stopping) {
+        // Taken while the worker waited for a place, and the worker is stopping: back to the stream.
+        held.nak();
+        slots.release();
+        break;
+      }
+      try {
+        await source.run(held);
+      } finally {
+        slots.release();
+      }
+    }
+  };
+  const lanes: Promise<void>[] = [];
+  for (const source of sources) {
+    for (let lane = 0; lane < lanesPerSource; lane += 1) {
+      lanes.push(runLane(source));
+    }
+  }
+  let stopped: Promise<void> | undefined;
+  return {
+    stop() {
+      stopped ??= (async () => {
+        stopping = true;
+        stoppingController.abort();
+        await Promise.allSettled([...pulls].map((pull) => pull.close()));
+        await Promise.allSettled(lanes);
+      })();
+      return stopped;
+    },
+  };
+}
+
+function pause(milliseconds: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, milliseconds);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
