@@ -1,5 +1,5 @@
 # The human entry points. Each installs what it needs first, so a fresh machine needs nothing else.
-.PHONY: install demo football football-jobs metropolis movies test generate build bench clean
+.PHONY: install demo football football-jobs metropolis movies metrobus test generate build bench clean
 
 # System packages (nats-server, protoc) and npm packages exactly as package-lock.json pins them.
 node_modules/.package-lock.json: package-lock.json
@@ -51,6 +51,13 @@ metropolis: build
 # examples/movies/README.md
 movies: build
 	node examples/movies/scripts/run-movies.mjs
+
+# Seed 002: metrobus, a routing-slip pipeline of dumb stops on JetStream (a nats-server with a
+# temporary store, the lookup data loaded into key-value buckets, one serve --pipeline process per
+# stop, the pusher); prints the live status page's URL (127.0.0.1:8090, PORT=... for another) and
+# runs until Ctrl-C. examples/metrobus/README.md
+metrobus: build
+	node examples/metrobus/scripts/run-metrobus.mjs
 
 clean:
 	rm -rf runtime/dist plugin/dist example/dist bench/dist */tsconfig.tsbuildinfo
