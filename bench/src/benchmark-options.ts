@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { caseKindNamed, caseKinds, type CaseKind } from "./case-kinds.js";
 import { jobSystems, type JobSystem } from "./jobs/job-systems.js";
+import { pipelineSystems, type PipelineSystem } from "./pipeline/pipeline-systems.js";
 
 /** What one benchmark run does; every count and duration is a bound. */
 export interface BenchmarkOptions {
@@ -44,6 +45,19 @@ export interface BenchmarkOptions {
   jobsConcurrency: number;
   /** The machine's Redis for BullMQ, `host:port`. */
   redisAddress: string;
+  /** Whether to run the pipeline benchmark (`--pipeline`), or only it (`--pipeline-only`). */
+  pipeline: "skip" | "also" | "only";
+  /** The pipeline systems to run (both unless `--pipeline-systems`). */
+  pipelineSystems: readonly PipelineSystem[];
+  /** Instances of every stop (rising), records outstanding, repetitions, and the bounds of each pipeline run. */
+  pipelineInstances: readonly number[];
+  pipelineOutstanding: readonly number[];
+  pipelineRepetitions: number;
+  pipelineWarmupMs: number;
+  pipelineDurationMs: number;
+  pipelineMax: number;
+  /** Records each instance of a stop handles at once. */
+  pipelinePerStop: number;
 }
 
 /** The flags, as `npm run bench -- --help` prints them. */
@@ -80,6 +94,16 @@ export const usage = `usage: npm run bench -- [flags]
   --jobs-max N              most jobs in a measured run or a warm-up (default 200000)
   --jobs-concurrency N      jobs each worker runs at once (default 128)
   --redis HOST:PORT         the Redis for BullMQ (default 127.0.0.1:6379; skipped with a note if none answers)
+  --pipeline                also run the pipeline benchmark (ours against a bare JetStream chain; npm run bench does)
+  --pipeline-only           run only the pipeline benchmark (npm run bench:pipeline)
+  --pipeline-systems a,b    pipeline systems to run (default: all): ${pipelineSystems.join(", ")}
+  --pipeline-instances 1,2  instances of every stop, rising (each a process with the four stops)
+  --pipeline-outstanding 1,128  records on the route at once (callers in the closed loop)
+  --pipeline-repetitions N  interleaved repetitions of the pipeline runs (default 3)
+  --pipeline-duration-ms N  length of each measured pipeline run (default 3000)
+  --pipeline-warmup-ms N    length of each pipeline warm-up (default 1000)
+  --pipeline-max N          most records in a measured run or a warm-up (default 200000)
+  --pipeline-per-stop N     records each instance of a stop handles at once (default 32)
 `;
 
 /** Reads the command line; throws with the usage on a mistake. */
@@ -118,6 +142,16 @@ export function parseBenchmarkOptions(args: readonly string[]): BenchmarkOptions
       "jobs-max": { type: "string" },
       "jobs-concurrency": { type: "string" },
       redis: { type: "string" },
+      pipeline: { type: "boolean" },
+      "pipeline-only": { type: "boolean" },
+      "pipeline-systems": { type: "string" },
+      "pipeline-instances": { type: "string" },
+      "pipeline-outstanding": { type: "string" },
+      "pipeline-repetitions": { type: "string" },
+      "pipeline-duration-ms": { type: "string" },
+      "pipeline-warmup-ms": { type: "string" },
+      "pipeline-max": { type: "string" },
+      "pipeline-per-stop": { type: "string" },
     },
     strict: true,
   });
@@ -153,6 +187,15 @@ export function parseBenchmarkOptions(args: readonly string[]): BenchmarkOptions
     jobsMax: number("--jobs-max", values["jobs-max"], 200_000, 1),
     jobsConcurrency: number("--jobs-concurrency", values["jobs-concurrency"], 128, 1),
     redisAddress: address("--redis", values.redis ?? "127.0.0.1:6379"),
+    pipeline: values["pipeline-only"] === true ? "only" : values.pipeline === true ? "also" : "skip",
+    pipelineSystems: values["pipeline-systems"] === undefined ? pipelineSystems : values["pipeline-systems"].split(",").map((name) => pipelineSystemNamed(name.trim())),
+    pipelineInstances: rising("--pipeline-instances", values["pipeline-instances"] === undefined ? [1, 2] : values["pipeline-instances"].split(",").map((text) => whole("--pipeline-instances", text, 1))),
+    pipelineOutstanding: values["pipeline-outstanding"] === undefined ? [1, 128] : values["pipeline-outstanding"].split(",").map((text) => whole("--pipeline-outstanding", text, 1)),
+    pipelineRepetitions: number("--pipeline-repetitions", values["pipeline-repetitions"], quick ? 2 : 3, 1),
+    pipelineDurationMs: number("--pipeline-duration-ms", values["pipeline-duration-ms"], quick ? 500 : 3_000, 1),
+    pipelineWarmupMs: number("--pipeline-warmup-ms", values["pipeline-warmup-ms"], quick ? 200 : 1_000, 0),
+    pipelineMax: number("--pipeline-max", values["pipeline-max"], 200_000, 1),
+    pipelinePerStop: number("--pipeline-per-stop", values["pipeline-per-stop"], 32, 1),
   };
 }
 
@@ -166,6 +209,22 @@ function jobSystemNamed(name: string): JobSystem {
     throw new Error(`--jobs-systems: no job system "${name}" (there are ${jobSystems.join(", ")})\n\n${usage}`);
   }
   return system;
+}
+
+function pipelineSystemNamed(name: string): PipelineSystem {
+  const system = pipelineSystems.find((candidate) => candidate === name);
+  if (system === undefined) {
+    throw new Error(`--pipeline-systems: no pipeline system "${name}" (there are ${pipelineSystems.join(", ")})\n\n${usage}`);
+  }
+  return system;
+}
+
+// Instance counts only grow: each step starts more stop processes.
+function rising(flag: string, values: number[]): number[] {
+  if (values.some((value, index) => index > 0 && value <= values[index - 1]!)) {
+    throw new Error(`${flag} takes rising whole numbers, such as 1,2, got ${values.join(",")}\n\n${usage}`);
+  }
+  return values;
 }
 
 function address(flag: string, text: string): string {

@@ -2,8 +2,8 @@
 // server process per transport and one load client process per case, runs every case at 1, 16 and
 // 128 requests in flight in interleaved repetitions, checks the host's memory and the code
 // generation time, and prints tables and the target ratios; with --gateway and --jobs, also the
-// HTTP gateway (bench/src/gateway/) and durable jobs (bench/src/jobs/) benchmarks. Everything is
-// bounded in count and time.
+// HTTP gateway (bench/src/gateway/) and durable jobs (bench/src/jobs/) benchmarks, and with
+// --pipeline the routing-slip pipelines (bench/src/pipeline/). Everything is bounded in count and time.
 import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
@@ -19,6 +19,8 @@ import { runGatewayBenchmark, type GatewayBenchmark } from "./gateway/gateway-be
 import { formatJobsReport } from "./jobs/format-jobs-report.js";
 import { runJobsBenchmark, type JobsBenchmark } from "./jobs/jobs-benchmark.js";
 import { measureCases, type CaseRun } from "./measure-cases.js";
+import { formatPipelineReport } from "./pipeline/format-pipeline-report.js";
+import { runPipelineBenchmark, type PipelineBenchmark } from "./pipeline/pipeline-benchmark.js";
 import { checkHostMemory, type MemoryCheck } from "./memory-check.js";
 import { startBenchNatsServer, type BenchNatsServer } from "./start-nats-server.js";
 import { checkTargets, compareNatsVersions } from "./target-checks.js";
@@ -33,16 +35,23 @@ async function main(): Promise<void> {
     return;
   }
   const options = parsed;
-  if (options.gateway === "only" || options.jobs === "only") {
+  if (options.gateway === "only" || options.jobs === "only" || options.pipeline === "only") {
     const gateway = options.gateway === "only" ? await measureGateway(options) : undefined;
     await stopAll();
     const jobs = options.jobs === "only" ? await measureJobs(options) : undefined;
     await stopAll();
-    const environment = describeEnvironment(gateway?.natsServerVersion ?? jobs?.natsServerVersion ?? "unknown");
-    const report = [environment, gateway === undefined ? "" : formatGatewayReport(gateway), jobs === undefined ? "" : formatJobsReport(jobs)].filter((section) => section !== "");
+    const pipeline = options.pipeline === "only" ? await measurePipeline(options) : undefined;
+    await stopAll();
+    const environment = describeEnvironment(gateway?.natsServerVersion ?? jobs?.natsServerVersion ?? pipeline?.natsServerVersion ?? "unknown");
+    const report = [
+      environment,
+      gateway === undefined ? "" : formatGatewayReport(gateway),
+      jobs === undefined ? "" : formatJobsReport(jobs),
+      pipeline === undefined ? "" : formatPipelineReport(pipeline),
+    ].filter((section) => section !== "");
     process.stdout.write(`${report.join("\n\n")}\n`);
     if (options.jsonFile !== undefined) {
-      await writeFile(options.jsonFile, `${JSON.stringify({ environment, gateway, jobs }, null, 2)}\n`);
+      await writeFile(options.jsonFile, `${JSON.stringify({ environment, gateway, jobs, pipeline }, null, 2)}\n`);
     }
     return;
   }
@@ -56,6 +65,8 @@ async function main(): Promise<void> {
   const gateway = options.gateway === "also" ? await measureGateway(options) : undefined;
   await stopAll();
   const jobs = options.jobs === "also" ? await measureJobs(options) : undefined;
+  await stopAll();
+  const pipeline = options.pipeline === "also" ? await measurePipeline(options) : undefined;
   await stopAll();
 
   const summaries = summarize(
@@ -76,10 +87,11 @@ async function main(): Promise<void> {
     `Targets (ratios within this run)\n${formatTargets(targets)}`,
     gateway === undefined ? "" : formatGatewayReport(gateway),
     jobs === undefined ? "" : formatJobsReport(jobs),
+    pipeline === undefined ? "" : formatPipelineReport(pipeline),
   ].filter((section) => section !== "");
   process.stdout.write(`${report.join("\n\n")}\n`);
   if (options.jsonFile !== undefined) {
-    const json = { environment, options: { ...options, cases: options.cases.map((kind) => kind.name) }, runs, summaries, memory, codegen, natsVersions, targets, gateway, jobs };
+    const json = { environment, options: { ...options, cases: options.cases.map((kind) => kind.name) }, runs, summaries, memory, codegen, natsVersions, targets, gateway, jobs, pipeline };
     await writeFile(options.jsonFile, `${JSON.stringify(json, null, 2)}\n`);
   }
 }
@@ -152,6 +164,26 @@ function measureJobs(options: BenchmarkOptions): Promise<JobsBenchmark> {
       maxJobs: options.jobsMax,
       concurrency: options.jobsConcurrency,
       redisAddress: options.redisAddress,
+      profileDirectory: options.profileDirectory,
+    },
+    (started) => running.push(started),
+    (line) => process.stderr.write(`${line}\n`),
+  );
+}
+
+// The pipeline benchmark (bench/src/pipeline/): its own nats-server with JetStream.
+function measurePipeline(options: BenchmarkOptions): Promise<PipelineBenchmark> {
+  process.stderr.write("  pipelines\n");
+  return runPipelineBenchmark(
+    {
+      systems: options.pipelineSystems,
+      instances: options.pipelineInstances,
+      outstanding: options.pipelineOutstanding,
+      repetitions: options.pipelineRepetitions,
+      warmupMs: options.pipelineWarmupMs,
+      durationMs: options.pipelineDurationMs,
+      maxRecords: options.pipelineMax,
+      perStop: options.pipelinePerStop,
       profileDirectory: options.profileDirectory,
     },
     (started) => running.push(started),
