@@ -150,17 +150,16 @@ test("an engine whose database cannot be reached answers unavailable, and keeps 
     // A port where no PostgreSQL listens: every connection is refused.
     const unreachable = `postgres://postgres@${sharedPostgres.host}:1/movies`;
     engine = await startMoviesEngine({ natsUrl: server.url, databaseUrl: unreachable, downloadsDir: directory, jobs: false });
-    for (let round = 0; round < 2; round++) {
-      const call = await runCli(moviesProgram, ["engine", "call", "ListMovies", "{}", "--server", server.url]);
-      expect(call.exitCode).toBe(78);
-      expect(call.stderr).toMatch(/^error: unavailable: database unavailable: .*ECONNREFUSED.*\n$/);
-    }
+    const listed = await runCli(moviesProgram, ["engine", "call", "ListMovies", "{}", "--server", server.url]);
+    expect(listed.exitCode).toBe(78);
+    expect(listed.stderr).toMatch(/^error: unavailable: database unavailable: .*ECONNREFUSED.*\n$/);
     const created = await runCli(moviesProgram, ["engine", "call", "CreateMovie", '{"title": "a", "source_url": "http://127.0.0.1/a"}', "--server", server.url]);
     expect(created.exitCode).toBe(78);
+    expect(created.stderr).toMatch(/^error: unavailable: database unavailable: /);
     expect(engine.cli.child.exitCode).toBeNull();
     expect(await engine.stop()).toBe(0);
   } finally {
     await engine?.cli.kill();
     await server.stop();
   }
-}, 30_000);
+}, 60_000);
