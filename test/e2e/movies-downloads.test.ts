@@ -4,7 +4,9 @@
 // A download that completes (the file byte for byte, READY, 100 %), one that fails and succeeds
 // on a retry, one that fails every attempt (FAILED, and its dead letter through the job client
 // and the `movies downloads jobs` command), a source that refuses the request (not retried), and
-// a movie deleted while its file downloads.
+// a movie deleted while its file downloads, and a movie saved without its job (its engine stopped
+// between the two) found and downloaded.
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -44,7 +46,8 @@ beforeAll(async () => {
   await migrateMovies(database.url);
   mirror = await startMoviesMirror();
   [engine, gateway] = await Promise.all([
-    startMoviesEngine({ natsUrl: server.url, databaseUrl: database.url, downloadsDir: downloads, workers: 1 }),
+    // Checks for stranded downloads every second (15 s by default), for the last test.
+    startMoviesEngine({ natsUrl: server.url, databaseUrl: database.url, downloadsDir: downloads, workers: 1, env: { MOVIES_ENGINE_STRANDED_CHECK_SECONDS: "1" } }),
     startMoviesGateway({ natsUrl: server.url }),
   ]);
 }, 60_000);
@@ -151,4 +154,20 @@ test("a movie deleted while its file downloads: the download stops, no file is l
   expect(result.skipped).toBe("the movie was deleted");
   expect(readdirSync(downloads).filter((name) => name.includes(movie.id))).toEqual([]);
   expect((await getMovie(movie.id)).status).toBe(404);
+}, 30_000);
+
+test("a movie saved without its job (its engine stopped between the two) is found, queued and downloaded", async () => {
+  // The row as CreateMovie inserts it, a minute old, and no job: what a crash between the insert
+  // and the enqueue leaves.
+  const id = randomUUID();
+  await database.query("INSERT INTO movies (id, title, source_url, created_at, updated_at) VALUES ($1, 'Stranded', $2, now() - interval '1 minute', now() - interval '1 minute')", [
+    id,
+    `${mirror.url}/files/stranded.mp4?size=20000`,
+  ]);
+  expect(await jobs.status(id)).toBeUndefined();
+  const seen = await watchMovie(id, finished, 20_000);
+  expect(seen.at(-1)).toMatchObject({ state: "READY", attempt: 1, progress: { bytes: "20000", percent: 100 } });
+  expect(readFileSync(join(downloads, id)).equals(mirrorContent("stranded.mp4", 20_000))).toBe(true);
+  expect(await jobs.status(id)).toMatchObject({ state: JobState.Completed, attempt: 1 });
+  expect(engine.cli.logs.filter((line) => line.msg === "download had no job: queued it").map((line) => line.movie)).toEqual([id]);
 }, 30_000);

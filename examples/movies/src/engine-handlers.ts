@@ -46,6 +46,8 @@ export function openEngine(config: Config, lifetime: HandlersLifetime): Engine {
   };
   const stopCheck = startStrandedDownloadsCheck({
     database,
+    everyMs: config.engine!.strandedCheckSeconds * 1000,
+    olderThanMs: config.engine!.strandedCheckSeconds * 2000,
     hasJob: async (id) => (await (await jobs).status(id)) !== undefined,
     enqueue: enqueueDownload,
     onRequeued: (id) => logger.warn({ movie: id }, "download had no job: queued it"),

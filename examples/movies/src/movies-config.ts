@@ -30,6 +30,7 @@ const defaults: Readonly<Record<string, string | number | readonly string[]>> = 
   "engine.workers": 1,
   "engine.job_concurrency": 8,
   "engine.downloads_dir": "downloads",
+  "engine.stranded_check_seconds": 15,
   "mirror.host": "127.0.0.1",
   "mirror.port": 8090,
 };
@@ -45,6 +46,7 @@ const descriptions: Readonly<Record<string, string>> = {
   "engine.workers": "engine processes, each serving requests and running downloads",
   "engine.job_concurrency": "downloads each engine process runs at once",
   "engine.downloads_dir": "where downloaded files go",
+  "engine.stranded_check_seconds": "how often each engine process looks for movies left without their download job",
   "mirror.host": "the address the mirror listens on",
   "mirror.port": "the mirror's port (0: a free one, named in its start log)",
 };

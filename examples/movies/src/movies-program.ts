@@ -197,7 +197,8 @@ async function gateway(tokens: readonly string[]): Promise<void> {
 // `movies engine ...` is the Movies service's generated program, `movies downloads ...` the
 // Downloads service's; their `serve` runs the engine of this configuration.
 async function serviceProgram(which: "engine" | "downloads", tokens: readonly string[]): Promise<void> {
-  const subcommand = tokens.find((token) => !token.startsWith("-"));
+  // The first word once the flags (and their values) are set apart: `serve`, `call`, `jobs` ...
+  const subcommand = scanFlags(tokens, which).rest.find((token) => !token.startsWith("-"));
   const serving = subcommand === "serve";
   const scanned = scanFlags(tokens, serving ? `${which} serve` : which);
   const programName = `movies ${which}`;
@@ -293,7 +294,12 @@ async function printConfig(tokens: readonly string[]): Promise<void> {
       nats: { servers: config.nats!.servers, context: config.nats!.context },
       database: { url: config.database!.url, pool_size: config.database!.poolSize },
       gateway: { host: config.gateway!.host, port: config.gateway!.port, workers: config.gateway!.workers },
-      engine: { workers: config.engine!.workers, job_concurrency: config.engine!.jobConcurrency, downloads_dir: config.engine!.downloadsDir },
+      engine: {
+        workers: config.engine!.workers,
+        job_concurrency: config.engine!.jobConcurrency,
+        downloads_dir: config.engine!.downloadsDir,
+        stranded_check_seconds: config.engine!.strandedCheckSeconds,
+      },
       mirror: { host: config.mirror!.host, port: config.mirror!.port },
     }),
   );
