@@ -6,7 +6,6 @@
 // no acknowledged write is lost; and the downloads in flight at the time are retried and end ready.
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Code } from "nats-micro-runtime";
 import { JobState } from "nats-micro-runtime/jobs";
 import { waitUntil } from "../helpers/nats-cluster.js";
 import { checkMoviesTable, startMoviesLoad, tallyOutcomes, uncleanOutcomes, type MovieRow } from "../helpers/movies-load.js";
@@ -35,12 +34,12 @@ test("a database restart under load: 503 unavailable while it is down, success a
   const load = startMoviesLoad({
     baseUrl: gateway.url,
     clients: 6,
-    maxRequestsPerClient: 400,
+    maxRequestsPerClient: 1_000,
     pauseMs: 20,
     requestDeadlineMs,
     sourceUrl: (client, n) => `${system.mirror.url}/files/c${client}-${n}?size=100000&rate=100000`,
   });
-  await sleep(3_000);
+  await load.waitForRequestsAfter(0, 100);
   // Downloads under way when the database goes: they cannot record their end, and run again.
   let downloading: string[] = [];
   await waitUntil(
@@ -58,13 +57,15 @@ test("a database restart under load: 503 unavailable while it is down, success a
   await sleep(1_000);
   await postgres.start();
   const upAt = performance.now();
-  await sleep(5_000);
+  // Until the requests waiting for a connection have ended (2 s at most) and 100 more were sent after.
+  await sleep(2_000);
+  await load.waitForRequestsAfter(performance.now(), 100);
   await load.stop();
   const outcomes = load.outcomes;
   const tally = tallyOutcomes(outcomes);
 
   // Success, or 503 with unavailable: no 500, no other failure, no request hung.
-  expect(uncleanOutcomes(outcomes, { statuses: [200, 201, 503] })).toEqual([]);
+  expect(uncleanOutcomes(outcomes, { statuses: [200, 201, 503], deadlineMs: requestDeadlineMs })).toEqual([]);
   expect(load.contradictions).toEqual([]);
   const failed = outcomes.filter((outcome) => outcome.status === 503);
   expect(failed.length).toBeGreaterThan(5);
@@ -75,7 +76,7 @@ test("a database restart under load: 503 unavailable while it is down, success a
   expect(failed.filter((outcome) => outcome.settledAt < downAt || outcome.sentAt > upAt)).toEqual([]);
   // Back without restarting anything: requests sent after the database was up all succeeded.
   const after = outcomes.filter((outcome) => outcome.sentAt > upAt);
-  expect(after.length).toBeGreaterThan(50);
+  expect(after.length).toBeGreaterThan(100);
   expect(after.filter((outcome) => outcome.status! >= 400)).toEqual([]);
   for (const engine of system.engines) {
     expect(engine.cli.child.exitCode).toBeNull();
@@ -101,7 +102,5 @@ test("a database restart under load: 503 unavailable while it is down, success a
   const interrupted = statuses.filter((status) => downloading.includes(status!.id));
   expect(interrupted.some((status) => status!.attempt >= 2)).toBe(true);
   expect(await system.downloads.deadLetters()).toEqual([]);
-  expect(Code.Unavailable).toBe("unavailable");
-  // eslint-disable-next-line no-console
   console.log(`database restart: ${outcomes.length} requests ${JSON.stringify(tally)}; ${interrupted.length} downloads interrupted`);
 }, 120_000);

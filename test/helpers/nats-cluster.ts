@@ -88,7 +88,12 @@ export async function startNatsProcess(options: NatsProcessOptions): Promise<Nat
       throw error;
     }
   };
-  await launch();
+  try {
+    await launch();
+  } catch (error) {
+    await rm(directory, { recursive: true, force: true });
+    throw error;
+  }
   const known = () => ports!;
   const handle: NatsProcess = {
     name: options.name,

@@ -1,0 +1,118 @@
+// The movies service (seed 003) stopped tier by tier with SIGTERM under load, as an operator's
+// rolling restart does: two engine instances (`movies engine serve --workers 2 --jobs`) on two
+// members of a JetStream cluster and the gateway (`movies gateway --workers 2`) on the third, all
+// real processes, while six HTTP clients send a mixed load. Each instance stopped answers what it
+// has in flight and exits 0; the other engine takes the requests meanwhile, so none fails; while
+// the only gateway is down its port refuses connections, and once it is back on the same port
+// the load goes on. No acknowledged write is lost and every queued download ends ready.
+import { performance } from "node:perf_hooks";
+import { JobState } from "nats-micro-runtime/jobs";
+import type { RunningCli } from "../helpers/cli-process.js";
+import { waitUntil } from "../helpers/nats-cluster.js";
+import { checkMoviesTable, startMoviesLoad, tallyOutcomes, uncleanOutcomes, type MovieRequestOutcome, type MovieRow } from "../helpers/movies-load.js";
+import { startMoviesSystem, type GatewayInstance, type MoviesSystem } from "../helpers/movies-system.js";
+
+const requestDeadlineMs = 8_000;
+
+let system: MoviesSystem;
+let gateway: GatewayInstance;
+
+beforeAll(async () => {
+  system = await startMoviesSystem({ name: "movies_sigterm", jobLeaseMs: 2_000 });
+  [, , gateway] = await Promise.all([system.startEngine(0), system.startEngine(1), system.startGateway(2)]);
+}, 90_000);
+
+afterAll(async () => {
+  await system?.stop();
+});
+
+const movieRows = () => system.database.query<MovieRow>("SELECT id, title, description, source_url, version FROM movies");
+
+/** Sends SIGTERM to an instance's primary process (which stops its workers) and resolves with how it exited, within 30 s. */
+async function terminate(cli: RunningCli): Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number; said?: unknown }> {
+  const at = performance.now();
+  process.kill(cli.child.pid!, "SIGTERM");
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`pid ${cli.child.pid} did not exit within 30 s of SIGTERM:\n${cli.stderr()}`)), 30_000);
+  });
+  try {
+    const exit = await Promise.race([cli.exited, timedOut]);
+    // What it said as it stopped, for the message of a failed exit.
+    const said = exit.code === 0 ? undefined : { logs: cli.logs.filter((line) => line.level !== "info" || line.msg.includes("stop")), stderr: cli.stderr() };
+    return { ...exit, at, ...(said === undefined ? {} : { said }) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// A connection the gateway refused or closed without an answer: what a client sees of a stopped gateway.
+const refusedConnection = /ECONNREFUSED|other side closed|socket hang up|ECONNRESET|SocketError/;
+
+test("SIGTERM to each engine instance and to the gateway under load: answers in flight, exit 0, no request failed by an engine, no write or download lost", async () => {
+  const [first, second] = system.engines as [typeof system.engines[0], typeof system.engines[0]];
+  const load = startMoviesLoad({
+    baseUrl: gateway.url,
+    clients: 6,
+    maxRequestsPerClient: 2_000,
+    pauseMs: 20,
+    requestDeadlineMs,
+    sourceUrl: (client, n) => `${system.mirror.url}/files/c${client}-${n}?size=100000&rate=100000`,
+  });
+  const inFlightAt = (at: number) => load.outcomes.filter((outcome) => outcome.sentAt < at && outcome.settledAt > at);
+  await load.waitForRequestsAfter(0, 100);
+
+  // The first engine stops while the second serves; then it comes back, and the second stops.
+  const firstStop = await terminate(first.cli);
+  expect(firstStop).toMatchObject({ code: 0, signal: null });
+  expect(first.cli.logs.filter((line) => line.msg === "drain timed out: exiting with requests unanswered")).toEqual([]);
+  const again = await system.startEngine(0);
+  await load.waitForRequestsAfter(performance.now(), 50);
+  const secondStop = await terminate(second.cli);
+  expect(secondStop).toMatchObject({ code: 0, signal: null });
+  expect(second.cli.logs.filter((line) => line.msg === "drain timed out: exiting with requests unanswered")).toEqual([]);
+  await load.waitForRequestsAfter(performance.now(), 50);
+
+  // The only gateway stops, and a new one is started on its port.
+  const port = Number(new URL(gateway.url).port);
+  const gatewayStop = await terminate(gateway.cli);
+  expect(gatewayStop).toMatchObject({ code: 0, signal: null });
+  const restarted = await system.startGateway(2, 2, port);
+  expect(restarted.url).toBe(gateway.url);
+  const backAt = performance.now();
+  await load.waitForRequestsAfter(backAt, 50);
+  await load.stop();
+  const outcomes = load.outcomes;
+  const tally = tallyOutcomes(outcomes);
+
+  // While the gateway was down: requests it refused while it drained (503, "shutting down", with
+  // Connection: close) and connections refused until the new one listened. Nothing else failed.
+  const gatewayDown = (outcome: MovieRequestOutcome) => outcome.sentAt >= gatewayStop.at && outcome.sentAt < backAt;
+  const refusedWhileDraining = (outcome: MovieRequestOutcome) => gatewayDown(outcome) && outcome.status === 503 && outcome.failure === "the gateway is shutting down";
+  expect(outcomes.filter((outcome) => outcome.status !== undefined && outcome.status >= 300 && !refusedWhileDraining(outcome))).toEqual([]);
+  const unanswered = (outcome: MovieRequestOutcome) => gatewayDown(outcome) && refusedConnection.test(outcome.failure ?? "");
+  expect(uncleanOutcomes(outcomes, { statuses: [200, 201, 503], deadlineMs: requestDeadlineMs, allowNoAnswer: unanswered })).toEqual([]);
+  expect(outcomes.some((outcome) => outcome.status === undefined)).toBe(true);
+  // The requests in flight at each SIGTERM were answered, with success.
+  for (const { at } of [firstStop, secondStop, gatewayStop]) {
+    expect(inFlightAt(at).filter((outcome: MovieRequestOutcome) => outcome.status === undefined || outcome.status >= 300)).toEqual([]);
+  }
+  expect(load.contradictions).toEqual([]);
+  for (const key of ["create 201", "get 200", "update 200", "list 200", "delete 200"]) {
+    expect(tally[key] ?? 0).toBeGreaterThan(10);
+  }
+
+  // No acknowledged write is lost, and every download ends ready (on the engine that came back).
+  expect(checkMoviesTable(load, await movieRows())).toEqual([]);
+  await waitUntil(
+    "every movie to be downloaded",
+    async () => (await system.database.query<{ n: number }>("SELECT count(*)::int AS n FROM movies WHERE state <> 'ready'"))[0]!.n === 0,
+    40_000,
+  );
+  const rows = await movieRows();
+  const statuses = await Promise.all(rows.map((row) => system.downloads.status(row.id)));
+  expect(statuses.filter((status) => status?.state !== JobState.Completed)).toEqual([]);
+  expect(statuses.some((status) => again.downloadInstances.includes(status!.worker ?? ""))).toBe(true);
+  expect(await system.downloads.deadLetters()).toEqual([]);
+  console.log(`SIGTERM: ${outcomes.length} requests ${JSON.stringify(tally)}`);
+}, 150_000);
