@@ -216,7 +216,11 @@ async function serviceProgram(which: "engine" | "downloads", tokens: readonly st
   const engine = config.engine!;
   const serveArgs = serving ? ["--workers", String(engine.workers), "--job-concurrency", String(engine.jobConcurrency)] : [];
   // The flags the configuration sets first, so that the generated program's own come after.
-  const args = serving ? ["serve", ...serveArgs, ...natsArgs(config), ...scanned.rest.filter((token) => token !== "serve")] : [...scanned.rest, ...natsArgs(config)];
+  const rest = [...scanned.rest];
+  if (serving) {
+    rest.splice(rest.indexOf("serve"), 1);
+  }
+  const args = serving ? ["serve", ...serveArgs, ...natsArgs(config), ...rest] : [...rest, ...natsArgs(config)];
   if (which === "engine") {
     await runMoviesCli(argvOf(args), {
       programName,
@@ -240,8 +244,8 @@ async function migrate(tokens: readonly string[]): Promise<void> {
   const createDatabase = take(rest, "--create-database");
   const direction = rest[0] === "up" || rest[0] === "down" ? (rest.shift() as "up" | "down") : "up";
   if (scanned.help || rest.length > 0) {
-    process.stdout.write("Usage: movies migrate [up|down] [--create-database] [--database-url URL]\n\nup (the default) applies every migration not applied yet; down undoes the last one.\n--create-database creates the database first when it is missing.\n");
-    process.exitCode = scanned.help ? ExitCode.Ok : ExitCode.Usage;
+    const help = "Usage: movies migrate [up|down] [--create-database] [--database-url URL]\n\nup (the default) applies every migration not applied yet; down undoes the last one.\n--create-database creates the database first when it is missing.\n";
+    usageOrHelp(scanned.help, help, rest);
     return;
   }
   const config = configOf(scanned);
@@ -263,8 +267,8 @@ async function migrate(tokens: readonly string[]): Promise<void> {
 async function mirror(tokens: readonly string[]): Promise<void> {
   const scanned = scanFlags(tokens, "mirror");
   if (scanned.help || scanned.rest.length > 0) {
-    process.stdout.write("Usage: movies mirror [--host H] [--port P]\n\nServes GET /files/NAME?size=BYTES[&rate=BYTES_PER_SECOND][&fail=N|always]: deterministic bytes, slowly,\nor failing the first N requests of a URL (or all) with 503. Stops on SIGINT or SIGTERM.\n");
-    process.exitCode = scanned.help ? ExitCode.Ok : ExitCode.Usage;
+    const help = "Usage: movies mirror [--host H] [--port P]\n\nServes GET /files/NAME?size=BYTES[&rate=BYTES_PER_SECOND][&fail=N|always]: deterministic bytes, slowly,\nor failing the first N requests of a URL (or all) with 503. Stops on SIGINT or SIGTERM.\n";
+    usageOrHelp(scanned.help, help, scanned.rest);
     return;
   }
   const config = configOf(scanned);
@@ -303,6 +307,17 @@ async function printConfig(tokens: readonly string[]): Promise<void> {
       mirror: { host: config.mirror!.host, port: config.mirror!.port },
     }),
   );
+}
+
+// The help asked for (standard output, exit 0), or a usage error for what is left over (standard
+// error, exit 2).
+function usageOrHelp(asked: boolean, help: string, leftOver: readonly string[]): void {
+  if (asked) {
+    process.stdout.write(help);
+  } else {
+    process.stderr.write(`error: unexpected ${leftOver.join(" ")}\n\n${help}`);
+    process.exitCode = ExitCode.Usage;
+  }
 }
 
 // Removes a flag from the tokens and says whether it was there.
