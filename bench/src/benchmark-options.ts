@@ -1,6 +1,8 @@
 import { parseArgs } from "node:util";
 import { caseKindNamed, caseKinds, type CaseKind } from "./case-kinds.js";
 import { jobSystems, type JobSystem } from "./jobs/job-systems.js";
+import type { MoviesBenchmarkOptions } from "./movies/movies-benchmark.js";
+import { defaultMoviesOptions } from "./movies/movies-options.js";
 import { pipelineSystems, type PipelineSystem } from "./pipeline/pipeline-systems.js";
 
 /** What one benchmark run does; every count and duration is a bound. */
@@ -58,6 +60,10 @@ export interface BenchmarkOptions {
   pipelineMax: number;
   /** Records each instance of a stop handles at once. */
   pipelinePerStop: number;
+  /** Whether to run the movies example's benchmark (`--movies`; `npm run bench:movies` runs it alone, with flags of its own). */
+  movies: boolean;
+  /** Its settings: the full run's, or with `--quick` the short run's. */
+  moviesOptions: MoviesBenchmarkOptions;
 }
 
 /** The flags, as `npm run bench -- --help` prints them. */
@@ -104,6 +110,9 @@ export const usage = `usage: npm run bench -- [flags]
   --pipeline-warmup-ms N    length of each pipeline warm-up (default 1000)
   --pipeline-max N          most records in a measured run or a warm-up (default 200000)
   --pipeline-per-stop N     records each instance of a stop handles at once (default 32)
+  --movies                  also run the movies example's benchmark (GET and POST through its gateway, engine and PostgreSQL;
+                            npm run bench does; skipped with a note if PostgreSQL does not answer on 127.0.0.1:5432;
+                            npm run bench:movies -- --help for its own flags)
 `;
 
 /** Reads the command line; throws with the usage on a mistake. */
@@ -152,6 +161,7 @@ export function parseBenchmarkOptions(args: readonly string[]): BenchmarkOptions
       "pipeline-warmup-ms": { type: "string" },
       "pipeline-max": { type: "string" },
       "pipeline-per-stop": { type: "string" },
+      movies: { type: "boolean" },
     },
     strict: true,
   });
@@ -196,6 +206,8 @@ export function parseBenchmarkOptions(args: readonly string[]): BenchmarkOptions
     pipelineWarmupMs: number("--pipeline-warmup-ms", values["pipeline-warmup-ms"], quick ? 200 : 1_000, 0),
     pipelineMax: number("--pipeline-max", values["pipeline-max"], 200_000, 1),
     pipelinePerStop: number("--pipeline-per-stop", values["pipeline-per-stop"], 32, 1),
+    movies: values.movies === true,
+    moviesOptions: defaultMoviesOptions(quick),
   };
 }
 

@@ -2,8 +2,9 @@
 // server process per transport and one load client process per case, runs every case at 1, 16 and
 // 128 requests in flight in interleaved repetitions, checks the host's memory and the code
 // generation time, and prints tables and the target ratios; with --gateway and --jobs, also the
-// HTTP gateway (bench/src/gateway/) and durable jobs (bench/src/jobs/) benchmarks, and with
-// --pipeline the routing-slip pipelines (bench/src/pipeline/). Everything is bounded in count and time.
+// HTTP gateway (bench/src/gateway/) and durable jobs (bench/src/jobs/) benchmarks, with
+// --pipeline the routing-slip pipelines (bench/src/pipeline/), and with --movies the movies example
+// (bench/src/movies/). Everything is bounded in count and time.
 import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
@@ -19,6 +20,9 @@ import { runGatewayBenchmark, type GatewayBenchmark } from "./gateway/gateway-be
 import { formatJobsReport } from "./jobs/format-jobs-report.js";
 import { runJobsBenchmark, type JobsBenchmark } from "./jobs/jobs-benchmark.js";
 import { measureCases, type CaseRun } from "./measure-cases.js";
+import { postgresUnavailable } from "./movies/bench-database.js";
+import { formatMoviesReport } from "./movies/format-movies-report.js";
+import { runMoviesBenchmark, type MoviesBenchmark } from "./movies/movies-benchmark.js";
 import { formatPipelineReport } from "./pipeline/format-pipeline-report.js";
 import { runPipelineBenchmark, type PipelineBenchmark } from "./pipeline/pipeline-benchmark.js";
 import { checkHostMemory, type MemoryCheck } from "./memory-check.js";
@@ -68,6 +72,8 @@ async function main(): Promise<void> {
   await stopAll();
   const pipeline = options.pipeline === "also" ? await measurePipeline(options) : undefined;
   await stopAll();
+  const movies = options.movies ? await measureMovies(options) : undefined;
+  await stopAll();
 
   const summaries = summarize(
     runs,
@@ -88,10 +94,11 @@ async function main(): Promise<void> {
     gateway === undefined ? "" : formatGatewayReport(gateway),
     jobs === undefined ? "" : formatJobsReport(jobs),
     pipeline === undefined ? "" : formatPipelineReport(pipeline),
+    movies === undefined ? "" : typeof movies === "string" ? movies : formatMoviesReport(movies),
   ].filter((section) => section !== "");
   process.stdout.write(`${report.join("\n\n")}\n`);
   if (options.jsonFile !== undefined) {
-    const json = { environment, options: { ...options, cases: options.cases.map((kind) => kind.name) }, runs, summaries, memory, codegen, natsVersions, targets, gateway, jobs, pipeline };
+    const json = { environment, options: { ...options, cases: options.cases.map((kind) => kind.name) }, runs, summaries, memory, codegen, natsVersions, targets, gateway, jobs, pipeline, movies };
     await writeFile(options.jsonFile, `${JSON.stringify(json, null, 2)}\n`);
   }
 }
@@ -172,6 +179,22 @@ function measureJobs(options: BenchmarkOptions): Promise<JobsBenchmark> {
 }
 
 // The pipeline benchmark (bench/src/pipeline/): its own nats-server with JetStream.
+// The movies example (bench/src/movies/): its own nats-servers and processes, a database of its own
+// on the machine's PostgreSQL; without PostgreSQL, a note instead of the section.
+async function measureMovies(options: BenchmarkOptions): Promise<MoviesBenchmark | string> {
+  const unavailable = await postgresUnavailable(options.moviesOptions.databaseServer);
+  if (unavailable !== undefined) {
+    process.stderr.write(`  movies skipped: ${unavailable}\n`);
+    return `Movies: skipped, ${unavailable}`;
+  }
+  process.stderr.write("  movies\n");
+  return runMoviesBenchmark(
+    options.moviesOptions,
+    (started) => running.push(started),
+    (line) => process.stderr.write(`${line}\n`),
+  );
+}
+
 function measurePipeline(options: BenchmarkOptions): Promise<PipelineBenchmark> {
   process.stderr.write("  pipelines\n");
   return runPipelineBenchmark(

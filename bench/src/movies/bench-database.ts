@@ -109,6 +109,21 @@ export async function openBenchDatabase(serverUrl: string, name: string): Promis
   };
 }
 
+/** Why the PostgreSQL server at `serverUrl` cannot be used (it does not answer within a few seconds), or undefined when it can. */
+export async function postgresUnavailable(serverUrl: string): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: serverUrl, application_name: "movies-bench", connectionTimeoutMillis: 3_000 });
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    await client.query("SELECT 1");
+    return undefined;
+  } catch (error) {
+    return `PostgreSQL at ${serverUrl} does not answer (${error instanceof Error ? error.message : String(error)})`;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 /** Drops database `name` if it exists, `WITH (FORCE)`: connections still open to it are ended. */
 export async function dropBenchDatabase(serverUrl: string, name: string): Promise<void> {
   const admin = new pg.Client({ connectionString: serverUrl, application_name: "movies-bench" });
