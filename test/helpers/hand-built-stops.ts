@@ -1,5 +1,6 @@
 import type { NatsConnection, Subscription } from "@nats-io/nats-core";
 import type { InfoResponse, StatsResponse } from "../../runtime/src/host/micro-discovery.js";
+import { stopMetadataKey, stopNameMetadataKey, stopPipelinesMetadataKey } from "../../runtime/src/service/service-definition.js";
 import { subscribeDiscovery } from "../../runtime/src/transport/nats/discovery-subscriptions.js";
 
 /** The counters one stop instance reports in `$SRV.STATS` as `data.pipeline`; set them at will. */
@@ -58,7 +59,7 @@ export function handBuiltStops(nc: NatsConnection, service: string, stops: reado
         name: endpointName(stop),
         subject: `test.${service}.${endpointName(stop)}`,
         queue_group: "q",
-        metadata: { "nats.micro.stop": "true", "nats.micro.stop.name": stop.name, "nats.micro.stop.pipelines": (stop.pipelines ?? []).join(",") },
+        metadata: { [stopMetadataKey]: "true", [stopNameMetadataKey]: stop.name, [stopPipelinesMetadataKey]: (stop.pipelines ?? []).join(",") },
       })),
       { name: "NotAStop", subject: `test.${service}.NotAStop`, queue_group: "q", metadata: {} },
     ],

@@ -2,6 +2,8 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect, headers as natsHeaders, nuid } from "@nats-io/transport-node";
+import { HeaderName } from "nats-micro-runtime";
+import { PipelineNames } from "nats-micro-runtime/pipeline";
 import type { Caller } from "../callers/caller.js";
 import { loadMetrobusExample, type MetrobusExample } from "./metrobus-example.js";
 import { bareDoneSubject, bareIdHeader, bareSubject, benchPipeline, benchStops, recordTimeoutMs, type PipelineSystem } from "./pipeline-systems.js";
@@ -15,10 +17,10 @@ import { bareDoneSubject, bareIdHeader, bareSubject, benchPipeline, benchStops, 
 export async function createPipelineCaller(system: PipelineSystem, url: string): Promise<Caller> {
   const example = await loadMetrobusExample();
   const nc = await connect({ servers: url, name: `bench-pipeline-producer-${system}`, noAsyncTraces: true });
-  // Ours announces ended routes with their id in a header of the runtime's (docs/pipelines.md).
+  // Ours announces ended routes with their id in the slip's headers (docs/pipelines.md).
   const { doneSubject, idHeader } =
     system === "ours"
-      ? { doneSubject: `pipeline.done.${benchPipeline}`, idHeader: "Nats-Pipeline-Route-Id" }
+      ? { doneSubject: PipelineNames.doneSubject(benchPipeline), idHeader: HeaderName.PipelineRouteId }
       : { doneSubject: bareDoneSubject, idHeader: bareIdHeader };
   const waiting = new Map<string, () => void>();
   nc.subscribe(doneSubject, {

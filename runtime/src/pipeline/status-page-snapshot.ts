@@ -1,11 +1,5 @@
 import type { InfoResponse, StatsResponse } from "../host/micro-discovery.js";
-
-/** Endpoint metadata that marks a pipeline stop in `$SRV.INFO` (docs/pipelines.md). */
-const stopMarkerKey = "nats.micro.stop";
-/** Endpoint metadata naming the stop in routes (the endpoint's name when absent). */
-const stopNameKey = "nats.micro.stop.name";
-/** Endpoint metadata listing the pipelines whose declared route goes through the stop, comma-separated. */
-const stopPipelinesKey = "nats.micro.stop.pipelines";
+import { stopMetadataKey, stopNameMetadataKey, stopPipelinesMetadataKey } from "../service/service-definition.js";
 
 /** The counters one stop reports, summed over its instances: what the status page shows per stop. */
 export interface StopStatus {
@@ -54,14 +48,14 @@ export function stopEndpointsOf(info: InfoResponse): Map<string, StopEndpoint> {
   const stops = new Map<string, StopEndpoint>();
   for (const endpoint of Array.isArray(info.endpoints) ? info.endpoints : []) {
     const metadata = endpoint.metadata ?? {};
-    if (metadata[stopMarkerKey] !== "true") {
+    if (metadata[stopMetadataKey] !== "true") {
       continue;
     }
-    const pipelines = (metadata[stopPipelinesKey] ?? "")
+    const pipelines = (metadata[stopPipelinesMetadataKey] ?? "")
       .split(",")
       .map((name) => name.trim())
       .filter((name) => name !== "");
-    stops.set(endpoint.name, { name: metadata[stopNameKey] || endpoint.name, pipelines });
+    stops.set(endpoint.name, { name: metadata[stopNameMetadataKey] || endpoint.name, pipelines });
   }
   return stops;
 }
