@@ -8,7 +8,7 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { JobState } from "nats-micro-runtime/jobs";
 import { waitUntil } from "../helpers/nats-cluster.js";
-import { checkMoviesTable, startMoviesLoad, tallyOutcomes, uncleanOutcomes, type MovieRow } from "../helpers/movies-load.js";
+import { checkMoviesTable, startMoviesLoad, tallyOutcomes, uncleanOutcomes, type MoviesLoad, type MovieRow } from "../helpers/movies-load.js";
 import { startMoviesSystem, type GatewayInstance, type MoviesSystem } from "../helpers/movies-system.js";
 
 const requestDeadlineMs = 8_000;
@@ -23,7 +23,11 @@ beforeAll(async () => {
   [, , gateway] = await Promise.all([system.startEngine(0), system.startEngine(1), system.startGateway(2)]);
 }, 90_000);
 
+let runningLoad: MoviesLoad | undefined;
+
 afterAll(async () => {
+  // A test that failed half-way leaves its load running: its clients end before the system.
+  await runningLoad?.stop();
   await system?.stop();
 });
 
@@ -31,14 +35,14 @@ const movieRows = () => system.database.query<MovieRow>("SELECT id, title, descr
 
 test("a database restart under load: 503 unavailable while it is down, success after, no service restarted, no write lost, downloads retried to ready", async () => {
   const postgres = system.postgres!;
-  const load = startMoviesLoad({
+  const load = (runningLoad = startMoviesLoad({
     baseUrl: gateway.url,
     clients: 6,
     maxRequestsPerClient: 1_000,
     pauseMs: 20,
     requestDeadlineMs,
     sourceUrl: (client, n) => `${system.mirror.url}/files/c${client}-${n}?size=100000&rate=100000`,
-  });
+  }));
   await load.waitForRequestsAfter(0, 100);
   // Downloads under way when the database goes: they cannot record their end, and run again.
   let downloading: string[] = [];

@@ -4,13 +4,13 @@
 // HTTP clients send a mixed load (create, get, update with the version, list, delete); one engine
 // instance is killed with SIGKILL while it runs downloads. Every request succeeds or fails cleanly
 // within its deadline, no acknowledged write is lost, and every download ends ready, the killed
-// instance's on the survivor once their lease runs out. The victim is frozen (SIGSTOP) for half
-// a second before the kill, as a hung process is, so that it surely dies with requests in flight.
+// instance's on the survivor once their lease runs out. The victim is frozen (SIGSTOP) before the
+// kill, as a hung process is, until requests wait for it, so that it surely dies with some in flight.
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { JobState } from "nats-micro-runtime/jobs";
 import { waitUntil } from "../helpers/nats-cluster.js";
-import { checkMoviesTable, startMoviesLoad, tallyOutcomes, uncleanOutcomes, type MovieRow } from "../helpers/movies-load.js";
+import { checkMoviesTable, startMoviesLoad, tallyOutcomes, uncleanOutcomes, type MoviesLoad, type MovieRow } from "../helpers/movies-load.js";
 import { startMoviesSystem, type EngineInstance, type GatewayInstance, type MoviesSystem } from "../helpers/movies-system.js";
 
 // A killed engine's downloads run again this long after their last sign of life.
@@ -28,7 +28,11 @@ beforeAll(async () => {
   [victim, survivor, gateway] = await Promise.all([system.startEngine(0), system.startEngine(1), system.startGateway(2)]);
 }, 90_000);
 
+let runningLoad: MoviesLoad | undefined;
+
 afterAll(async () => {
+  // A test that failed half-way leaves its load running: its clients end before the system.
+  await runningLoad?.stop();
   await system?.stop();
 });
 
@@ -37,14 +41,14 @@ const movieRows = () => system.database.query<MovieRow>("SELECT id, title, descr
 
 test("an engine instance killed under a mixed load: clean answers only, no acknowledged write lost, every download ready", async () => {
   // Each download takes about a second (100 kB at 100 kB/s), so that each instance always has some under way.
-  const load = startMoviesLoad({
+  const load = (runningLoad = startMoviesLoad({
     baseUrl: gateway.url,
     clients: 6,
     maxRequestsPerClient: 1_000,
     pauseMs: 20,
     requestDeadlineMs,
     sourceUrl: (client, n) => `${system.mirror.url}/files/c${client}-${n}?size=100000&rate=100000`,
-  });
+  }));
 
   // The victim is killed after 100 requests, while it runs downloads (some of them, found by
   // their job's worker).
@@ -60,10 +64,12 @@ test("an engine instance killed under a mixed load: clean answers only, no ackno
     },
     20_000,
   );
-  // Frozen for a moment first, as a hung instance is, so that requests are surely in flight on
-  // it when it dies (they can only fail: with 504 once their deadline has passed).
+  // Frozen first, as a hung instance is, until requests are surely in flight on it (waiting
+  // for half a second, when the others take milliseconds): they can only fail, with 504 once
+  // their deadline has passed.
+  const frozenAt = performance.now();
   process.kill(-victim.cli.child.pid!, "SIGSTOP");
-  await sleep(500);
+  await waitUntil("requests to wait for the frozen victim", () => load.pendingSince().some((sentAt) => sentAt > frozenAt && performance.now() - sentAt > 500), 10_000);
   const killedAt = performance.now();
   await victim.cli.kill();
   // Until the requests stuck on the victim have failed (5 s) and 100 more were sent after them.

@@ -9,7 +9,7 @@ import { performance } from "node:perf_hooks";
 import { JobState } from "nats-micro-runtime/jobs";
 import type { RunningCli } from "../helpers/cli-process.js";
 import { waitUntil } from "../helpers/nats-cluster.js";
-import { checkMoviesTable, startMoviesLoad, tallyOutcomes, uncleanOutcomes, type MovieRequestOutcome, type MovieRow } from "../helpers/movies-load.js";
+import { checkMoviesTable, startMoviesLoad, tallyOutcomes, uncleanOutcomes, type MoviesLoad, type MovieRequestOutcome, type MovieRow } from "../helpers/movies-load.js";
 import { startMoviesSystem, type GatewayInstance, type MoviesSystem } from "../helpers/movies-system.js";
 
 const requestDeadlineMs = 8_000;
@@ -22,7 +22,11 @@ beforeAll(async () => {
   [, , gateway] = await Promise.all([system.startEngine(0), system.startEngine(1), system.startGateway(2)]);
 }, 90_000);
 
+let runningLoad: MoviesLoad | undefined;
+
 afterAll(async () => {
+  // A test that failed half-way leaves its load running: its clients end before the system.
+  await runningLoad?.stop();
   await system?.stop();
 });
 
@@ -51,14 +55,14 @@ const refusedConnection = /ECONNREFUSED|other side closed|socket hang up|ECONNRE
 
 test("SIGTERM to each engine instance and to the gateway under load: answers in flight, exit 0, no request failed by an engine, no write or download lost", async () => {
   const [first, second] = system.engines as [typeof system.engines[0], typeof system.engines[0]];
-  const load = startMoviesLoad({
+  const load = (runningLoad = startMoviesLoad({
     baseUrl: gateway.url,
     clients: 6,
     maxRequestsPerClient: 2_000,
     pauseMs: 20,
     requestDeadlineMs,
     sourceUrl: (client, n) => `${system.mirror.url}/files/c${client}-${n}?size=100000&rate=100000`,
-  });
+  }));
   const inFlightAt = (at: number) => load.outcomes.filter((outcome) => outcome.sentAt < at && outcome.settledAt > at);
   await load.waitForRequestsAfter(0, 100);
 

@@ -74,6 +74,8 @@ export interface MoviesLoad {
    * writes that does not show its last acknowledged write, a version that did not go up by one.
    */
   readonly contradictions: readonly string[];
+  /** When each client's request under way, if any, was sent (`performance.now()` milliseconds). */
+  pendingSince(): number[];
   /** Resolves once `count` requests sent after `since` (a `performance.now()` time) have settled; rejects after `timeoutMs`. */
   waitForRequestsAfter(since: number, count: number, timeoutMs?: number): Promise<void>;
   /** Stops sending and resolves once every client's request under way has settled. */
@@ -105,6 +107,8 @@ export function startMoviesLoad(options: MoviesLoadOptions): MoviesLoad {
   const unsettledCreates: UnsettledCreate[] = [];
   const contradictions: string[] = [];
   let stopping = false;
+  // The send time of each client's request under way.
+  const pending = new Map<number, number>();
 
   const runClient = async (client: number) => {
     const http = new Client(options.baseUrl, { headersTimeout: options.requestDeadlineMs, bodyTimeout: options.requestDeadlineMs, connect: { timeout: options.requestDeadlineMs } });
@@ -126,6 +130,7 @@ export function startMoviesLoad(options: MoviesLoadOptions): MoviesLoad {
           outcomes.push({ client, operation, movieId, status, grpcCode, failure, body, sentAt, settledAt: performance.now() });
         };
         const send = async (method: "GET" | "POST" | "PUT" | "DELETE", path: string, json?: unknown) => {
+          pending.set(client, performance.now());
           try {
             const response = await http.request({
               method,
@@ -140,6 +145,8 @@ export function startMoviesLoad(options: MoviesLoadOptions): MoviesLoad {
             const { name = "", code = "", message = String(error) } = error as { name?: string; code?: string; message?: string };
             const deadline = name === "TimeoutError" || name === "HeadersTimeoutError" || name === "BodyTimeoutError" || name === "AbortError";
             return { status: undefined, text: deadline ? "deadline" : `${code || name}: ${message}` };
+          } finally {
+            pending.delete(client);
           }
         };
         // A failed answer: its status and its google.rpc.Status, or the reason no answer came.
@@ -252,6 +259,7 @@ export function startMoviesLoad(options: MoviesLoadOptions): MoviesLoad {
     movies,
     unsettledCreates,
     contradictions,
+    pendingSince: () => [...pending.values()],
     async waitForRequestsAfter(since, count, timeoutMs = 30_000) {
       const startedAt = performance.now();
       while (outcomes.filter((outcome) => outcome.sentAt > since).length < count) {

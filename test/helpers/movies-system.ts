@@ -55,6 +55,10 @@ export interface MoviesSystem {
   stop(): Promise<void>;
 }
 
+// How often an engine looks for movies saved without their download job (an engine killed
+// between the two), so that their downloads end within a test's time too.
+const strandedCheckSeconds = 1;
+
 /** Options of {@link startMoviesSystem}. */
 export interface MoviesSystemOptions {
   /** A name for the database. */
@@ -119,7 +123,7 @@ export async function startMoviesSystem(options: MoviesSystemOptions): Promise<M
         const cli = startCli(moviesProgram, [
           "engine", "serve", "--workers", String(workers), "--jobs", "--job-lease", String(options.jobLeaseMs),
           "--server", serverOf(member), "--database-url", database.url, "--downloads-dir", downloadsDir,
-        ]);
+        ], { env: { MOVIES_ENGINE_STRANDED_CHECK_SECONDS: String(strandedCheckSeconds) } });
         const serving = () => cli.logs.filter((line) => line.msg === "serving");
         const engine = { cli, member, moviesInstances: [] as string[], downloadInstances: [] as string[] };
         engines.push(engine);
