@@ -9,7 +9,7 @@ import { natsHeader, toFetchHeaders, toNatsHeaders } from "../transport/nats/mes
 import { hopMessageId, isRouteId, PipelineNames } from "./pipeline-names.js";
 import { openPipelineStreams, type PipelineStreamOptions } from "./pipeline-streams.js";
 import { publishHop } from "./publish-hop.js";
-import { readSlip, setSlipHeaders } from "./route-slip.js";
+import { carriedHeaders, readSlip, setSlipHeaders } from "./route-slip.js";
 
 /** A pipeline message kept in the dead-letter stream: as it reached the stop it failed at, and why. */
 export interface PipelineDeadLetter {
@@ -39,7 +39,7 @@ export interface PipelineDeadLetter {
 }
 
 // Dead-letter headers that a replayed message must not carry back.
-const letterOnlyHeaders = [HeaderName.PipelineReason, HeaderName.PipelineAttempts, HeaderName.ServiceError, HeaderName.ServiceErrorCode, HeaderName.RpcCode, "Nats-Msg-Id"];
+const letterOnlyHeaders = [HeaderName.PipelineReason, HeaderName.PipelineAttempts, HeaderName.ServiceError, HeaderName.ServiceErrorCode, HeaderName.RpcCode];
 
 /** The dead letters of every pipeline, oldest first, at most `limit` (100 unless set). */
 export async function listPipelineDeadLetters(nc: NatsConnection, options: { limit?: number } & PipelineStreamOptions = {}): Promise<PipelineDeadLetter[]> {
@@ -128,7 +128,7 @@ export async function replayPipelineDeadLetter(nc: NatsConnection, id: string, o
   if (first === undefined) {
     throw new RpcError(`replay of ${id}: the route is empty`, Code.InvalidArgument);
   }
-  const headers = toFetchHeaders(letter.header);
+  const headers = carriedHeaders(letter.header);
   for (const name of letterOnlyHeaders) {
     headers.delete(name);
   }

@@ -16,6 +16,10 @@ export const PipelineNames = {
   deadSubjects: "pipeline.dead.>",
   /** Where a route's dead letter is kept: `pipeline.dead.<route id>`, one per route. */
   deadSubject: (routeId: string) => `pipeline.dead.${routeId}`,
+  /** The key-value bucket where the attempts of messages that were tried before are counted. */
+  attemptsBucket: "PIPELINE_ATTEMPTS",
+  /** A message's key in the attempts bucket: `<stop>.<route id>.<position>.<replay>`. */
+  attemptsKey: (stop: string, routeId: string, position: number, replay: number) => `${stop}.${routeId}.${position}.${replay}`,
   /** Where the routes of a pipeline that reach their last stop are announced (core NATS): `pipeline.done.<pipeline>`. */
   doneSubject: (pipeline: string) => `pipeline.done.${pipeline}`,
 } as const;

@@ -1,7 +1,7 @@
 import { Code } from "../protocol/code.js";
 import { RpcError } from "../protocol/rpc-error.js";
 import type { NatsConnection } from "../transport/nats/nats-client.js";
-import { jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager } from "../transport/nats/jetstream-client.js";
+import { jetstream, jetstreamManager, Kvm, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type KV } from "../transport/nats/jetstream-client.js";
 import { ensureStream, nanos } from "../transport/nats/jetstream-streams.js";
 import { defaultDeadLetterRetentionMs, defaultDuplicateWindowMs, PipelineNames } from "./pipeline-names.js";
 
@@ -21,7 +21,12 @@ export interface PipelineStreams {
   ensureStop(stop: string): Promise<void>;
   /** Creates the dead-letter stream unless it exists (once per process). */
   ensureDead(): Promise<void>;
+  /** The bucket of attempt counts, created unless it exists (once per process). */
+  attempts(): Promise<KV>;
 }
+
+/** How long an attempt count is kept: longer than any message's retries. */
+const attemptsTtlMs = 24 * 60 * 60_000;
 
 const opened = new WeakMap<NatsConnection, Promise<PipelineStreams>>();
 
@@ -57,9 +62,17 @@ async function open(nc: NatsConnection, options: PipelineStreamOptions): Promise
     }
     return done;
   };
+  let attempts: Promise<KV> | undefined;
   return {
     js,
     jsm,
+    attempts() {
+      attempts ??= new Kvm(js).create(PipelineNames.attemptsBucket, { history: 1, ttl: attemptsTtlMs }).catch((error: unknown) => {
+        attempts = undefined;
+        throw unavailable(`cannot open the bucket ${PipelineNames.attemptsBucket}`, error);
+      });
+      return attempts;
+    },
     ensureStop: (stop) =>
       once(PipelineNames.stopStream(stop), () =>
         ensureStream(jsm, {

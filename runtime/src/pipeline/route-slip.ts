@@ -1,4 +1,6 @@
 import { HeaderName } from "../protocol/header-name.js";
+import type { MsgHdrs } from "../transport/nats/nats-client.js";
+import { toFetchHeaders } from "../transport/nats/message-headers.js";
 import type { RouteHop } from "../service/route-context.js";
 import { checkStopName } from "../service/stop-policy.js";
 import { isRouteId } from "./pipeline-names.js";
@@ -97,4 +99,21 @@ export function readSlip(header: (name: string) => string): ReadSlip {
 // A comma-separated list of stops; the empty string is none.
 function stopList(value: string): string[] {
   return value === "" ? [] : value.split(",").map((name) => name.trim());
+}
+
+// What JetStream reads on a publish (the message id, the stream expected), which a copy must not carry on.
+const publishOnlyHeaders = /^nats-(msg-id|expected-.*)$/i;
+
+/**
+ * The headers of a pipeline message that travel on with it to the next stop, a dead letter or a
+ * replay: all of them (the starter's own, the slip) but those that steer one publish.
+ */
+export function carriedHeaders(headers: MsgHdrs | undefined): Headers {
+  const carried = toFetchHeaders(headers);
+  for (const name of [...carried.keys()]) {
+    if (publishOnlyHeaders.test(name)) {
+      carried.delete(name);
+    }
+  }
+  return carried;
 }

@@ -8,13 +8,14 @@ import { jobBackoffMs } from "../service/job-policy.js";
 import type { StopPolicy } from "../service/stop-policy.js";
 import type { NatsConnection } from "../transport/nats/nats-client.js";
 import type { JsMsg } from "../transport/nats/jetstream-client.js";
-import { natsHeader, toFetchHeaders, toNatsHeaders } from "../transport/nats/message-headers.js";
+import { natsHeader, toNatsHeaders } from "../transport/nats/message-headers.js";
 import { hopMessageId, PipelineNames } from "./pipeline-names.js";
 import { PipelineRequest } from "./pipeline-request.js";
+import { readAttempts, type AttemptLedger } from "./attempt-ledger.js";
 import type { PipelineStreams } from "./pipeline-streams.js";
 import { publishHop } from "./publish-hop.js";
 import { createRoutePlan } from "./route-plan.js";
-import { readSlip, setSlipHeaders, type RouteSlip } from "./route-slip.js";
+import { carriedHeaders, readSlip, setSlipHeaders, type RouteSlip } from "./route-slip.js";
 import type { StopOutcome } from "./stop-counters.js";
 
 /** What every message the stops of a host run shares. */
@@ -99,16 +100,11 @@ async function deliver(runner: StopRunner, endpoint: HostEndpoint, policy: StopP
     return { pipeline: "", routeId, outcome: "dead_lettered", attemptFailed: false, next: undefined, error };
   }
   const slip: RouteSlip = read.slip.stop === policy.name ? read.slip : { ...read.slip, stop: policy.name };
-  const attempt = msg.info.deliveryCount;
   const refuse = async (reason: string, attempts: number, code: Code) => {
     const error = new RpcError(reason, code);
     await deadLetter(runner, msg, slip, slip.id, policy.name, reason, attempts, undefined);
     return { pipeline: slip.pipeline, routeId: slip.id, outcome: "dead_lettered", attemptFailed: false, next: undefined, error } satisfies Ended;
   };
-  if (attempt > policy.attempts) {
-    // Every attempt ended without a word from its handler: the process was killed (or stopped) during each.
-    return refuse(`the process of stop ${policy.name} stopped during each of its ${policy.attempts} attempts`, policy.attempts, Code.Aborted);
-  }
   if (slip.position > policy.maxHops) {
     return refuse(`the route looped: ${slip.position} hops made on reaching stop ${policy.name}, over its limit of ${policy.maxHops}`, 0, Code.FailedPrecondition);
   }
@@ -118,6 +114,42 @@ async function deliver(runner: StopRunner, endpoint: HostEndpoint, policy: StopP
     return refuse(`type mismatch: stop ${policy.name} takes ${input}, but the message is a ${slip.type}${from === undefined ? "" : ` (from stop ${from})`}`, 0, Code.InvalidArgument);
   }
 
+  const ledger = await readAttempts(
+    () => runner.streams.attempts(),
+    PipelineNames.attemptsKey(policy.name, slip.id, slip.position, slip.replay),
+    msg.info.deliveryCount,
+    Date.now() - Date.parse(msg.timestamp),
+    runner.leaseMs,
+  );
+  if (ledger.previous >= policy.attempts) {
+    // Every attempt ended without a word from its handler: the process was killed (or stopped) during each.
+    const ended = await refuse(`the process of stop ${policy.name} stopped during each of its ${ledger.previous} attempts`, ledger.previous, Code.Aborted);
+    ledger.forget();
+    return ended;
+  }
+  const attempt = ledger.previous + 1;
+  if (ledger.suspect) {
+    // Written before the handler runs, so that a process it kills has the attempt counted.
+    await ledger.record(attempt);
+  }
+  const ended = await attemptAt(runner, endpoint, policy, msg, slip, attempt, ledger, refuse);
+  if (ended.outcome !== "retried" && ended.outcome !== "given_back") {
+    ledger.forget();
+  }
+  return ended;
+}
+
+// Runs one attempt of a message at its stop, and forwards, ends, retries or dead-letters it.
+async function attemptAt(
+  runner: StopRunner,
+  endpoint: HostEndpoint,
+  policy: StopPolicy,
+  msg: JsMsg,
+  slip: RouteSlip,
+  attempt: number,
+  ledger: AttemptLedger,
+  refuse: (reason: string, attempts: number, code: Code) => Promise<Ended>,
+): Promise<Ended> {
   // The attempt's own signal, so that the runner's stop signal does not collect a listener per message.
   const attemptController = new AbortController();
   const stop = () => attemptController.abort(runner.stopSignal.reason);
@@ -138,6 +170,9 @@ async function deliver(runner: StopRunner, endpoint: HostEndpoint, policy: StopP
   if (reply === undefined || reply.error !== undefined) {
     const error = reply?.error ?? new RpcError(`attempt ${attempt} at stop ${policy.name} ran out of its ${policy.attemptTimeoutMs} ms`, Code.DeadlineExceeded);
     if (!policy.nonRetryableCodes.includes(error.code) && attempt < policy.attempts) {
+      if (!ledger.suspect) {
+        await ledger.record(attempt); // the next delivery reads it
+      }
       msg.nak(jobBackoffMs(policy, attempt));
       return { ...base, outcome: "retried", attemptFailed: true, next: undefined, error };
     }
@@ -149,8 +184,7 @@ async function deliver(runner: StopRunner, endpoint: HostEndpoint, policy: StopP
     return { ...base, outcome: "dropped", attemptFailed: false, next: undefined, error: undefined };
   }
   const [next, ...rest] = plan.remaining;
-  const headers = toFetchHeaders(msg.headers);
-  headers.delete("Nats-Msg-Id");
+  const headers = carriedHeaders(msg.headers);
   headers.delete(HeaderName.Timeout);
   setSlipHeaders(headers, {
     ...slip,
@@ -179,8 +213,7 @@ async function deliver(runner: StopRunner, endpoint: HostEndpoint, policy: StopP
  */
 async function deadLetter(runner: StopRunner, msg: JsMsg, slip: RouteSlip | undefined, routeId: string, stop: string, reason: string, attempts: number, error: RpcError | undefined): Promise<void> {
   await runner.streams.ensureDead();
-  const headers = toFetchHeaders(msg.headers);
-  headers.delete("Nats-Msg-Id");
+  const headers = carriedHeaders(msg.headers);
   headers.set(HeaderName.PipelineRouteId, routeId);
   headers.set(HeaderName.PipelineStop, stop);
   headers.set(HeaderName.PipelineReason, reason);

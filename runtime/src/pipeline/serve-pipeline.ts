@@ -43,6 +43,10 @@ export type { FinishedHop } from "./run-stop.js";
 // Waiting messages (a back-off) count as unacknowledged too: no limit the streams would reach.
 const unlimitedAckPending = 1_000_000;
 
+// Short pulls: nats-server 2.9 may hand a redelivery to a pull of a process that was killed, and
+// count the delivery wrongly (docs/pipelines.md, "Limits"); such pulls are gone after this.
+const pullExpiresMs = 5_000;
+
 /**
  * Runs the pipeline stops among a host's methods (docs/pipelines.md): pass it in the host's
  * `entryPoints`. Each stop takes its messages from its JetStream stream through one durable
@@ -77,6 +81,7 @@ async function startStops(host: EntryPointHost, options: PipelineServeOptions, c
   }
   const streams = await openPipelineStreams(host.nc, options);
   await streams.ensureDead();
+  await streams.attempts();
   // The stops' own streams, and those of the routes declared with them: a stop may forward to a
   // stop that has not run yet, and the message waits for it.
   for (const stop of declaredStops(definition, stops)) {
@@ -103,7 +108,7 @@ async function startStops(host: EntryPointHost, options: PipelineServeOptions, c
     const consumer = await streams.js.consumers.get(PipelineNames.stopStream(name), PipelineNames.consumer(name));
     sources.push({ consumer, run: (msg) => runStop(runner, endpoint, msg) });
   }
-  const lanes = startPullLanes(sources, concurrency, createSlotPool(concurrency), leaseMs);
+  const lanes = startPullLanes(sources, concurrency, createSlotPool(concurrency), leaseMs, pullExpiresMs);
 
   let stopped: Promise<void> | undefined;
   return {

@@ -17,17 +17,18 @@ export interface PullLanes {
   stop(): Promise<void>;
 }
 
-// How long one pull waits for a message before it asks again.
-const pullExpiresMs = 30_000;
+// How long one pull waits for a message before it asks again, unless told otherwise.
+const defaultPullExpiresMs = 30_000;
 
 /**
  * Runs the messages of durable pull consumers in a worker's places, as the job worker and the
  * pipeline stops do: `lanesPerSource` lanes per consumer, each pulling one message at a time and
  * running it in a free place of `slots`. With one consumer the lanes never hold more messages
  * than there are places; with several, a message may wait for a place, its lease renewed
- * (`working()`) every third of `leaseMs` meanwhile.
+ * (`working()`) every third of `leaseMs` meanwhile. Each pull waits `pullExpiresMs` for a message
+ * before it asks again: the pulls of a process that is killed stay at the server that long.
  */
-export function startPullLanes(sources: readonly PullSource[], lanesPerSource: number, slots: SlotPool, leaseMs: number): PullLanes {
+export function startPullLanes(sources: readonly PullSource[], lanesPerSource: number, slots: SlotPool, leaseMs: number, pullExpiresMs = defaultPullExpiresMs): PullLanes {
   let stopping = false;
   const stoppingController = new AbortController();
   const pulls = new Set<{ close(): Promise<unknown> }>();
