@@ -78,7 +78,13 @@ export interface MoviesSystemOptions {
  */
 export async function startMoviesSystem(options: MoviesSystemOptions): Promise<MoviesSystem> {
   const started: { stop(): Promise<unknown> }[] = [];
-  const stopStarted = () => Promise.all(started.splice(0).reverse().map((part) => part.stop().catch(() => undefined)));
+  // In the reverse order of their start, one after the other: the processes before the cluster
+  // and the database, the database before its server.
+  const stopStarted = async () => {
+    for (const part of started.splice(0).reverse()) {
+      await part.stop().catch(() => undefined);
+    }
+  };
   try {
     const postgres = options.privatePostgres === true ? await startPostgresServer() : undefined;
     if (postgres !== undefined) {
