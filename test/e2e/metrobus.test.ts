@@ -140,9 +140,10 @@ describe("metrobus", () => {
       });
     }
     expect(stopNamed(final, "LogStop")!.completed).toBe(expected.delivered);
-    // The sink logged each delivered record once, in one process or the other.
-    const deliveredLines = instances.flatMap((instance) => instance.logs.filter((line) => line.msg === "delivered"));
-    expect(deliveredLines).toHaveLength(expected.delivered);
+    // The sink logged each delivered record once, in one process or the other (its last lines may still be on their way here).
+    const deliveredLines = () => instances.flatMap((instance) => instance.logs.filter((line) => line.msg === "delivered"));
+    await waitUntil("the sink's log lines to arrive", () => deliveredLines().length >= expected.delivered);
+    expect(deliveredLines()).toHaveLength(expected.delivered);
 
     // The page, as a person sees it, shows the same numbers.
     browser = await launchBrowser();
