@@ -22,10 +22,15 @@ try {
   console.error(`cannot read the data files (node scripts/make-data.mjs writes them): ${error.message}`);
   process.exit(1);
 }
-const nc = await connectNats({ ...resolveConnectionSettings(values.server === undefined ? {} : { servers: [values.server] }), name: "metrobus-load-data" });
+let nc;
 try {
+  nc = await connectNats({ ...resolveConnectionSettings(values.server === undefined ? {} : { servers: [values.server] }), name: "metrobus-load-data" });
   const loaded = await loadLookupData(nc, data);
   console.log(`loaded ${loaded.emails} emails and ${loaded.whitelisted} whitelisted emails (${loaded.removed} old keys deleted)`);
+} catch (error) {
+  // No server, or one without JetStream: say so in one line.
+  console.error(`cannot load the data: ${error.message}`);
+  process.exitCode = 1;
 } finally {
-  await nc.drain();
+  await nc?.drain();
 }

@@ -60,10 +60,18 @@ export function parsePusherOptions(args: readonly string[]): PusherOptions | "he
  * The pusher: the seed's source of records. Starts `count` account records on the Notify pipeline
  * at `rate` per second, stopping early on SIGINT or SIGTERM, and writes one JSON line of what it
  * pushed. Each record waits for JetStream to store it before the next, so none is lost to a full
- * buffer; a failure ends the run with exit code 1 and says after how many.
+ * buffer; a failure (to connect, or to store a record) ends the run with exit code 1 and says
+ * after how many.
  */
 export async function runPusher(options: PusherOptions, write: (line: string) => void = (line) => process.stdout.write(line)): Promise<number> {
-  const nc = await connectNats({ ...resolveConnectionSettings(options.server === undefined ? {} : { servers: [options.server] }), name: "metrobus-pusher" });
+  const log = (level: string, msg: string, fields: Record<string, unknown>) => write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`);
+  let nc: Awaited<ReturnType<typeof connectNats>>;
+  try {
+    nc = await connectNats({ ...resolveConnectionSettings(options.server === undefined ? {} : { servers: [options.server] }), name: "metrobus-pusher" });
+  } catch (error) {
+    log("error", "cannot connect", { error: error instanceof Error ? error.message : String(error) });
+    return 1;
+  }
   let stopping = false;
   const stop = () => (stopping = true);
   process.once("SIGINT", stop);
@@ -85,10 +93,10 @@ export async function runPusher(options: PusherOptions, write: (line: string) =>
       await startNotify(nc, accountRecord(random, { accounts: options.accounts }));
       pushed += 1;
     }
-    write(`${JSON.stringify({ time: new Date().toISOString(), level: "info", msg: "pushed", pushed, seconds: (Date.now() - startedAt) / 1_000 })}\n`);
+    log("info", "pushed", { pushed, seconds: (Date.now() - startedAt) / 1_000 });
     return 0;
   } catch (error) {
-    write(`${JSON.stringify({ time: new Date().toISOString(), level: "error", msg: "push failed", pushed, error: error instanceof Error ? error.message : String(error) })}\n`);
+    log("error", "push failed", { pushed, error: error instanceof Error ? error.message : String(error) });
     return 1;
   } finally {
     process.off("SIGINT", stop);
