@@ -98,7 +98,7 @@ interface MovieJson {
  * Starts `clients` HTTP clients (undici, a connection each) that send the movies API a mixed load
  * (create, get, update with the version, list, delete with the version) until stopped or each
  * has sent `maxRequestsPerClient`; records how each request ended and what each acknowledged
- * write means for the database, to check with {@link expectedRows} afterwards. Each client writes
+ * write means for the database, to check with {@link checkMoviesTable} afterwards. Each client writes
  * only the movies it created, so every answer can be checked against the client's own ledger.
  */
 export function startMoviesLoad(options: MoviesLoadOptions): MoviesLoad {
@@ -352,11 +352,12 @@ export function checkMoviesTable(load: MoviesLoad, rows: readonly MovieRow[]): s
   return problems;
 }
 
-/** Counts outcomes by operation and status: `{ "create 201": 120, "get 503": 3, "update no answer: deadline": 1 }`. */
+/** Counts outcomes by operation and status: `{ "create 201": 120, "get 503": 3, "update ECONNREFUSED": 1 }`. */
 export function tallyOutcomes(outcomes: readonly MovieRequestOutcome[]): Record<string, number> {
   const tally: Record<string, number> = {};
   for (const outcome of outcomes) {
-    const key = `${outcome.operation} ${outcome.status ?? `no answer: ${outcome.failure}`}`;
+    // Without an answer: the error's code (`deadline`, `ECONNREFUSED`, ...).
+    const key = `${outcome.operation} ${outcome.status ?? outcome.failure?.split(":")[0]}`;
     tally[key] = (tally[key] ?? 0) + 1;
   }
   return Object.fromEntries(Object.entries(tally).sort(([a], [b]) => a.localeCompare(b)));
