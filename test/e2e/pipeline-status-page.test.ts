@@ -165,6 +165,44 @@ describe("pipeline status page", () => {
     expect(text).toContain("new EventSource");
   });
 
+  test("replies that are not what a stop reports are left out or counted as zero, and the page keeps serving", async () => {
+    const good = stops();
+    good.counters["contactpoint"]!.received = 2;
+    // An instance of the same stops whose counters are junk, and replies that are no micro service's.
+    const encoder = new TextEncoder();
+    const answer = (subject: string, body: string) =>
+      fixture.nc.subscribe(subject, {
+        callback: (_, msg) => {
+          msg.respond(encoder.encode(body));
+        },
+      });
+    const junkStats = {
+      type: "io.nats.micro.v1.stats_response",
+      name: "Mail",
+      id: "junk",
+      version: "1.0.0",
+      metadata: {},
+      started: new Date(0).toISOString(),
+      endpoints: [{ name: "AddEmail", subject: "x", num_requests: 0, num_errors: 0, last_error: "", processing_time: 0, average_processing_time: 0, data: { pipeline: { received: "many", dropped: -4, forwarded: Number.MAX_VALUE * 2, latency_ms: "slow" } } }],
+    };
+    const junkInfo = { type: "io.nats.micro.v1.info_response", name: "Mail", id: "junk", version: "1.0.0", metadata: {}, description: "", endpoints: [{ name: "AddEmail", subject: "x", metadata: { "nats.micro.stop": "true", "nats.micro.stop.name": "contactpoint" } }] };
+    const subscriptions = [
+      answer("$SRV.STATS", JSON.stringify(junkStats)),
+      answer("$SRV.INFO", JSON.stringify(junkInfo)),
+      answer("$SRV.STATS", "not json"),
+      answer("$SRV.STATS", JSON.stringify({ type: "io.nats.micro.v1.stats_response", name: "Odd", id: "odd", endpoints: "none" })),
+    ];
+    try {
+      const page = await startPage();
+      const status = await statusWhen(page, (each) => each.stops.find((stop) => stop.name === "contactpoint")?.instances === 2);
+      expect(status.stops.find((stop) => stop.name === "contactpoint")).toMatchObject({ instances: 2, received: 2, dropped: 0, forwarded: 0, latency_ms: { p50: 0, p99: 0 } });
+      expect((status as { error?: string }).error).toBeUndefined();
+      expect((await fetch(page.url)).status).toBe(200);
+    } finally {
+      subscriptions.forEach((subscription) => subscription.unsubscribe());
+    }
+  });
+
   test("with no NATS to ask, the last counters stay and the page says why", async () => {
     const { connect } = await import("@nats-io/transport-node");
     const nc = await connect({ servers: fixture.server.url });
