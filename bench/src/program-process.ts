@@ -7,6 +7,8 @@ import { stopChild } from "./start-nats-server.js";
 /** A program of the project running for a benchmark, with its node:cluster workers if it has any. */
 export interface ProgramProcess {
   readonly pid: number;
+  /** The last few thousand characters it wrote (both streams), to say what went on when a run goes wrong. */
+  recentOutput(): string;
   /** Ends the program (SIGTERM, so that it drains) and any worker it leaves behind. */
   stop(): Promise<void>;
 }
@@ -76,7 +78,7 @@ function waitForLogLines(child: ChildProcess, message: string, count: number, wh
         clearTimeout(timer);
         child.removeAllListeners("exit");
         child.removeAllListeners("error");
-        resolve({ pid: child.pid!, stop });
+        resolve({ pid: child.pid!, recentOutput: () => tail, stop });
       }
     });
   });

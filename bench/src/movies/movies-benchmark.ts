@@ -20,6 +20,7 @@ import type { Stoppable } from "../gateway/gateway-benchmark.js";
 import { busyShare, machineTicks, processTreeCpuMs, type MachineTicks } from "../gateway/process-tree-cpu.js";
 import { runHttpClosedLoop, type HttpClosedLoopRun } from "../jobs/http-closed-loop.js";
 import { benchDatabaseName, dropBenchDatabase, openBenchDatabase, postgresCpuBetween, type BenchDatabase, type DownloadCounts, type PostgresCpuSnapshot } from "./bench-database.js";
+import type { ProgramProcess } from "../program-process.js";
 import { startMoviesEngine, startMoviesGateway, startMoviesMirror } from "./movies-rig.js";
 
 /** What the movies benchmark does; every count is a bound. */
@@ -107,6 +108,8 @@ export interface MoviesBenchmark {
   options: MoviesBenchmarkOptions;
   natsServerVersion: string;
   postgresVersion: string;
+  /** The database the run created (and dropped at its end). */
+  databaseName: string;
   /** The targets in the order of the tables. */
   targets: { name: string; kind: MoviesTargetKind; engineWorkers: number | undefined }[];
   /** The JSON body of every POST. */
@@ -123,7 +126,7 @@ interface Target {
   readonly engineWorkers: number | undefined;
   readonly origin: string;
   readonly httpPid: number;
-  readonly enginePid: number | undefined;
+  readonly engine: ProgramProcess | undefined;
   readonly natsServerPid: number | undefined;
 }
 
@@ -137,6 +140,8 @@ export const baselineTargetName = "baseline (node:http + pg)";
 
 // Downloads queued by a run must end within this long after it.
 const drainTimeoutMs = 120_000;
+// Downloads that end later than this after their run are worth a look in the engine's log.
+const slowDrainMs = 10_000;
 
 /**
  * Runs the movies benchmark. `track` receives everything started (the caller stops it on Ctrl-C);
@@ -170,11 +175,11 @@ export async function runMoviesBenchmark(options: MoviesBenchmarkOptions, track:
       natsServerVersion = natsServer.version;
       const engine = own(await startMoviesEngine({ natsUrl: natsServer.url, databaseUrl: database.url, downloadsDir, workers }));
       const gateway = own(await startMoviesGateway(natsServer.url, options.gatewayWorkers));
-      targets.push({ name: gatewayTargetName(workers), kind: "gateway", engineWorkers: workers, origin: gateway.origin, httpPid: gateway.pid, enginePid: engine.pid, natsServerPid: natsServer.pid });
+      targets.push({ name: gatewayTargetName(workers), kind: "gateway", engineWorkers: workers, origin: gateway.origin, httpPid: gateway.pid, engine, natsServerPid: natsServer.pid });
       log(`  ${gatewayTargetName(workers)}: ${gateway.origin}`);
     }
     const baseline = own(await startBaseline(database.url));
-    targets.push({ name: baselineTargetName, kind: "baseline", engineWorkers: undefined, origin: baseline.origin, httpPid: baseline.pid, enginePid: undefined, natsServerPid: undefined });
+    targets.push({ name: baselineTargetName, kind: "baseline", engineWorkers: undefined, origin: baseline.origin, httpPid: baseline.pid, engine: undefined, natsServerPid: undefined });
 
     const context: RunContext = { database, mirrorPid: mirror.pid, postBody, ids: [] };
     // The movies the GETs read, created through the service (their downloads included).
@@ -200,6 +205,11 @@ export async function runMoviesBenchmark(options: MoviesBenchmarkOptions, track:
             const requests = operation === "get" ? options.getRequests : options.postRequests;
             const run = await measure(target, operation, connections, requests, repetition, context);
             const drain = run.downloadsDrainMs === undefined ? "" : `, downloads done ${Math.round(run.downloadsDrainMs)} ms after`;
+            if ((run.downloadsDrainMs ?? 0) > slowDrainMs) {
+              // What the engine warned of lately, to tell why (retries, downloads queued again ...).
+              const warnings = target.engine?.recentOutput().split("\n").filter((line) => /"level":"(warn|error|fatal)"/.test(line)) ?? [];
+              log(`  slow downloads; the engine's last warnings:\n${warnings.slice(-5).join("\n") || "  (none)"}`);
+            }
             log(
               `  ${target.name} ${operation.toUpperCase()} -c ${connections} #${repetition}: ${Math.round(run.requestsPerSecond)} requests/s, p50 ${run.p50Ms.toFixed(2)} ms, p99 ${run.p99Ms.toFixed(2)} ms${drain}`,
             );
@@ -212,6 +222,7 @@ export async function runMoviesBenchmark(options: MoviesBenchmarkOptions, track:
       options,
       natsServerVersion,
       postgresVersion: database.serverVersion,
+      databaseName: database.name,
       targets: targets.map(({ name, kind, engineWorkers }) => ({ name, kind, engineWorkers })),
       postBody,
       seededMovies: context.ids.length,
@@ -264,7 +275,7 @@ async function readCpu(target: Target, context: RunContext): Promise<CpuReading>
   const client = process.cpuUsage();
   return {
     http: processTreeCpuMs(target.httpPid),
-    engine: target.enginePid === undefined ? 0 : processTreeCpuMs(target.enginePid),
+    engine: target.engine === undefined ? 0 : processTreeCpuMs(target.engine.pid),
     natsServer: target.natsServerPid === undefined ? 0 : processCpuMs(target.natsServerPid),
     mirror: processCpuMs(context.mirrorPid),
     client: (client.user + client.system) / 1_000,
