@@ -35,8 +35,8 @@ export interface StopRunner {
 
 /** One delivery at a stop that its runner is done with. */
 export interface FinishedHop {
-  /** The stop's endpoint. */
-  readonly endpoint: HostEndpoint;
+  /** The stop's method (its ADR-32 endpoint name). */
+  readonly method: string;
   readonly stop: string;
   readonly pipeline: string;
   /** The route's id (`seq-<n>` for a message without a readable slip). */
@@ -66,7 +66,7 @@ export async function runStop(runner: StopRunner, endpoint: HostEndpoint, msg: J
   const policy = endpoint.definition.stop!;
   // Held while the message waits for the server as much as while it runs.
   const lease = setInterval(() => msg.working(), Math.max(100, Math.floor(runner.leaseMs / 3)));
-  let ended: Omit<FinishedHop, "endpoint" | "stop" | "durationMs"> | undefined;
+  let ended: Ended | undefined;
   try {
     ended = await deliver(runner, endpoint, policy, msg);
   } catch {
@@ -78,7 +78,7 @@ export async function runStop(runner: StopRunner, endpoint: HostEndpoint, msg: J
   if (ended === undefined) {
     return;
   }
-  runner.finished({ ...ended, endpoint, stop: policy.name, durationMs: Number(process.hrtime.bigint() - startedAt) / 1e6 });
+  runner.finished({ ...ended, method: endpoint.definition.name, stop: policy.name, durationMs: Number(process.hrtime.bigint() - startedAt) / 1e6 });
   if (ended.outcome === "retried") {
     return; // put back with its back-off already
   }
@@ -89,7 +89,7 @@ export async function runStop(runner: StopRunner, endpoint: HostEndpoint, msg: J
   msg.ack();
 }
 
-type Ended = Omit<FinishedHop, "endpoint" | "stop" | "durationMs">;
+type Ended = Omit<FinishedHop, "method" | "stop" | "durationMs">;
 
 async function deliver(runner: StopRunner, endpoint: HostEndpoint, policy: StopPolicy, msg: JsMsg): Promise<Ended> {
   const read = readSlip((name) => natsHeader(msg.headers, name));

@@ -98,7 +98,7 @@ async function startStops(host: EntryPointHost, options: PipelineServeOptions, c
     leaseMs,
     stopSignal: stopController.signal,
     finished(hop) {
-      count(counters.get(hop.endpoint.definition.name)!, hop, definition.name, metrics);
+      count(counters.get(hop.method)!, hop, definition.name, metrics);
       onHop?.(hop);
     },
   };
