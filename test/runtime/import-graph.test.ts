@@ -148,9 +148,16 @@ describe("entry points", () => {
     expect(loaded.filter((name) => ["commander", "pino", "prom-client", "@nats-io/transport-node"].includes(name))).toEqual([]);
   });
 
-  test("the CLI entry does load what it needs", () => {
+  test("the CLI entry does load what it needs, and no JetStream client until a command asks for it", () => {
     const loaded = packagesLoadedBy("nats-micro-runtime/cli");
     expect(loaded).toEqual(expect.arrayContaining(["commander", "pino", "@nats-io/transport-node"]));
+    expect(loaded.filter((name) => ["@nats-io/jetstream", "@nats-io/kv"].includes(name))).toEqual([]);
+  });
+
+  test("nats-micro-runtime/pipeline loads the JetStream client, and neither the CLI nor prom-client", () => {
+    const loaded = packagesLoadedBy("nats-micro-runtime/pipeline");
+    expect(loaded).toContain("@nats-io/jetstream");
+    expect(loaded.filter((name) => ["commander", "pino", "prom-client", "@nats-io/transport-node"].includes(name))).toEqual([]);
   });
 
   test("nats-micro-runtime/tracing loads the OpenTelemetry API and nothing else of it; the CLI loads the SDK only for serve --trace", () => {
