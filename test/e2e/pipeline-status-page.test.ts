@@ -106,6 +106,24 @@ describe("pipeline status page", () => {
     expect(after.stops.find((stop) => stop.name === "contactpoint")?.received).toBe(6);
   });
 
+  test("an instance whose reply comes late now and then keeps its place and its counts", async () => {
+    const prompt = stops();
+    prompt.counters["contactpoint"]!.received = 4;
+    // Every other reply later than the page waits for more replies: that poll does not hear it.
+    const late = handBuiltStops(fixture.nc, "Mail", [{ name: "contactpoint", endpoint: "AddEmail", pipelines: ["Notify"] }], { statsDelayMs: (n) => (n % 2 === 0 ? 600 : 0) });
+    instances.push(late);
+    late.counters["contactpoint"]!.received = 6;
+    const page = await startPage({ waitMs: 1_000 });
+    const contactpoint = (status: PipelineStatus) => status.stops.find((stop) => stop.name === "contactpoint");
+    let seen = await statusWhen(page, (status) => contactpoint(status)?.instances === 2);
+    // Polls that miss the late reply show the same sums, poll after poll.
+    for (let poll = 0; poll < 6; poll += 1) {
+      const previous = seen.updated;
+      seen = await statusWhen(page, (status) => status.updated !== previous);
+      expect({ poll, ...contactpoint(seen) }).toMatchObject({ poll, instances: 2, received: 10 });
+    }
+  });
+
   test("the page in Chromium shows each stop's numbers and follows their changes live, without a reload", async () => {
     const instance = stops();
     Object.assign(instance.counters["contactpoint"]!, { received: 12, forwarded: 9, dropped: 3, latency_ms: { p50: 1.5, p99: 4.25 } });

@@ -41,7 +41,15 @@ let instances = 0;
  * one endpoint that is no stop, reporting `counters` in each stop's `data.pipeline`: a stand-in for
  * a real stop host, built by hand on the same discovery code.
  */
-export function handBuiltStops(nc: NatsConnection, service: string, stops: readonly HandBuiltStop[]): HandBuiltStopsInstance {
+export function handBuiltStops(
+  nc: NatsConnection,
+  service: string,
+  stops: readonly HandBuiltStop[],
+  options: {
+    /** How long to hold the `n`th `$SRV.STATS` reply (from 1), as a busy instance would; none unless set. */
+    statsDelayMs?: (n: number) => number;
+  } = {},
+): HandBuiltStopsInstance {
   instances += 1;
   const id = `handbuilt${instances}`;
   const counters: Record<string, HandBuiltStopCounters> = {};
@@ -94,7 +102,26 @@ export function handBuiltStops(nc: NatsConnection, service: string, stops: reado
       },
     ],
   });
-  const subscriptions: Subscription[] = subscribeDiscovery(nc, service, id, (verb) => (verb === "INFO" ? info() : verb === "STATS" ? stats() : { ...base, type: "io.nats.micro.v1.ping_response" }));
+  let statsReplies = 0;
+  let subscriptions: Subscription[] = subscribeDiscovery(nc, service, id, (verb) => (verb === "INFO" ? info() : verb === "STATS" ? stats() : { ...base, type: "io.nats.micro.v1.ping_response" }));
+  if (options.statsDelayMs !== undefined) {
+    const delayOf = options.statsDelayMs;
+    // `$SRV.STATS` (all services) answered here instead, after the delay: the other subjects stay as they are.
+    subscriptions.find((subscription) => subscription.getSubject() === "$SRV.STATS")?.unsubscribe();
+    subscriptions = subscriptions.filter((subscription) => subscription.getSubject() !== "$SRV.STATS");
+    const encoder = new TextEncoder();
+    subscriptions.push(
+      nc.subscribe("$SRV.STATS", {
+        callback: (error, msg) => {
+          statsReplies += 1;
+          const reply = encoder.encode(JSON.stringify(stats()));
+          if (error === null) {
+            setTimeout(() => msg.respond(reply), delayOf(statsReplies));
+          }
+        },
+      }),
+    );
+  }
   return {
     id,
     counters,

@@ -38,7 +38,14 @@ export interface StatusPage {
 }
 
 /** How long to wait for more discovery replies once one has come: instances answer within milliseconds of each other. */
-const quietPeriodMs = 100;
+const quietPeriodMs = 200;
+
+/**
+ * How long an instance that did not answer keeps its last counters on the page: a busy instance
+ * whose reply came after the others' is not taken for gone (its counts would drop, then come
+ * back); one that is gone leaves the sums after this.
+ */
+const missingGraceMs = (intervalMs: number) => Math.max(2_000, 3 * intervalMs);
 
 /** A browser that lets this much of the live updates pile up unread is cut off rather than buffered for. */
 const maxUnsentBytes = 1 << 20;
@@ -47,7 +54,9 @@ const maxUnsentBytes = 1 << 20;
  * Serves a live status page of the pipeline stops that answer `$SRV` discovery on `nc`'s account
  * (docs/pipelines.md): per stop, the counters of `data.pipeline` in its `$SRV.STATS` summed over its
  * instances, and their latency. One loop asks every `intervalMs`; the answer goes to every browser
- * on the page through Server-Sent Events.
+ * on the page through Server-Sent Events. An instance that misses a poll keeps its last counters
+ * until it has been silent for three polls (at least 2 s), so that a slow reply does not make the
+ * sums jump.
  *
  * - `GET /`: the page (self-contained HTML).
  * - `GET /status.json`: the last answer as JSON ({@link PipelineStatus}, plus `error` when asking failed).
@@ -74,27 +83,37 @@ export async function serveStatusPage(nc: NatsConnection, options: StatusPageOpt
 
   // The stop endpoints of each instance seen, from its $SRV.INFO: asked once per new instance.
   const stopsByInstance = new Map<string, ReturnType<typeof stopEndpointsOf>>();
+  // The last $SRV.STATS reply of each instance, and when it came.
+  const lastStats = new Map<string, { reply: StatsResponse; at: number }>();
+  const graceMs = missingGraceMs(intervalMs);
   let latest: PipelineStatus & { error?: string } = summarizeStops([], stopsByInstance, summarizeOptions);
   const clients = new Set<ServerResponse>();
 
   const poll = async () => {
     try {
-      const stats = (await requestEveryInstance(nc, "$SRV.STATS", waitMs, quietPeriodMs)).filter(isStatsResponse);
-      const live = new Set(stats.map(instanceKey));
-      for (const key of stopsByInstance.keys()) {
-        if (!live.has(key)) {
+      const now = Date.now();
+      for (const reply of (await requestEveryInstance(nc, "$SRV.STATS", waitMs, quietPeriodMs)).filter(isStatsResponse)) {
+        lastStats.set(instanceKey(reply), { reply, at: now });
+      }
+      for (const [key, { at }] of lastStats) {
+        if (now - at > graceMs) {
+          lastStats.delete(key);
           stopsByInstance.delete(key);
         }
       }
-      if (stats.some((reply) => !stopsByInstance.has(instanceKey(reply)))) {
+      if ([...lastStats.keys()].some((key) => !stopsByInstance.has(key))) {
         // One request for all: instances that came since the last poll answer with the others.
         for (const info of (await requestEveryInstance(nc, "$SRV.INFO", waitMs, quietPeriodMs)).filter(isInfoResponse)) {
-          if (live.has(instanceKey(info))) {
+          if (lastStats.has(instanceKey(info))) {
             stopsByInstance.set(instanceKey(info), stopEndpointsOf(info));
           }
         }
       }
-      latest = summarizeStops(stats, stopsByInstance, summarizeOptions);
+      latest = summarizeStops(
+        [...lastStats.values()].map(({ reply }) => reply),
+        stopsByInstance,
+        summarizeOptions,
+      );
     } catch (error) {
       // The last counters stay on the page, with the reason they are not fresh.
       latest = { ...latest, error: `asking the instances failed: ${error instanceof Error ? error.message : String(error)}` };
