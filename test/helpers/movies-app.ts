@@ -68,15 +68,29 @@ export async function startMoviesEngine(options: MoviesEngineOptions): Promise<M
   const workers = options.workers ?? 1;
   const args = ["engine", "serve", "--workers", String(workers), "--database-url", options.databaseUrl, "--downloads-dir", options.downloadsDir, "--server", options.natsUrl];
   const cli = startCli(moviesProgram, [...args, ...(options.jobs === false ? [] : ["--jobs"]), ...(options.flags ?? [])], options.env === undefined ? {} : { env: options.env });
-  await cli.waitForLog(() => cli.logs.filter((line) => line.msg === "serving").length >= workers, 20_000);
+  await untilServing(cli, "serving", workers);
   return stoppable(cli);
 }
 
-/** `movies gateway --port 0 --workers N`; resolves once every process serves, with its URL. */
-export async function startMoviesGateway(options: { natsUrl: string; workers?: number; flags?: readonly string[] }): Promise<MoviesProcess & { url: string }> {
+/**
+ * `movies gateway --port P --workers N` (a free port unless `port` is set); resolves once every
+ * process serves, with its URL.
+ */
+export async function startMoviesGateway(options: { natsUrl: string; workers?: number; port?: number; flags?: readonly string[] }): Promise<MoviesProcess & { url: string }> {
   const workers = options.workers ?? 1;
-  const cli = startCli(moviesProgram, ["gateway", "--port", "0", "--workers", String(workers), "--server", options.natsUrl, ...(options.flags ?? [])]);
-  await cli.waitForLog(() => cli.logs.filter((line) => line.msg === "gateway serving").length >= workers, 20_000);
+  const cli = startCli(moviesProgram, ["gateway", "--port", String(options.port ?? 0), "--workers", String(workers), "--server", options.natsUrl, ...(options.flags ?? [])]);
+  await untilServing(cli, "gateway serving", workers);
   const url = String(cli.logs.find((line) => line.msg === "gateway serving")!.url);
   return { ...stoppable(cli), url };
+}
+
+// Waits until `workers` processes have logged `message` (30 s: a busy machine starts node slowly);
+// a program that does not get there is killed, so that nothing outlives the test.
+async function untilServing(cli: RunningCli, message: string, workers: number): Promise<void> {
+  try {
+    await cli.waitForLog(() => cli.logs.filter((line) => line.msg === message).length >= workers, 30_000);
+  } catch (error) {
+    await cli.kill();
+    throw error;
+  }
 }

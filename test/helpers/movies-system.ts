@@ -6,18 +6,14 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { createJobClient, type JobClient } from "nats-micro-runtime/jobs";
 import { Downloads } from "../../examples/movies/src/gen/movies/v1/movies_pb.js";
 import { startMirror, type Mirror } from "../../examples/movies/src/mirror-server.js";
-import { runCli, startCli, type RunningCli } from "./cli-process.js";
+import type { RunningCli } from "./cli-process.js";
+import { migrateMovies, startMoviesEngine, startMoviesGateway, type MoviesProcess } from "./movies-app.js";
 import { startNatsCluster, type NatsCluster } from "./nats-cluster.js";
-import { rootDirectory } from "./paths.js";
 import { startPostgresServer, type PostgresServer } from "./postgres-server.js";
 import { createTestDatabase, type TestDatabase } from "./test-database.js";
 
-/** The example's `movies` program, as `npx movies` runs it. */
-export const moviesProgram = join(rootDirectory, "examples", "movies", "bin", "movies.js");
-
 /** An engine instance (`movies engine serve --workers N --jobs`) and what its workers said when ready. */
-export interface EngineInstance {
-  readonly cli: RunningCli;
+export interface EngineInstance extends MoviesProcess {
   /** The cluster member it connected to. */
   readonly member: number;
   /** The instance ids of its Movies hosts, one per worker. */
@@ -27,8 +23,7 @@ export interface EngineInstance {
 }
 
 /** A gateway instance (`movies gateway --workers N`). */
-export interface GatewayInstance {
-  readonly cli: RunningCli;
+export interface GatewayInstance extends MoviesProcess {
   readonly member: number;
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
@@ -92,10 +87,7 @@ export async function startMoviesSystem(options: MoviesSystemOptions): Promise<M
     }
     const database = await createTestDatabase(options.name, postgres);
     started.push({ stop: () => database.drop() });
-    const migrated = await runCli(moviesProgram, ["migrate", "--database-url", database.url]);
-    if (migrated.exitCode !== 0) {
-      throw new Error(`movies migrate failed (${migrated.exitCode}): ${migrated.stderr}`);
-    }
+    await migrateMovies(database.url);
     const cluster = await startNatsCluster(3, { jetStream: true });
     started.push(cluster);
     const mirror = await startMirror({ host: "127.0.0.1", port: 0 });
@@ -115,7 +107,15 @@ export async function startMoviesSystem(options: MoviesSystemOptions): Promise<M
       }
       return url;
     };
-    const onMember = (server: unknown, member: number) => server === `127.0.0.1:${cluster.members[member]!.ports.client}`;
+    // Each process of an instance said which server it connected to: the member it was given.
+    const expectOnMember = (cli: RunningCli, message: string, member: number) => {
+      const address = `127.0.0.1:${cluster.members[member]!.ports.client}`;
+      for (const line of cli.logs.filter((candidate) => candidate.msg === message)) {
+        if (line["server"] !== address) {
+          throw new Error(`process ${line.pid} connected to ${String(line["server"])}, not to member ${member} (${address})`);
+        }
+      }
+    };
     return {
       cluster,
       postgres,
@@ -126,37 +126,33 @@ export async function startMoviesSystem(options: MoviesSystemOptions): Promise<M
       engines,
       gateways,
       async startEngine(member, workers = 2) {
-        const cli = startCli(moviesProgram, [
-          "engine", "serve", "--workers", String(workers), "--jobs", "--job-lease", String(options.jobLeaseMs),
-          "--server", serverOf(member), "--database-url", database.url, "--downloads-dir", downloadsDir,
-        ], { env: { MOVIES_ENGINE_STRANDED_CHECK_SECONDS: String(strandedCheckSeconds) } });
-        const serving = () => cli.logs.filter((line) => line.msg === "serving");
-        const engine = { cli, member, moviesInstances: [] as string[], downloadInstances: [] as string[] };
-        engines.push(engine);
-        await cli.waitForLog(() => serving().length >= workers, 30_000);
-        for (const line of serving()) {
-          if (!onMember(line["server"], member)) {
-            throw new Error(`engine worker ${line.pid} connected to ${String(line["server"])}, not member ${member}`);
-          }
-          engine.moviesInstances.push(String(line["instance"]));
-          const also = line["alsoServing"] as { service: string; instance: string }[];
-          engine.downloadInstances.push(...also.filter((service) => service.service === "movies-downloads").map((service) => service.instance));
-        }
-        return engine;
+        const engine = await startMoviesEngine({
+          natsUrl: serverOf(member),
+          databaseUrl: database.url,
+          downloadsDir,
+          workers,
+          flags: ["--job-lease", String(options.jobLeaseMs)],
+          env: { MOVIES_ENGINE_STRANDED_CHECK_SECONDS: String(strandedCheckSeconds) },
+        });
+        const serving = engine.cli.logs.filter((line) => line.msg === "serving");
+        const instance = {
+          ...engine,
+          member,
+          moviesInstances: serving.map((line) => String(line["instance"])),
+          downloadInstances: serving.flatMap((line) =>
+            (line["alsoServing"] as { service: string; instance: string }[]).filter((also) => also.service === "movies-downloads").map((also) => also.instance),
+          ),
+        };
+        engines.push(instance);
+        expectOnMember(engine.cli, "serving", member);
+        return instance;
       },
       async startGateway(member, workers = 2, port = 0) {
-        const cli = startCli(moviesProgram, ["gateway", "--workers", String(workers), "--port", String(port), "--server", serverOf(member)]);
-        const serving = () => cli.logs.filter((line) => line.msg === "gateway serving");
-        const placeholder = { cli, member, url: "" };
-        gateways.push(placeholder);
-        await cli.waitForLog(() => serving().length >= workers, 30_000);
-        for (const line of serving()) {
-          if (!onMember(line["server"], member)) {
-            throw new Error(`gateway worker ${line.pid} connected to ${String(line["server"])}, not member ${member}`);
-          }
-        }
-        placeholder.url = String(serving()[0]!["url"]);
-        return placeholder;
+        const gateway = await startMoviesGateway({ natsUrl: serverOf(member), workers, port });
+        const instance = { ...gateway, member };
+        gateways.push(instance);
+        expectOnMember(gateway.cli, "gateway serving", member);
+        return instance;
       },
       stop: async () => {
         await stopStarted();

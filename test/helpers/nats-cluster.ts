@@ -137,7 +137,7 @@ export interface NatsCluster {
   readonly urls: readonly string[];
   /** Resolves once every running member has a route to every other running member. */
   waitForRoutes(timeoutMs?: number): Promise<void>;
-  /** Resolves once every running member knows the JetStream meta group's leader (JetStream clusters only). */
+  /** Resolves once every running member knows the JetStream meta group's leader and size (JetStream clusters only). */
   waitForJetStream(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -184,11 +184,11 @@ export async function startNatsCluster(size = 3, options: NatsClusterOptions = {
         throw new Error("this cluster runs without JetStream");
       }
       await waitUntil(
-        "every member to know the JetStream meta leader",
+        "every member to know the JetStream meta leader and every other member",
         async () => {
           const running = members.filter((member) => member.running());
-          const states = await Promise.all(running.map((member) => member.monitor<{ meta_cluster?: { leader?: string } }>("/jsz")));
-          return states.every((jsz) => (jsz.meta_cluster?.leader ?? "") !== "");
+          const states = await Promise.all(running.map((member) => member.monitor<{ meta_cluster?: { leader?: string; cluster_size?: number } }>("/jsz")));
+          return states.every((jsz) => (jsz.meta_cluster?.leader ?? "") !== "" && (jsz.meta_cluster?.cluster_size ?? 0) >= running.length);
         },
         timeoutMs,
       );
