@@ -2,9 +2,10 @@
 // rolling restart does: two engine instances (`movies engine serve --workers 2 --jobs`) on two
 // members of a JetStream cluster and the gateway (`movies gateway --workers 2`) on the third, all
 // real processes, while six HTTP clients send a mixed load. Each instance stopped answers what it
-// has in flight and exits 0; the other engine takes the requests meanwhile, so none fails; while
-// the only gateway is down its port refuses connections, and once it is back on the same port
-// the load goes on. No acknowledged write is lost and every queued download ends ready.
+// has in flight and exits 0; the other engine takes the requests meanwhile, so none fails. The
+// only gateway, stopping, answers new requests 503 (`unavailable`, Connection: close) while it
+// drains, then its port refuses connections; once it is back on the same port the load goes on.
+// No acknowledged write is lost and every queued download ends ready.
 import { performance } from "node:perf_hooks";
 import { JobState } from "nats-micro-runtime/jobs";
 import type { MoviesProcess } from "../helpers/movies-app.js";
