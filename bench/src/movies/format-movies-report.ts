@@ -28,7 +28,7 @@ export function formatMoviesReport(benchmark: MoviesBenchmark): string {
     `Movies: ${cpus().length} cores (${cpus()[0]?.model ?? "unknown"}), ${process.platform}, node ${process.versions.node}, nats-server ${benchmark.natsServerVersion}, PostgreSQL ${benchmark.postgresVersion}`,
     [
       `Each gateway target: a nats-server with JetStream, movies engine serve --workers N --jobs (pool 10, 8 downloads at once per process), movies gateway --workers ${options.gatewayWorkers}; one database and one movies mirror for all.`,
-      `Baseline: the same SELECT and INSERT by node:http + pg in one process (pool 10), no NATS, no download queued.`,
+      `Baseline: the same SELECT and INSERT by node:http + pg in one process (pool 10), no NATS, no download queued (its movies are saved ready).`,
       `Closed loop (undici, one request in flight per connection): GET /v1/movies/{id} over ${benchmark.seededMovies} seeded movies (${options.getRequests} requests a run, each 200), ` +
         `POST /v1/movies (${options.postRequests} a run, each 201) with ${benchmark.postBody};`,
       `each POST through the gateway queues the download of that ${options.downloadBytes}-byte file, and its CPU is counted until the downloads end.`,
