@@ -5,7 +5,8 @@
 // on a retry, one that fails every attempt (FAILED, and its dead letter through the job client
 // and the `movies downloads jobs` command), a source that refuses the request (not retried), and
 // a movie deleted while its file downloads, and a movie saved without its job (its engine stopped
-// between the two) found and downloaded.
+// between the two) found and downloaded, and one whose job ended without a word from its download
+// marked failed.
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -170,4 +171,20 @@ test("a movie saved without its job (its engine stopped between the two) is foun
   expect(readFileSync(join(downloads, id)).equals(mirrorContent("stranded.mp4", 20_000))).toBe(true);
   expect(await jobs.status(id)).toMatchObject({ state: JobState.Completed, attempt: 1 });
   expect(engine.cli.logs.filter((line) => line.msg === "download had no job: queued it").map((line) => line.movie)).toEqual([id]);
+}, 30_000);
+
+test("a movie whose job ended without a word from its download (its worker killed in the last attempt, or the job cancelled) is marked FAILED", async () => {
+  // The row as a download attempt leaves it when its process is killed, a minute old; its job,
+  // waiting for a later attempt, is cancelled: the download will never say how it ended.
+  const id = randomUUID();
+  await database.query(
+    "INSERT INTO movies (id, title, source_url, state, attempt, created_at, updated_at) VALUES ($1, 'Orphan', $2, 'downloading', 1, now() - interval '1 minute', now() - interval '1 minute')",
+    [id, `${mirror.url}/files/orphan.mp4?size=1000`],
+  );
+  const job = await jobs.enqueue.downloadMovie({ id }, { id, notBefore: new Date(Date.now() + 3_600_000) });
+  await job.cancel();
+  const seen = await watchMovie(id, finished, 20_000);
+  expect(seen.at(-1)).toMatchObject({ state: "FAILED", attempt: 1 });
+  expect(seen.at(-1)?.error).toMatch(/cancelled/);
+  expect(engine.cli.logs.filter((line) => line.msg === "download job ended without a word from its download: movie marked failed").map((line) => line.movie)).toEqual([id]);
 }, 30_000);

@@ -48,9 +48,13 @@ export function openEngine(config: Config, lifetime: HandlersLifetime): Engine {
     database,
     everyMs: config.engine!.strandedCheckSeconds * 1000,
     olderThanMs: config.engine!.strandedCheckSeconds * 2000,
-    hasJob: async (id) => (await (await jobs).status(id)) !== undefined,
+    jobOf: async (id) => {
+      const status = await (await jobs).status(id);
+      return status && { state: status.state, error: status.error?.rawMessage };
+    },
     enqueue: enqueueDownload,
     onRequeued: (id) => logger.warn({ movie: id }, "download had no job: queued it"),
+    onFailed: (id, jobState) => logger.warn({ movie: id, job: jobState }, "download job ended without a word from its download: movie marked failed"),
     onError: (error) => logger.warn({ error: error instanceof Error ? error.message : String(error) }, "check of stranded downloads failed: trying again later"),
   });
   lifetime.onStopped(stopCheck);

@@ -1,14 +1,17 @@
+import { JobState } from "nats-micro-runtime/jobs";
 import type { Database } from "./database-pool.js";
 
 /** What the check of stranded downloads needs. */
 export interface StrandedDownloadsSettings {
   readonly database: Database;
-  /** Whether the movie's download job exists (its record is kept); errors count as "yes". */
-  hasJob(id: string): Promise<boolean>;
+  /** The state of the movie's download job and its last error, or `undefined` when it has no job. */
+  jobOf(id: string): Promise<{ readonly state: string; readonly error?: string | undefined } | undefined>;
   /** Enqueues the download job of the movie under the movie's id. */
   enqueue(id: string): Promise<void>;
   /** Told of each movie whose download was queued again, and of a failed check. */
   onRequeued(id: string): void;
+  /** Told of each movie marked failed because its job ended without a word from the download. */
+  onFailed(id: string, jobState: string): void;
   onError(error: unknown): void;
   /** Between checks (jittered by ±20 %, so that engine processes spread their checks); 15 s unless set. */
   readonly everyMs?: number;
@@ -16,12 +19,19 @@ export interface StrandedDownloadsSettings {
   readonly olderThanMs?: number;
 }
 
+// The job states in which no attempt will run any more.
+const endedJobStates = new Set<string>([JobState.Dead, JobState.Failed, JobState.Cancelled]);
+
 /**
- * Starts checking, every few seconds, that each movie still waiting for its first download
- * attempt has a download job, and enqueues one for any that has none: a movie whose engine
- * stopped (or lost JetStream) between saving it and enqueueing its job. Enqueueing is idempotent
- * (the job's id is the movie's), so engine processes checking at once do no harm. Returns the
- * function that stops it, after the check under way.
+ * Starts checking, every few seconds, that each movie's download is still on its way:
+ * - a movie still waiting for its first attempt must have a download job: one whose engine
+ *   stopped (or lost JetStream) between saving it and enqueueing its job gets it now.
+ *   Enqueueing is idempotent (the job's id is the movie's), so engine processes checking at
+ *   once do no harm;
+ * - a movie left `downloading` (or `queued` for a retry) without progress whose job has ended is
+ *   marked `failed`: the download never got to say so because its process was killed during its
+ *   last attempt (every attempt, for a file that crashes its worker).
+ * Returns the function that stops it, after the check under way.
  */
 export function startStrandedDownloadsCheck(settings: StrandedDownloadsSettings): () => Promise<void> {
   const everyMs = settings.everyMs ?? 15_000;
@@ -40,9 +50,30 @@ export function startStrandedDownloadsCheck(settings: StrandedDownloadsSettings)
       if (stopped) {
         return;
       }
-      if (!(await settings.hasJob(id))) {
+      if ((await settings.jobOf(id)) === undefined) {
         await settings.enqueue(id);
         settings.onRequeued(id);
+      }
+    }
+    const unfinished = await settings.database.query<{ id: string }>(
+      `SELECT id FROM movies WHERE state IN ('queued', 'downloading') AND attempt > 0 AND updated_at < clock_timestamp() - $1 * interval '1 millisecond'
+       ORDER BY updated_at LIMIT 100`,
+      [olderThanMs],
+    );
+    for (const { id } of unfinished.rows) {
+      if (stopped) {
+        return;
+      }
+      const job = await settings.jobOf(id);
+      if (job !== undefined && endedJobStates.has(job.state)) {
+        const error = job.error ?? `the download job ended ${job.state}`;
+        const marked = await settings.database.query(
+          "UPDATE movies SET state = 'failed', error = $2, updated_at = clock_timestamp() WHERE id = $1 AND state IN ('queued', 'downloading')",
+          [id, error],
+        );
+        if (marked.rowCount === 1) {
+          settings.onFailed(id, job.state);
+        }
       }
     }
   }
