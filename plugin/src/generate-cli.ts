@@ -16,7 +16,7 @@ export function generatedCliNames(service: DescService) {
 
 /**
  * Prints, for one service, `run<Service>Cli()`: the command-line program (`serve` when the
- * plugin option `cli_handlers` names the handlers, `gateway`, `call`, `jobs`, `ping`, `info`, `stats`). The methods'
+ * plugin option `cli_handlers` names the handlers, `gateway`, `call`, `jobs`, `pipeline`, `ping`, `info`, `stats`). The methods'
  * proto comments go along for `--help`, since the embedded descriptors carry none; the service's
  * goes as its default description.
  */
@@ -25,7 +25,7 @@ export function generateCli(f: GeneratedFile, definition: ServiceDefinition, opt
   const names = generatedCliNames(service);
   const defaults = generatedDefaults(service, options);
   const handlers = options.cliHandlers === undefined ? undefined : f.import(names.handlers, options.cliHandlers);
-  const commands = handlers === undefined ? "`gateway`, `call`, `jobs`, `ping`, `info` and `stats`" : "`serve`, `gateway`, `call`, `jobs`, `ping`, `info` and `stats`";
+  const commands = handlers === undefined ? "`gateway`, `call`, `jobs`, `pipeline`, `ping`, `info` and `stats`" : "`serve`, `gateway`, `call`, `jobs`, `pipeline`, `ping`, `info` and `stats`";
 
   f.print(
     f.jsDoc(

@@ -207,7 +207,7 @@ test("cli=true generates a client-side program per service: no handlers, so no s
     "export function runEchoCli(argv?: readonly string[], options?: ServiceCliOptions<typeof Echo>): Promise<void> {\n  return runServiceCli(\n    Echo,\n    {\n      ...options,\n    },\n    argv,\n  );\n}\n",
   );
   expect(code).toContain('      defaults: { description: "Loud echoes in capitals." },\n');
-  expect(code).toContain("`gateway`, `call`, `jobs`, `ping`, `info` and `stats`.");
+  expect(code).toContain("`gateway`, `call`, `jobs`, `pipeline`, `ping`, `info` and `stats`.");
   expect(code).not.toContain("handlers");
   expect(code).not.toContain("`serve`");
 });
@@ -217,7 +217,7 @@ test("cli_handlers imports <service>Handlers from the module, relative to the ou
   expect(code).toContain('import { echoHandlers, loudHandlers } from "../../../handlers/echo-handlers.js";\n');
   expect(code).toContain("    Echo,\n    {\n      handlers: echoHandlers,\n");
   expect(code).toContain("    Loud,\n    {\n      handlers: loudHandlers,\n");
-  expect(code).toContain("`serve`, `gateway`, `call`, `jobs`, `ping`, `info` and `stats`.");
+  expect(code).toContain("`serve`, `gateway`, `call`, `jobs`, `pipeline`, `ping`, `info` and `stats`.");
   // The rest of the code is the same as without the CLI.
   expect(runWith("cliHandlers").files[path]?.slice(runWith("cliHandlers").files[path]!.indexOf("\n"))).toBe(withoutPreamble(generated("standard")));
 });

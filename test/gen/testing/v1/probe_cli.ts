@@ -9,7 +9,7 @@ import { runServiceCli } from "nats-micro-runtime/codegenv1/cli";
 import { Probe, Reserved } from "./probe_pb.js";
 
 /**
- * Runs the command-line program of testing.v1.Probe: `gateway`, `call`, `jobs`, `ping`, `info` and `stats`.
+ * Runs the command-line program of testing.v1.Probe: `gateway`, `call`, `jobs`, `pipeline`, `ping`, `info` and `stats`.
  * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`; `options` go over the generated ones. A `bin` script
  * needs one line:
  *
@@ -36,7 +36,7 @@ export function runProbeCli(argv?: readonly string[], options?: ServiceCliOption
 }
 
 /**
- * Runs the command-line program of testing.v1.Reserved: `gateway`, `call`, `jobs`, `ping`, `info` and `stats`.
+ * Runs the command-line program of testing.v1.Reserved: `gateway`, `call`, `jobs`, `pipeline`, `ping`, `info` and `stats`.
  * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`; `options` go over the generated ones. A `bin` script
  * needs one line:
  *

@@ -11,7 +11,7 @@ import { calcHandlers } from "../../../calc-handlers.js";
 import { createValidationInterceptor } from "nats-micro-runtime/validation";
 
 /**
- * Runs the command-line program of calc.v1.Calc: `serve`, `gateway`, `call`, `jobs`, `ping`, `info` and `stats`.
+ * Runs the command-line program of calc.v1.Calc: `serve`, `gateway`, `call`, `jobs`, `pipeline`, `ping`, `info` and `stats`.
  * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`; `options` go over the generated ones. A `bin` script
  * needs one line:
  *

@@ -9,7 +9,7 @@ import { runServiceCli } from "nats-micro-runtime/codegenv1/cli";
 import { Cache, Ledger } from "./ledger_pb.js";
 
 /**
- * Runs the command-line program of testing.options.v1.Ledger: `gateway`, `call`, `jobs`, `ping`, `info` and `stats`.
+ * Runs the command-line program of testing.options.v1.Ledger: `gateway`, `call`, `jobs`, `pipeline`, `ping`, `info` and `stats`.
  * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`; `options` go over the generated ones. A `bin` script
  * needs one line:
  *
@@ -35,7 +35,7 @@ export function runLedgerCli(argv?: readonly string[], options?: ServiceCliOptio
 }
 
 /**
- * Runs the command-line program of testing.options.v1.Cache: `gateway`, `call`, `jobs`, `ping`, `info` and `stats`.
+ * Runs the command-line program of testing.options.v1.Cache: `gateway`, `call`, `jobs`, `pipeline`, `ping`, `info` and `stats`.
  * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`; `options` go over the generated ones. A `bin` script
  * needs one line:
  *

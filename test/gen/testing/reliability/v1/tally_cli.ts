@@ -9,7 +9,7 @@ import { runServiceCli } from "nats-micro-runtime/codegenv1/cli";
 import { Tally } from "./tally_pb.js";
 
 /**
- * Runs the command-line program of testing.reliability.v1.Tally: `gateway`, `call`, `jobs`, `ping`, `info` and `stats`.
+ * Runs the command-line program of testing.reliability.v1.Tally: `gateway`, `call`, `jobs`, `pipeline`, `ping`, `info` and `stats`.
  * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`; `options` go over the generated ones. A `bin` script
  * needs one line:
  *

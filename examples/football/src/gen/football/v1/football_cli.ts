@@ -12,7 +12,7 @@ import { footballHandlers } from "../../../football-handlers.js";
 import { createValidationInterceptor } from "nats-micro-runtime/validation";
 
 /**
- * Runs the command-line program of football.v1.Football: `serve`, `gateway`, `call`, `jobs`, `ping`, `info` and `stats`.
+ * Runs the command-line program of football.v1.Football: `serve`, `gateway`, `call`, `jobs`, `pipeline`, `ping`, `info` and `stats`.
  * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`; `options` go over the generated ones. A `bin` script
  * needs one line:
  *

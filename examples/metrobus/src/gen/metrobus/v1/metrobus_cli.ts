@@ -13,7 +13,7 @@ import { Metrobus } from "./metrobus_pb.js";
 import { metrobusHandlers } from "../../../metrobus-handlers.js";
 
 /**
- * Runs the command-line program of metrobus.v1.Metrobus: `serve`, `gateway`, `call`, `jobs`, `ping`, `info` and `stats`.
+ * Runs the command-line program of metrobus.v1.Metrobus: `serve`, `gateway`, `call`, `jobs`, `pipeline`, `ping`, `info` and `stats`.
  * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`; `options` go over the generated ones. A `bin` script
  * needs one line:
  *

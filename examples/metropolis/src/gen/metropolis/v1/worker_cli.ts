@@ -11,7 +11,7 @@ import { Worker } from "./worker_pb.js";
 import { workerHandlers } from "../../../worker-handlers.js";
 
 /**
- * Runs the command-line program of metropolis.v1.Worker: `serve`, `gateway`, `call`, `jobs`, `ping`, `info` and `stats`.
+ * Runs the command-line program of metropolis.v1.Worker: `serve`, `gateway`, `call`, `jobs`, `pipeline`, `ping`, `info` and `stats`.
  * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`; `options` go over the generated ones. A `bin` script
  * needs one line:
  *

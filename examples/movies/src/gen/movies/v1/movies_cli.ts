@@ -13,7 +13,7 @@ import { downloadsHandlers, moviesHandlers } from "../../../engine-handlers.js";
 import { createValidationInterceptor } from "nats-micro-runtime/validation";
 
 /**
- * Runs the command-line program of movies.v1.Movies: `serve`, `gateway`, `call`, `jobs`, `ping`, `info` and `stats`.
+ * Runs the command-line program of movies.v1.Movies: `serve`, `gateway`, `call`, `jobs`, `pipeline`, `ping`, `info` and `stats`.
  * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`; `options` go over the generated ones. A `bin` script
  * needs one line:
  *
@@ -42,7 +42,7 @@ export function runMoviesCli(argv?: readonly string[], options?: ServiceCliOptio
 }
 
 /**
- * Runs the command-line program of movies.v1.Downloads: `serve`, `gateway`, `call`, `jobs`, `ping`, `info` and `stats`.
+ * Runs the command-line program of movies.v1.Downloads: `serve`, `gateway`, `call`, `jobs`, `pipeline`, `ping`, `info` and `stats`.
  * Parses `argv` (`process.argv` unless given) and sets `process.exitCode`; `options` go over the generated ones. A `bin` script
  * needs one line:
  *
