@@ -39,9 +39,14 @@ const movieRows = () => system.database.query<MovieRow>("SELECT id, title, descr
  */
 async function terminate(instance: MoviesProcess): Promise<{ code: number | null; at: number; said?: unknown }> {
   const at = performance.now();
-  const code = await instance.stop();
   const { cli } = instance;
-  return { code, at, ...(code === 0 ? {} : { said: { logs: cli.logs.filter((line) => line.level !== "info" || line.msg.includes("stop")), stderr: cli.stderr() } }) };
+  // Its log from the SIGTERM on, for the message of a failure.
+  const from = cli.logs.length;
+  const said = () => cli.logs.slice(from).map((line) => JSON.stringify(line)).join("\n");
+  const code = await instance.stop().catch((error: unknown) => {
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\nits log since the SIGTERM:\n${said()}`);
+  });
+  return { code, at, ...(code === 0 ? {} : { said: said() }) };
 }
 
 // How long before the gateway's SIGTERM a request may have been sent and still be unread when
