@@ -46,7 +46,7 @@ async function terminate(instance: MoviesProcess): Promise<{ code: number | null
   const code = await instance.stop().catch((error: unknown) => {
     throw new Error(`${error instanceof Error ? error.message : String(error)}\nits log since the SIGTERM:\n${said()}`);
   });
-  return { code, at, ...(code === 0 ? {} : { said: said() }) };
+  return { code, at, ...(code === 0 ? {} : { said: said() + cli.stderr() }) };
 }
 
 // How long before the gateway's SIGTERM a request may have been sent and still be unread when

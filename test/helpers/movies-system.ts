@@ -54,6 +54,9 @@ export interface MoviesSystem {
 // between the two), so that their downloads end within a test's time too.
 const strandedCheckSeconds = 1;
 
+// How long a stopping engine waits for its requests and downloads (`--drain-timeout`).
+const engineDrainTimeoutMs = 10_000;
+
 /** Options of {@link startMoviesSystem}. */
 export interface MoviesSystemOptions {
   /** A name for the database. */
@@ -131,7 +134,8 @@ export async function startMoviesSystem(options: MoviesSystemOptions): Promise<M
           databaseUrl: database.url,
           downloadsDir,
           workers,
-          flags: ["--job-lease", String(options.jobLeaseMs)],
+          // A drain within the 15 s that stop() waits: downloads get 8 s of it to end, then go back to the queue.
+          flags: ["--job-lease", String(options.jobLeaseMs), "--drain-timeout", String(engineDrainTimeoutMs)],
           env: { MOVIES_ENGINE_STRANDED_CHECK_SECONDS: String(strandedCheckSeconds) },
         });
         const serving = engine.cli.logs.filter((line) => line.msg === "serving");
