@@ -260,7 +260,7 @@ async function load(target: Target, operation: MoviesOperation, connections: num
   return run;
 }
 
-/** The CPU counters of every part, and the clock, at one moment. */
+/** The CPU counters of every part, and of the whole machine, at one moment. */
 interface CpuReading {
   http: number;
   engine: number;
