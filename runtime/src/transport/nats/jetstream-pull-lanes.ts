@@ -38,6 +38,10 @@ export function startPullLanes(sources: readonly PullSource[], lanesPerSource: n
       try {
         const pull = await source.consumer.fetch({ max_messages: 1, expires: pullExpiresMs });
         pulls.add(pull);
+        if (stopping) {
+          // Opened while stop() closed the others: it would hold the lane until it expires.
+          void pull.close();
+        }
         for await (const delivered of pull) {
           msg = delivered;
         }
