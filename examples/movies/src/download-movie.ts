@@ -70,6 +70,9 @@ export function createDownloadsHandlers(settings: DownloadSettings): DownloadsHa
       const stop = new AbortController();
       const onAbort = () => stop.abort(context.signal.reason);
       context.signal.addEventListener("abort", onAbort, { once: true });
+      if (context.signal.aborted) {
+        onAbort(); // aborted before the listener was added: it would never be told
+      }
       let deleted = false;
       try {
         const response = await fetch(sourceUrl, { signal: stop.signal });
