@@ -131,10 +131,14 @@ test("movies migrate creates a missing database, applies the migrations once, an
     expect(without.stderr).toMatch(/^error: unavailable: database: the database does not exist \(run `movies migrate`\)/);
     const created = await movies(["migrate", "--create-database", "--database-url", url]);
     expect(created.exitCode).toBe(0);
-    expect(created.stdout).toBe(`created database ${scratch.name}\napplied 1764320000000_create-movies\n`);
+    expect(created.stdout).toBe(`created database ${scratch.name}\napplied 1764320000000_create-movies\napplied 1764330000000_index-unfinished-downloads\n`);
     const again = await movies(["migrate", "--create-database"], { MOVIES_DATABASE_URL: url });
     expect(again.stdout).toBe(`database ${scratch.name}: every migration is applied\n`);
     expect(await scratch.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'movies' AND column_name = 'version'")).toHaveLength(1);
+    // One migration at a time, the last first.
+    const undoneIndex = await movies(["migrate", "down", "--database-url", url]);
+    expect(undoneIndex.stdout).toBe("undid 1764330000000_index-unfinished-downloads\n");
+    expect(await scratch.query("SELECT indexname FROM pg_indexes WHERE indexname = 'movies_unfinished'")).toEqual([]);
     const undone = await movies(["migrate", "down", "--database-url", url]);
     expect(undone.stdout).toBe("undid 1764320000000_create-movies\n");
     expect(await scratch.query("SELECT table_name FROM information_schema.tables WHERE table_name = 'movies'")).toEqual([]);
