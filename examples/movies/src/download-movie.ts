@@ -2,6 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Code, RpcError, type HandlerContext } from "nats-micro-runtime";
+import { defaultJobPolicy } from "nats-micro-runtime/jobs";
 import type { Database } from "./database-pool.js";
 import type { DownloadMovieRequest } from "./gen/movies/v1/movies_pb.js";
 import type { DownloadsHandlers } from "./gen/movies/v1/movies_nats.js";
@@ -17,16 +18,7 @@ export interface DownloadSettings {
 
 // The codes the job policy does not retry (docs/jobs.md, "Policy": the defaults, which
 // movies.proto keeps): an attempt failing with one of them is the job's last.
-const notRetried: ReadonlySet<Code> = new Set([
-  Code.InvalidArgument,
-  Code.NotFound,
-  Code.AlreadyExists,
-  Code.PermissionDenied,
-  Code.FailedPrecondition,
-  Code.OutOfRange,
-  Code.Unimplemented,
-  Code.Unauthenticated,
-]);
+const notRetried: ReadonlySet<Code> = new Set(defaultJobPolicy.nonRetryableCodes);
 
 /** The path of a movie's downloaded file. */
 export function movieFilePath(downloadsDir: string, id: string): string {
