@@ -49,12 +49,18 @@ export function forkQuietly(program: string, args: string[], execArgv: readonly 
 
 /** Starts one server program; `execArgv` passes node flags such as `--expose-gc` or `--cpu-prof`. */
 export async function startServerProcess(kind: ServerKind, natsUrl: string, execArgv: string[] = []): Promise<ServerProcess> {
-  const child = forkQuietly(serverPrograms[kind], [natsUrl], execArgv);
-  const what = `${kind} server`;
+  return { kind, ...(await driveServer(forkQuietly(serverPrograms[kind], [natsUrl], execArgv), `${kind} server`, startTimeoutMs)) };
+}
+
+/**
+ * Waits for a forked server-like child (a server, a job worker, pipeline stops) to say it is ready,
+ * then answers for it: its address, its usage on request, and a gentle stop (`exitGraceMs` before
+ * SIGKILL). A child that is not ready in time is stopped and the error thrown.
+ */
+export async function driveServer(child: ChildProcess, what: string, readyTimeoutMs: number, exitGraceMs?: number): Promise<Omit<ServerProcess, "kind">> {
   try {
-    const ready = await waitForMessage<ServerEvent, "ready">(child, what, ["ready"], startTimeoutMs);
+    const ready = await waitForMessage<ServerEvent, "ready">(child, what, ["ready"], readyTimeoutMs);
     return {
-      kind,
       address: ready.address,
       pid: child.pid!,
       async usage(collectGarbage = false) {
@@ -62,7 +68,7 @@ export async function startServerProcess(kind: ServerKind, natsUrl: string, exec
         child.send({ type: "usage", collectGarbage } satisfies ServerCommand);
         return answer;
       },
-      stop: () => stopGently(child, { type: "exit" } satisfies ServerCommand),
+      stop: () => stopGently(child, { type: "exit" } satisfies ServerCommand, exitGraceMs),
     };
   } catch (error) {
     await stopChild(child);

@@ -1,13 +1,9 @@
-import { driveLoadClient, forkQuietly, stopGently } from "../bench-processes.js";
-import type { LoadRunRequest, LoadRunResult, ServerCommand, ServerEvent, ServerUsage } from "../process-messages.js";
-import { stopChild } from "../start-nats-server.js";
-import { waitForMessage } from "../wait-for-message.js";
+import { driveLoadClient, driveServer, forkQuietly, stopGently } from "../bench-processes.js";
+import type { LoadRunRequest, LoadRunResult, ServerUsage } from "../process-messages.js";
 import type { JobSystem, JobSystemAddress } from "./job-systems.js";
 
 /** How long a child may take to start and connect (JetStream streams and consumers created). */
 const startTimeoutMs = 30_000;
-/** How long a worker may take to answer a usage question. */
-const usageTimeoutMs = 10_000;
 
 /** The worker process of a system (jobs-worker.ts). */
 export interface JobWorkerProcess {
@@ -34,23 +30,8 @@ const exitGraceMs = 15_000;
 /** Starts the worker of a system with `concurrency` jobs at once; `execArgv` passes node flags such as `--cpu-prof`. */
 export async function startJobWorker(system: JobSystem, address: JobSystemAddress, concurrency: number, execArgv: readonly string[] = []): Promise<JobWorkerProcess> {
   const child = forkQuietly("jobs-worker.js", [system, address.url, String(concurrency), address.prefix], execArgv, import.meta.url);
-  const what = `${system} jobs worker`;
-  try {
-    await waitForMessage<ServerEvent, "ready">(child, what, ["ready"], startTimeoutMs);
-  } catch (error) {
-    await stopChild(child);
-    throw error;
-  }
-  return {
-    system,
-    pid: child.pid!,
-    async usage() {
-      const answer = waitForMessage<ServerEvent, "usage">(child, what, ["usage"], usageTimeoutMs);
-      child.send({ type: "usage", collectGarbage: false } satisfies ServerCommand);
-      return answer;
-    },
-    stop: () => stopGently(child, { type: "exit" } satisfies ServerCommand, exitGraceMs),
-  };
+  const { pid, usage, stop } = await driveServer(child, `${system} jobs worker`, startTimeoutMs, exitGraceMs);
+  return { system, pid, usage: () => usage(), stop };
 }
 
 /** Starts the producer of a system. */

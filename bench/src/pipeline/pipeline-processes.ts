@@ -1,14 +1,10 @@
-import { driveLoadClient, forkQuietly, stopGently } from "../bench-processes.js";
-import type { ServerCommand, ServerEvent, ServerUsage } from "../process-messages.js";
-import { stopChild } from "../start-nats-server.js";
-import { waitForMessage } from "../wait-for-message.js";
+import { driveLoadClient, driveServer, forkQuietly, stopGently } from "../bench-processes.js";
+import type { ServerUsage } from "../process-messages.js";
 import type { JobProducerProcess } from "../jobs/jobs-processes.js";
 import type { PipelineSystem } from "./pipeline-systems.js";
 
 /** How long a child may take to start and connect (streams and consumers created). */
 const startTimeoutMs = 30_000;
-/** How long a stops process may take to answer a usage question. */
-const usageTimeoutMs = 10_000;
 // Stops drain what they hold before they exit, which may take longer than a plain load client.
 const exitGraceMs = 15_000;
 
@@ -26,23 +22,8 @@ export type PipelineProducerProcess = Omit<JobProducerProcess, "system"> & { rea
 /** Starts one instance of a system's stops, each taking `perStop` messages at once; `execArgv` passes node flags such as `--cpu-prof`. */
 export async function startPipelineStops(system: PipelineSystem, url: string, perStop: number, execArgv: readonly string[] = []): Promise<PipelineStopsProcess> {
   const child = forkQuietly("pipeline-stops.js", [system, url, String(perStop)], execArgv, import.meta.url);
-  const what = `${system} pipeline stops`;
-  try {
-    await waitForMessage<ServerEvent, "ready">(child, what, ["ready"], startTimeoutMs);
-  } catch (error) {
-    await stopChild(child);
-    throw error;
-  }
-  return {
-    system,
-    pid: child.pid!,
-    async usage() {
-      const answer = waitForMessage<ServerEvent, "usage">(child, what, ["usage"], usageTimeoutMs);
-      child.send({ type: "usage", collectGarbage: false } satisfies ServerCommand);
-      return answer;
-    },
-    stop: () => stopGently(child, { type: "exit" } satisfies ServerCommand, exitGraceMs),
-  };
+  const { pid, usage, stop } = await driveServer(child, `${system} pipeline stops`, startTimeoutMs, exitGraceMs);
+  return { system, pid, usage: () => usage(), stop };
 }
 
 /** Starts the producer of a system. */
