@@ -1,12 +1,11 @@
 // `npm run bench:football-forms`: the football example (seed 001) in its request form and its job
 // form under the same load, then with one of its two workers killed or hung under load
 // (bench/src/jobs/football-forms-benchmark.ts); prints the tables of docs/jobs-football.md.
-import { writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { formatTable } from "../format-report.js";
 import { spreadOf } from "../statistics.js";
-import type { Stoppable } from "../gateway/gateway-benchmark.js";
+import { runStandaloneBenchmark } from "../standalone-benchmark.js";
 import { defaultJobLeaseMs, runFootballFormsBenchmark, type FootballForm, type FootballFormsBenchmark, type FootballFormsOptions } from "./football-forms-benchmark.js";
 
 const usage = `usage: npm run bench:football-forms -- [flags]
@@ -24,9 +23,6 @@ const usage = `usage: npm run bench:football-forms -- [flags]
   --no-default-lease        skip the run of the job form with serve's default lease (30 s)
   --json FILE               also write every figure as JSON
 `;
-
-/** Whatever is running, so that an error or Ctrl-C still stops every process started. */
-const running: Stoppable[] = [];
 
 function parseOptions(args: readonly string[]): (FootballFormsOptions & { jsonFile: string | undefined }) | "help" {
   const { values } = parseArgs({
@@ -158,39 +154,10 @@ function formatReport(benchmark: FootballFormsBenchmark): string {
   ].join("\n\n");
 }
 
-async function stopAll(): Promise<void> {
-  while (running.length > 0) {
-    await running.pop()!.stop().catch(() => undefined);
-  }
-}
-
-async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2));
-  if (options === "help") {
-    process.stdout.write(usage);
-    return;
-  }
-  const { jsonFile, ...benchmarkOptions } = options;
-  process.stderr.write("  football: request form vs job form\n");
-  const benchmark = await runFootballFormsBenchmark(
-    benchmarkOptions,
-    (started) => running.push(started),
-    (line) => process.stderr.write(`${line}\n`),
-  );
-  process.stdout.write(`${formatReport(benchmark)}\n`);
-  if (jsonFile !== undefined) {
-    await writeFile(jsonFile, `${JSON.stringify(benchmark, null, 2)}\n`);
-  }
-}
-
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => void stopAll().finally(() => process.exit(130)));
-}
-
-try {
-  await main();
-} catch (error) {
-  process.stderr.write(`benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  await stopAll();
-  process.exitCode = 1;
-}
+await runStandaloneBenchmark({
+  title: "football: request form vs job form",
+  usage,
+  parse: parseOptions,
+  run: runFootballFormsBenchmark,
+  format: formatReport,
+});
