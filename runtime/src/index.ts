@@ -11,7 +11,15 @@ export { type Encoding, jsonContentType } from "./protocol/codec.js";
 export type { CallOrigin, IncomingRequest, SendResult, UnaryReply } from "./protocol/unary-exchange.js";
 export { checkQueueGroup, checkServiceName, checkSubject, checkVersion } from "./protocol/naming-rules.js";
 export { createHandlerContext, type HandlerContext, type HandlerContextInit } from "./service/handler-context.js";
-export type { ServiceHandlers, StopHandler, UnaryHandler } from "./service/service-handlers.js";
+export type {
+  BidiStreamingHandler,
+  ClientStreamingHandler,
+  MethodHandler,
+  ServerStreamingHandler,
+  ServiceHandlers,
+  StopHandler,
+  UnaryHandler,
+} from "./service/service-handlers.js";
 export type { JobContext } from "./service/job-context.js";
 export type { RouteContext, RouteHop } from "./service/route-context.js";
 export type { EntryPointHost, HostEntryPoint, RunningEntryPoint } from "./host/host-entry-point.js";
@@ -22,6 +30,7 @@ export {
   defaultSubject,
   defaultVersion,
   defineService,
+  kindMetadataKey,
   requestTypeMetadataKey,
   responseTypeMetadataKey,
   stopMetadataKey,
@@ -31,6 +40,8 @@ export {
   type ServiceDefinition,
   type ServiceDefinitionOptions,
   type ServicesProblem,
+  type StreamEndpointDefinition,
+  type StreamKind,
 } from "./service/service-definition.js";
 export { createHost, type HostOptions, type ServiceHost } from "./host/create-host.js";
 export type { FinishedRequest } from "./host/host-endpoint.js";
@@ -48,6 +59,19 @@ export {
   type RetryContext,
   type RetryPolicy,
 } from "./client/retry-policy.js";
-export { createClient, defaultTimeoutMs, type CallOptions, type ClientOptions, type ClientTransport, type ServiceClient, type UnaryCall } from "./client/create-client.js";
+export {
+  createClient,
+  defaultTimeoutMs,
+  type BidiStreamingCall,
+  type CallOptions,
+  type ClientOptions,
+  type ClientStreamingCall,
+  type ClientTransport,
+  type MethodCall,
+  type ServerStreamingCall,
+  type ServiceClient,
+  type StreamCallOptions,
+  type UnaryCall,
+} from "./client/create-client.js";
 export { callUnary } from "./client/call-unary.js";
 export type { NatsConnection } from "./transport/nats/nats-client.js";

@@ -11,6 +11,7 @@ import {
   defaultSubject,
   defaultVersion,
   defineService,
+  kindMetadataKey,
   requestTypeMetadataKey,
   responseTypeMetadataKey,
   type ServiceDefinition,
@@ -110,13 +111,26 @@ test("the queue group can be changed or switched off", () => {
   expect(defineService(Calc, { queueGroup: false }).endpoints.map((endpoint) => endpoint.queueGroup)).toEqual([undefined, undefined]);
 });
 
-test("streaming methods are left out", () => {
+test("unary methods are the endpoints, streaming ones the streams, each with its kind in the metadata", () => {
   const definition = defineService(streamingService());
   expect(definition.name).toBe("Streams");
-  expect(definition.endpoints.map((endpoint) => [endpoint.name, endpoint.subject])).toEqual([
-    ["Once", "streams.v1.Streams.Once"],
-    ["Twice", "streams.v1.Streams.Twice"],
+  expect(definition.endpoints.map((endpoint) => [endpoint.name, endpoint.subject, endpoint.metadata[kindMetadataKey]])).toEqual([
+    ["Once", "streams.v1.Streams.Once", undefined],
+    ["Twice", "streams.v1.Streams.Twice", undefined],
   ]);
+  expect(definition.streams.map((endpoint) => [endpoint.name, endpoint.kind, endpoint.subject, endpoint.queueGroup, endpoint.metadata[kindMetadataKey]])).toEqual([
+    ["Watch", "server_streaming", "streams.v1.Streams.Watch", defaultQueueGroup, "server_streaming"],
+    ["Upload", "client_streaming", "streams.v1.Streams.Upload", defaultQueueGroup, "client_streaming"],
+    ["Chat", "bidi_streaming", "streams.v1.Streams.Chat", defaultQueueGroup, "bidi_streaming"],
+  ]);
+});
+
+test("a streaming method and a unary one on the same subject are reported", () => {
+  const definition = defineService(streamingService(), { queueGroup: false });
+  expect(definition.streams.every((endpoint) => endpoint.queueGroup === undefined)).toBe(true);
+  expect(checkServicesTogether([definition, definition]).map((problem) => problem.message)).toContain(
+    'method streams.v1.Streams.Watch: subject "streams.v1.Streams.Watch" is the subject of method streams.v1.Streams.Watch too',
+  );
 });
 
 describe("a broken rule is an Error naming the service and the rule", () => {

@@ -3,17 +3,19 @@ import type { Interceptor, UnaryFn } from "../interceptors/interceptor.js";
 import { clientMethodMetrics } from "../metrics/method-metrics.js";
 import type { RpcMetrics } from "../metrics/rpc-metrics.js";
 import type { Encoding } from "../protocol/codec.js";
+import { defaultStreamHeartbeatMs, defaultStreamWindow, streamSetting } from "../protocol/stream-frames.js";
 import { defineService, type EndpointDefinition, type ServiceDefinitionOptions } from "../service/service-definition.js";
 import { serviceRegistry } from "../service/service-registry.js";
 import type { NatsConnection } from "../transport/nats/nats-client.js";
-import type { UnaryCall } from "./call-options.js";
+import type { MethodCall, StreamCallOptions, UnaryCall } from "./call-options.js";
 import { callUnary } from "./call-unary.js";
+import { callClientStream, callStream, type StreamCallSettings } from "./call-stream.js";
 import { interceptedCall } from "./intercepted-call.js";
 import { metricsInterceptor } from "./metrics-interceptor.js";
 import { retryInterceptor } from "./retry-interceptor.js";
 import { mayRetryMethod, resolveRetryPolicy, type RetryPolicy } from "./retry-policy.js";
 
-export type { CallOptions, UnaryCall } from "./call-options.js";
+export type { BidiStreamingCall, CallOptions, ClientStreamingCall, MethodCall, ServerStreamingCall, StreamCallOptions, UnaryCall } from "./call-options.js";
 
 /** The timeout of a call when neither the call nor the client sets one. */
 export const defaultTimeoutMs = 5_000;
@@ -21,10 +23,21 @@ export const defaultTimeoutMs = 5_000;
 /** Options of a client: defaults for its calls. */
 export interface ClientOptions extends Pick<ServiceDefinitionOptions, "name"> {
   /**
-   * Default timeout of every call, in milliseconds. Unless set: the method's `timeout` proto option,
-   * else the service's, else {@link defaultTimeoutMs}.
+   * Default timeout of every unary call, in milliseconds. Unless set: the method's `timeout` proto
+   * option, else the service's, else {@link defaultTimeoutMs}. A stream's deadline is its call's
+   * `timeoutMs`, else the `timeout` proto option, else none.
    */
   timeoutMs?: number;
+  /**
+   * How many of a host's stream messages the client holds at most that its caller has not read:
+   * the credit it grants each stream (docs/protocol.md, "Flow control"). 128 unless set.
+   */
+  streamWindow?: number;
+  /**
+   * How often each side of a stream sends a frame when it has sent none, in milliseconds; three
+   * intervals without a frame from the host fail the stream with `unavailable`. 5000 unless set.
+   */
+  streamHeartbeatMs?: number;
   /** Encoding of every call: protobuf `binary` (the default) or `json`. */
   encoding?: Encoding;
   /**
@@ -68,14 +81,9 @@ export interface ClientOptions extends Pick<ServiceDefinitionOptions, "name"> {
  */
 export type ClientTransport = (endpoint: EndpointDefinition) => UnaryFn;
 
-/** A client of a service: one function per unary method, keyed by the method's local name. */
+/** A client of a service: one function per method, keyed by the method's local name, typed by the method's kind. */
 export type ServiceClient<Service extends DescService> = {
-  [Name in keyof Service["method"] as Service["method"][Name] extends { methodKind: "unary" } ? Name : never]: Service["method"][Name] extends {
-    input: infer Input extends DescMessage;
-    output: infer Output extends DescMessage;
-  }
-    ? UnaryCall<Input, Output>
-    : never;
+  [Name in keyof Service["method"]]: MethodCall<Service["method"][Name]>;
 };
 
 /**
@@ -118,5 +126,20 @@ export function createClient<Service extends DescService>(nc: NatsConnection, se
             })
         : interceptedCall({ nc, endpoint, defaultTimeoutMs: defaultCallTimeoutMs, encoding, registry, batchWrites, ...(send === undefined ? {} : { send }) }, interceptors);
   }
+  for (const endpoint of definition.streams) {
+    const settings: StreamCallSettings = {
+      nc,
+      endpoint,
+      registry,
+      encoding,
+      window: streamSetting("streamWindow", options.streamWindow, defaultStreamWindow),
+      heartbeatMs: streamSetting("streamHeartbeatMs", options.streamHeartbeatMs, defaultStreamHeartbeatMs),
+      timeoutMs: endpoint.timeoutMs,
+    };
+    client[endpoint.method.localName] = (
+      endpoint.kind === "client_streaming" ? (requests: unknown, callOptions?: StreamCallOptions) => callClientStream(settings, requests, callOptions) : (input: unknown, callOptions?: StreamCallOptions) => callStream(settings, input, callOptions)
+    ) as never;
+  }
   return client as ServiceClient<Service>;
 }
+

@@ -6,7 +6,7 @@
  *
  * @internal
  */
-export { createClient, type CallOptions, type ClientOptions, type ServiceClient } from "../client/create-client.js";
+export { createClient, type CallOptions, type ClientOptions, type ServiceClient, type StreamCallOptions } from "../client/create-client.js";
 export { createHost, type HostOptions, type ServiceHost } from "../host/create-host.js";
 export type { HandlerContext } from "../service/handler-context.js";
 export type { NatsConnection } from "../transport/nats/nats-client.js";

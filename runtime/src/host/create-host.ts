@@ -2,6 +2,9 @@ import type { DescService, Registry } from "@bufbuild/protobuf";
 import { serverMethodMetrics } from "../metrics/method-metrics.js";
 import type { RpcMetrics } from "../metrics/rpc-metrics.js";
 import type { Interceptor } from "../interceptors/interceptor.js";
+import { Code } from "../protocol/code.js";
+import { RpcError } from "../protocol/rpc-error.js";
+import { defaultStreamWindow, streamSetting } from "../protocol/stream-frames.js";
 import { defineService, type EndpointDefinition, type ServiceDefinition, type ServiceDefinitionOptions } from "../service/service-definition.js";
 import type { ServiceHandlers } from "../service/service-handlers.js";
 import { serviceRegistry } from "../service/service-registry.js";
@@ -14,6 +17,7 @@ import type { AnyUnaryHandler, FinishedRequest, HostEndpoint, HostState } from "
 import type { HostEntryPoint, RunningEntryPoint } from "./host-entry-point.js";
 import { interceptHandler } from "./intercept-handler.js";
 import { invokeUnary } from "./invoke-unary.js";
+import { serveStream, type AnyStreamHandler, type HostStreamEndpoint, type HostStreams } from "./serve-stream.js";
 import { discoveryResponse, infoResponse, statsResponse, type InfoResponse, type InstanceState, type StatsResponse } from "./micro-discovery.js";
 
 /**
@@ -62,7 +66,20 @@ export interface HostOptions extends ServiceDefinitionOptions, ConcurrencyLimits
    * `serveJobs()` of `nats-micro-runtime/jobs`, which runs them as durable jobs (docs/jobs.md).
    */
   entryPoints?: readonly HostEntryPoint[];
+  /**
+   * The most streams served at once (docs/protocol.md, "Streaming"); a setup over it is refused
+   * with `resource_exhausted`. 1000 unless set. Streams do not count against the request limits.
+   */
+  maxConcurrentStreams?: number;
+  /**
+   * How many of a caller's stream messages the host holds at most that its handler has not taken:
+   * the credit it grants each client-streaming or bidirectional stream. 128 unless set.
+   */
+  streamWindow?: number;
 }
+
+/** The most streams a host serves at once unless `maxConcurrentStreams` says otherwise. */
+export const defaultMaxConcurrentStreams = 1_000;
 
 /** A running instance of a service. */
 export interface ServiceHost {
@@ -125,13 +142,29 @@ export async function createHost<Service extends DescService>(
     inFlight: 0,
     host,
   }));
+  const streams: HostStreams = { running: new Set(), max: streamSetting("maxConcurrentStreams", options.maxConcurrentStreams, defaultMaxConcurrentStreams), onIdle: undefined };
+  const window = streamSetting("streamWindow", options.streamWindow, defaultStreamWindow);
+  const streamEndpoints: HostStreamEndpoint[] = definition.streams.map((endpoint) => ({
+    definition: endpoint,
+    handler: handlerOf(service, handlers, endpoint.method.localName, endpoint.name) as unknown as AnyStreamHandler,
+    registry,
+    stats: createEndpointStats(),
+    counters: { active: 0, messagesIn: 0, messagesOut: 0 },
+    metrics: metrics === undefined ? undefined : serverMethodMetrics(metrics, definition.name, endpoint.name),
+    window,
+    host,
+    streams,
+  }));
   const runningEntryPoints: RunningEntryPoint[] = [];
   const state: InstanceState = {
     definition,
     id: nuid.next(),
     started: new Date(),
-    stats: endpoints.map((endpoint) => endpoint.stats),
-    endpointData: (endpoint) => endpointData(runningEntryPoints, endpoint),
+    stats: [...endpoints.map((endpoint) => endpoint.stats), ...streamEndpoints.map((endpoint) => endpoint.stats)],
+    endpointData: (name) => {
+      const stream = streamEndpoints.find((endpoint) => endpoint.definition.name === name);
+      return stream === undefined ? endpointData(runningEntryPoints, name) : { stream: streamStatsData(stream) };
+    },
   };
 
   // The NATS responder: each request message goes through the one call path.
@@ -145,6 +178,19 @@ export async function createHost<Service extends DescService>(
       },
     }),
   );
+  // Each stream setup starts a stream of its own (host/serve-stream.ts).
+  for (const endpoint of streamEndpoints) {
+    endpointSubscriptions.push(
+      nc.subscribe(endpoint.definition.subject, {
+        ...(endpoint.definition.queueGroup === undefined ? {} : { queue: endpoint.definition.queueGroup }),
+        callback: (error, msg) => {
+          if (error === null) {
+            serveStream(nc, endpoint, msg);
+          }
+        },
+      }),
+    );
+  }
   const discoverySubscriptions = subscribeDiscovery(nc, definition.name, state.id, (verb) => discoveryResponse(state, verb));
   await nc.flush();
   // The server answers a subscription it does not permit with an error, before it answers the
@@ -180,6 +226,14 @@ export async function createHost<Service extends DescService>(
           ...endpointSubscriptions.map((subscription) => subscription.drain()),
           ...runningEntryPoints.map((entryPoint) => entryPoint.stop()),
         ]);
+        // Streams may last for ever: their handlers are told to stop, and their ends are waited for.
+        const stopping = new RpcError("the host is stopping", Code.Unavailable);
+        for (const stream of streams.running) {
+          stream.abort(stopping);
+        }
+        if (streams.running.size > 0) {
+          await new Promise<void>((resolve) => (streams.onIdle = resolve));
+        }
         if (host.inFlight > 0) {
           await new Promise<void>((resolve) => (host.onIdle = resolve));
         }
@@ -209,7 +263,7 @@ function servedDefinition(definition: ServiceDefinition, methods: readonly strin
   if (methods === undefined) {
     return definition;
   }
-  const names = definition.endpoints.map((endpoint) => endpoint.name);
+  const names = [...definition.endpoints, ...definition.streams].map((endpoint) => endpoint.name);
   const unknown = methods.filter((name) => !names.includes(name));
   if (unknown.length > 0) {
     throw new Error(`service ${definition.service.typeName} has no method ${unknown.map((name) => `"${name}"`).join(", ")} (its methods: ${names.join(", ")})`);
@@ -217,7 +271,11 @@ function servedDefinition(definition: ServiceDefinition, methods: readonly strin
   if (methods.length === 0) {
     throw new Error(`service ${definition.service.typeName}: methods must name at least one method to serve (its methods: ${names.join(", ")})`);
   }
-  return { ...definition, endpoints: definition.endpoints.filter((endpoint) => methods.includes(endpoint.name)) };
+  return {
+    ...definition,
+    endpoints: definition.endpoints.filter((endpoint) => methods.includes(endpoint.name)),
+    streams: definition.streams.filter((endpoint) => methods.includes(endpoint.name)),
+  };
 }
 
 // The handler in the host's interceptors; the handler itself when there are none, so that a host
@@ -234,3 +292,10 @@ function handlerOf(service: DescService, handlers: object, localName: string, me
   }
   return handler.bind(handlers) as AnyUnaryHandler;
 }
+
+// What `$SRV.STATS` shows of a streaming endpoint beyond the request counts.
+function streamStatsData(endpoint: HostStreamEndpoint): Record<string, number> {
+  const { active, messagesIn, messagesOut } = endpoint.counters;
+  return { active, messages_in: messagesIn, messages_out: messagesOut };
+}
+

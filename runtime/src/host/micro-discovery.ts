@@ -40,7 +40,7 @@ export interface InstanceState {
   readonly definition: ServiceDefinition;
   readonly id: string;
   readonly started: Date;
-  /** Stats of each endpoint, in the order of `definition.endpoints`. */
+  /** Stats of each endpoint, in the order of `definition.endpoints`, then of `definition.streams`. */
   readonly stats: readonly EndpointStats[];
   /** The `data` of an endpoint's stats, when there is any. */
   endpointData?(endpoint: string): Record<string, unknown> | undefined;
@@ -60,7 +60,7 @@ export function infoResponse(state: InstanceState): InfoResponse {
     ...pingResponse(state),
     type: "io.nats.micro.v1.info_response",
     description: definition.description,
-    endpoints: definition.endpoints.map((endpoint) => ({
+    endpoints: [...definition.endpoints, ...definition.streams].map((endpoint) => ({
       name: endpoint.name,
       subject: endpoint.subject,
       ...queueGroupField(endpoint.queueGroup),
@@ -75,7 +75,7 @@ export function statsResponse(state: InstanceState): StatsResponse {
     ...pingResponse(state),
     type: "io.nats.micro.v1.stats_response",
     started: state.started.toISOString(),
-    endpoints: state.definition.endpoints.map((endpoint, index) => {
+    endpoints: [...state.definition.endpoints, ...state.definition.streams].map((endpoint, index) => {
       const stats = state.stats[index]!;
       const data = state.endpointData?.(endpoint.name);
       return {

@@ -1,5 +1,5 @@
 /**
- * The NATS message headers of the wire contract (v1), in one place. `docs/protocol.md` describes
+ * The NATS message headers of the wire contract (v2), in one place. `docs/protocol.md` describes
  * each of them.
  */
 export const HeaderName = {
@@ -20,6 +20,12 @@ export const HeaderName = {
    * absent). The gateway removes it from the HTTP response.
    */
   HttpStatus: "Nats-Http-Status",
+  /** On a request: `1` opens a stream (docs/protocol.md, "Streaming"). */
+  StreamSetup: "Nats-Rpc-Stream",
+  /** On a stream's setup and open: the highest message sequence the other side may send before it is granted more. */
+  StreamCredit: "Nats-Rpc-Credit",
+  /** On a stream's setup and open: how often each side sends a frame when it has sent none, in milliseconds. */
+  StreamHeartbeat: "Nats-Rpc-Heartbeat-Ms",
   /** W3C trace context, passed through untouched. */
   TraceParent: "traceparent",
   /** W3C trace context, passed through untouched. */

@@ -28,12 +28,18 @@ export interface HandlerContext {
   readonly encoding: Encoding;
   /** The request's headers (names are lower case, as in `fetch`). */
   readonly requestHeader: Headers;
-  /** Headers sent with the reply, the error reply included. Set them before the handler returns. */
+  /**
+   * Headers sent with the reply, the error reply included. Set them before the handler returns;
+   * in a stream, before its first reply (they go with it).
+   */
   readonly responseHeader: Headers;
+  /** Trailers sent when a stream ends, with success or not (docs/protocol.md, "Streaming"); a unary call sends none. */
+  readonly responseTrailer: Headers;
   /**
    * Aborted when the caller's deadline runs out (the reason is an `RpcError` with code
-   * `deadline_exceeded`), and for a job also when its worker stops. Pass it on to whatever the
-   * handler waits for. No reply is sent after it.
+   * `deadline_exceeded`), for a job also when its worker stops, and for a stream also when the
+   * caller cancels it, goes silent or the host stops. Pass it on to whatever the handler waits
+   * for. No reply is sent after it.
    */
   readonly signal: AbortSignal;
   /** The job this call runs, when it runs as a durable job (docs/jobs.md); `undefined` for a request. */
@@ -62,6 +68,8 @@ export interface ServerCallContext extends HandlerContext {
   abort(reason: unknown): void;
   /** The reply headers, or `undefined` when the handler never touched them. */
   responseHeaderIfUsed(): Headers | undefined;
+  /** The trailers, or `undefined` when the handler never touched them. */
+  responseTrailerIfUsed(): Headers | undefined;
   /**
    * Shows the handler the request headers and values as the host's interceptors passed them on,
    * which may be others than those the request arrived with.
@@ -146,6 +154,7 @@ class CallContext implements ServerCallContext {
   readonly #deadline: number | undefined;
   #requestHeader: Headers | undefined;
   #responseHeader: Headers | undefined;
+  #responseTrailer: Headers | undefined;
   #controller: AbortController | undefined;
   #abortReason: { reason: unknown } | undefined;
   #values: ContextValues | undefined;
@@ -189,6 +198,10 @@ class CallContext implements ServerCallContext {
     return (this.#responseHeader ??= new Headers());
   }
 
+  get responseTrailer(): Headers {
+    return (this.#responseTrailer ??= new Headers());
+  }
+
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
       this.#controller = new AbortController();
@@ -219,5 +232,9 @@ class CallContext implements ServerCallContext {
 
   responseHeaderIfUsed(): Headers | undefined {
     return this.#responseHeader;
+  }
+
+  responseTrailerIfUsed(): Headers | undefined {
+    return this.#responseTrailer;
   }
 }

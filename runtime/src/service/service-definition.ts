@@ -19,6 +19,9 @@ export const requestTypeMetadataKey = "proto.request_type";
 /** Endpoint metadata key naming the proto response type. */
 export const responseTypeMetadataKey = "proto.response_type";
 
+/** Endpoint metadata key of a streaming endpoint's kind: `server_streaming`, `client_streaming` or `bidi_streaming` (docs/protocol.md, "Streaming"). */
+export const kindMetadataKey = "nats.micro.kind";
+
 /** Endpoint metadata key marking a pipeline stop (value `"true"`), so that tools find stops by discovery. */
 export const stopMetadataKey = "nats.micro.stop";
 
@@ -37,7 +40,28 @@ export interface ServiceDefinition {
   readonly version: string;
   readonly description: string;
   readonly metadata: Readonly<Record<string, string>>;
+  /** One endpoint per unary method, in the order of the proto file. */
   readonly endpoints: readonly EndpointDefinition[];
+  /** One endpoint per streaming method, in the order of the proto file (docs/protocol.md, "Streaming"). */
+  readonly streams: readonly StreamEndpointDefinition[];
+}
+
+/** The kinds of streaming method. */
+export type StreamKind = "server_streaming" | "client_streaming" | "bidi_streaming";
+
+/** One streaming method as an ADR-32 endpoint: its subject and queue group are a unary method's. */
+export interface StreamEndpointDefinition {
+  readonly method: DescMethod;
+  readonly kind: StreamKind;
+  /** ADR-32 endpoint name: the proto method name. */
+  readonly name: string;
+  readonly subject: string;
+  /** The queue group, or `undefined` when every instance receives every setup. */
+  readonly queueGroup: string | undefined;
+  /** The deadline of a stream whose caller sets none, in milliseconds; `undefined` for none. */
+  readonly timeoutMs: number | undefined;
+  /** Endpoint metadata: the method's option metadata, the proto type names and the kind. */
+  readonly metadata: Readonly<Record<string, string>>;
 }
 
 /** One unary method as an ADR-32 endpoint. */
@@ -78,9 +102,9 @@ export interface ServiceDefinitionOptions {
 
 /**
  * Derives the ADR-32 service for a proto service from its descriptor, its `nats.micro.v1` options
- * and `options`: name, version, and one endpoint per unary method, on subject
- * `<package>.<Service>.<Method>` unless the options say otherwise. Streaming methods are left out:
- * this version of the protocol has no streaming.
+ * and `options`: name, version, and one endpoint per method, on subject
+ * `<package>.<Service>.<Method>` unless the options say otherwise: unary methods in `endpoints`,
+ * streaming ones in `streams`.
  *
  * Throws an `Error` with one line per broken rule, each naming the service or method at fault.
  * The plugin calls it too, so that a mistake fails `buf generate`, not the first start.
@@ -103,17 +127,43 @@ export function defineService(service: DescService, options: ServiceDefinitionOp
   const serviceTimeoutMs = timeoutOf(proto.timeout, serviceProblem);
   const serviceJobPolicy = jobPolicyOf(proto.job, defaultJobPolicy, (problem) => serviceProblem(problem));
 
-  for (const method of service.methods.filter((method) => method.methodKind !== "unary")) {
-    if (getOption(method, methodOption).stop !== undefined) {
-      methodProblem(method, `stop: a pipeline stop must be a unary method, not ${method.methodKind}`);
+  const streams: StreamEndpointDefinition[] = [];
+  for (const method of service.methods) {
+    if (method.methodKind === "unary") {
+      continue;
     }
+    const methodProto = getOption(method, methodOption);
+    const report = (problem: string | undefined) => methodProblem(method, problem);
+    if (methodProto.stop !== undefined) {
+      report(`stop: a pipeline stop must be a unary method, not ${method.methodKind}`);
+    }
+    if (methodProto.job !== undefined) {
+      report(`job: only a unary method can run as a job, not ${method.methodKind}`);
+    }
+    const subject = subjectOf(prefix, method, methodProto.subject);
+    report(checkSubject(subject));
+    const queueGroup = options.queueGroup ?? queueGroupOf(methodProto.queueGroup, methodProto.noQueueGroup, report) ?? serviceQueueGroup ?? defaultQueueGroup;
+    streams.push({
+      method,
+      kind: method.methodKind,
+      name: method.name,
+      subject,
+      queueGroup: queueGroup === false ? undefined : queueGroup,
+      timeoutMs: timeoutOf(methodProto.timeout, report) ?? serviceTimeoutMs,
+      metadata: {
+        ...methodProto.metadata,
+        [requestTypeMetadataKey]: method.input.typeName,
+        [responseTypeMetadataKey]: method.output.typeName,
+        [kindMetadataKey]: method.methodKind,
+      },
+    });
   }
   const endpoints = service.methods
     .filter((method) => method.methodKind === "unary")
     .map((method): EndpointDefinition => {
       const methodProto = getOption(method, methodOption);
       const report = (problem: string | undefined) => methodProblem(method, problem);
-      const subject = methodProto.subject === "" ? `${prefix}.${method.name}` : methodProto.subject.includes(".") ? methodProto.subject : `${prefix}.${methodProto.subject}`;
+      const subject = subjectOf(prefix, method, methodProto.subject);
       report(checkSubject(subject));
       // Read before the code's queue group is applied, so that a broken option is reported either way, as the service's is.
       const methodQueueGroup = queueGroupOf(methodProto.queueGroup, methodProto.noQueueGroup, report);
@@ -144,7 +194,7 @@ export function defineService(service: DescService, options: ServiceDefinitionOp
     serviceProblem(checkQueueGroup(options.queueGroup));
   }
   const methodOfSubject = new Map<string, DescMethod>();
-  for (const endpoint of endpoints) {
+  for (const endpoint of [...endpoints, ...streams]) {
     const other = methodOfSubject.get(endpoint.subject);
     if (other !== undefined) {
       methodProblem(endpoint.method, `subject "${endpoint.subject}" is the subject of method ${other.name} too`);
@@ -161,6 +211,7 @@ export function defineService(service: DescService, options: ServiceDefinitionOp
     description: options.description ?? (proto.description || options.defaults?.description || ""),
     metadata: { ...proto.metadata, ...options.metadata },
     endpoints,
+    streams,
   };
 }
 
@@ -186,7 +237,7 @@ export function checkServicesTogether(definitions: readonly ServiceDefinition[])
       problems.push({ service, message: `service ${service.typeName}: name "${definition.name}" is the name of service ${sameName.typeName} too` });
     }
     serviceOfName.set(definition.name, service);
-    for (const endpoint of definition.endpoints) {
+    for (const endpoint of [...definition.endpoints, ...definition.streams]) {
       const owner = ownerOfSubject.get(endpoint.subject);
       const self = `${service.typeName}.${endpoint.name}`;
       if (owner !== undefined) {
@@ -201,6 +252,11 @@ export function checkServicesTogether(definitions: readonly ServiceDefinition[])
 /** The default subject of a method, when no option changes it: `<proto package>.<Service>.<Method>`. */
 export function defaultSubject(method: DescMethod): string {
   return `${method.parent.typeName}.${method.name}`;
+}
+
+// A method's subject: `<prefix>.<Method>`, or its `subject` option (a token under the prefix, or a whole subject with a dot).
+function subjectOf(prefix: string, method: DescMethod, option: string): string {
+  return option === "" ? `${prefix}.${method.name}` : option.includes(".") ? option : `${prefix}.${option}`;
 }
 
 // The queue group an option pair asks for: a name, none (`no_queue_group`), or `undefined` to inherit.

@@ -21,19 +21,51 @@ export type StopHandler<Input extends DescMessage, Output extends DescMessage> =
   context: HandlerContext,
 ) => Promise<MessageInitShape<Output> | undefined> | MessageInitShape<Output> | undefined;
 
-/** The unary methods of a service, keyed by their local (camelCase) names. */
-type UnaryMethods<Service extends DescService> = {
-  [Name in keyof Service["method"] as Service["method"][Name] extends { methodKind: "unary" } ? Name : never]: Service["method"][Name];
-};
+/**
+ * Serves one server-streaming method: takes the request and yields the replies, typically as an
+ * `async function*`. The host pulls the next reply only when the caller has granted credit for it
+ * (docs/protocol.md, "Flow control"), so a generator never runs ahead of a slow reader. Throw an
+ * `RpcError` to end the stream with that code, after the replies yielded before it.
+ */
+export type ServerStreamingHandler<Input extends DescMessage, Output extends DescMessage> = (
+  request: MessageShape<Input>,
+  context: HandlerContext,
+) => AsyncIterable<MessageInitShape<Output>>;
 
 /**
- * One handler per unary method of a service, keyed by the method's local name. The generated
- * `<Service>Handlers` interface is this type with the proto comments on each method; there, only
- * the methods that are pipeline stops may return `undefined` (the descriptor's type does not say
- * which methods are stops, so this type lets any).
+ * Serves one client-streaming method: reads the requests as they come (the caller sends more as
+ * the handler takes them) and returns the one reply.
+ */
+export type ClientStreamingHandler<Input extends DescMessage, Output extends DescMessage> = (
+  requests: AsyncIterable<MessageShape<Input>>,
+  context: HandlerContext,
+) => Promise<MessageInitShape<Output>>;
+
+/** Serves one bidirectional method: reads the requests and yields replies, each at its own pace. */
+export type BidiStreamingHandler<Input extends DescMessage, Output extends DescMessage> = (
+  requests: AsyncIterable<MessageShape<Input>>,
+  context: HandlerContext,
+) => AsyncIterable<MessageInitShape<Output>>;
+
+/** The handler type of one method, by its kind. */
+export type MethodHandler<Method> = Method extends { input: infer Input extends DescMessage; output: infer Output extends DescMessage; methodKind: infer Kind }
+  ? Kind extends "unary"
+    ? UnaryHandler<Input, Output> | StopHandler<Input, Output>
+    : Kind extends "server_streaming"
+      ? ServerStreamingHandler<Input, Output>
+      : Kind extends "client_streaming"
+        ? ClientStreamingHandler<Input, Output>
+        : Kind extends "bidi_streaming"
+          ? BidiStreamingHandler<Input, Output>
+          : never
+  : never;
+
+/**
+ * One handler per method of a service, keyed by the method's local name, typed by the method's
+ * kind. The generated `<Service>Handlers` interface is this type with the proto comments on each
+ * method; there, only the methods that are pipeline stops may return `undefined` (the
+ * descriptor's type does not say which methods are stops, so this type lets any unary one).
  */
 export type ServiceHandlers<Service extends DescService> = {
-  [Name in keyof UnaryMethods<Service>]: UnaryMethods<Service>[Name] extends { input: infer Input extends DescMessage; output: infer Output extends DescMessage }
-    ? UnaryHandler<Input, Output> | StopHandler<Input, Output>
-    : never;
+  [Name in keyof Service["method"]]: MethodHandler<Service["method"][Name]>;
 };

@@ -1,0 +1,358 @@
+import { create, type DescMessage, type Registry } from "@bufbuild/protobuf";
+import { Code } from "../protocol/code.js";
+import { decodeMessage, encodeMessage, encodingFromContentType, type Encoding } from "../protocol/codec.js";
+import { encodeErrorDetails, errorDetailsPayload } from "../protocol/error-details.js";
+import { setErrorHeaders } from "../protocol/error-headers.js";
+import { HeaderName } from "../protocol/header-name.js";
+import { errorReplyHeaders } from "../protocol/reply-headers.js";
+import { RpcError } from "../protocol/rpc-error.js";
+import {
+  defaultStreamHeartbeatMs,
+  FrameKind,
+  maxStreamHeartbeatMs,
+  minStreamHeartbeatMs,
+  trailerPrefix,
+} from "../protocol/stream-frames.js";
+import { parseTimeoutHeader } from "../protocol/timeout-header.js";
+import type { MethodMetrics } from "../metrics/method-metrics.js";
+import { okCode } from "../metrics/method-metrics.js";
+import { createServerCallContext, type ServerCallContext } from "../service/handler-context.js";
+import type { StreamEndpointDefinition } from "../service/service-definition.js";
+import { natsHeader, toFetchHeaders, toNatsHeaders, wireSize } from "../transport/nats/message-headers.js";
+import type { Msg, NatsConnection } from "../transport/nats/nats-client.js";
+import { openStreamInbox } from "../transport/nats/stream-inboxes.js";
+import { StreamPeer } from "../transport/nats/stream-peer.js";
+import { recordRequest, type EndpointStats } from "./endpoint-stats.js";
+import type { HostState } from "./host-endpoint.js";
+import { internalErrorMessage } from "./invoke-unary.js";
+
+/** Any streaming handler: the host checks what it returns against the method's kind. */
+export type AnyStreamHandler = (input: never, context: ServerCallContext) => unknown;
+
+/** Counters of one streaming endpoint for `$SRV.STATS`'s `data.stream`. */
+export interface StreamCounters {
+  active: number;
+  messagesIn: number;
+  messagesOut: number;
+}
+
+/** What the streams of one host share: those running, their limit, and a way to wait until none runs. */
+export interface HostStreams {
+  readonly running: Set<{ abort(reason: RpcError): void }>;
+  readonly max: number;
+  /** Called each time the last running stream ends (a stopping host waits for it). */
+  onIdle: (() => void) | undefined;
+}
+
+/** One streaming endpoint of a running host, built once at start. */
+export interface HostStreamEndpoint {
+  readonly definition: StreamEndpointDefinition;
+  readonly handler: AnyStreamHandler;
+  readonly registry: Registry;
+  readonly stats: EndpointStats;
+  readonly counters: StreamCounters;
+  readonly metrics: MethodMetrics | undefined;
+  /** The stream's credit window for the caller's messages. */
+  readonly window: number;
+  readonly host: HostState;
+  readonly streams: HostStreams;
+}
+
+/**
+ * Serves one stream setup of a streaming endpoint from setup to end (docs/protocol.md,
+ * "Streaming"): checks it, opens the stream, runs the handler with the caller's messages as they
+ * come and sends its replies as the caller's credit allows, and ends the stream with its status.
+ * Counts it as one request of the endpoint. Never throws.
+ */
+export function serveStream(nc: NatsConnection, endpoint: HostStreamEndpoint, msg: Msg): void {
+  const startedAt = process.hrtime.bigint();
+  const reply = msg.reply;
+  if (reply === undefined || reply === "") {
+    return; // nobody to stream to
+  }
+  endpoint.metrics?.started();
+  const finish = (error: RpcError | undefined) => {
+    recordRequest(endpoint.stats, startedAt, error === undefined ? undefined : `${error.code}: ${error.rawMessage}`);
+    endpoint.metrics?.finished(startedAt, error === undefined ? okCode : error.code);
+    endpoint.host.onRequestFinished?.({
+      method: endpoint.definition.name,
+      code: error === undefined ? okCode : error.code,
+      durationMs: Number(process.hrtime.bigint() - startedAt) / 1e6,
+      error,
+    });
+  };
+  const header = (name: string) => natsHeader(msg.headers, name);
+  if (header(HeaderName.StreamSetup) !== "1") {
+    // A unary request (a v1 client, a plain `nats req`): answered as one, with what to do instead.
+    const error = new RpcError(`${endpoint.definition.name} is a ${endpoint.definition.kind.replace("_", " ")} method: open a stream (docs/protocol.md, "Streaming")`, Code.Unimplemented);
+    respondSafely(msg, error);
+    finish(error);
+    return;
+  }
+  let setup: StreamSetup;
+  try {
+    setup = readSetup(endpoint, msg, header);
+  } catch (reason) {
+    const error = RpcError.from(reason, Code.InvalidArgument);
+    refuse(nc, reply, error, "binary");
+    finish(error);
+    return;
+  }
+  if (endpoint.streams.running.size >= endpoint.streams.max) {
+    const error = new RpcError(`service ${endpoint.host.serviceName} serves ${endpoint.streams.max} streams at once already`, Code.ResourceExhausted);
+    refuse(nc, reply, error, setup.encoding);
+    finish(error);
+    return;
+  }
+  new ServedStream(nc, endpoint, msg, reply, setup, finish).run();
+}
+
+/** What a setup asks for, checked. */
+interface StreamSetup {
+  readonly encoding: Encoding;
+  readonly credit: number;
+  readonly heartbeatMs: number;
+  readonly timeoutMs: number | undefined;
+  /** The request of a server-streaming method, which comes with the setup. */
+  readonly request: unknown;
+}
+
+function readSetup(endpoint: HostStreamEndpoint, msg: Msg, header: (name: string) => string): StreamSetup {
+  const encoding = encodingFromContentType(header(HeaderName.ContentType));
+  const credit = Number(header(HeaderName.StreamCredit));
+  if (!Number.isSafeInteger(credit) || credit < 1) {
+    throw new RpcError(`invalid ${HeaderName.StreamCredit} "${header(HeaderName.StreamCredit)}": expected a whole number of messages, at least 1`, Code.InvalidArgument);
+  }
+  const heartbeatText = header(HeaderName.StreamHeartbeat);
+  const askedHeartbeatMs = heartbeatText === "" ? defaultStreamHeartbeatMs : Number(heartbeatText);
+  if (!Number.isSafeInteger(askedHeartbeatMs) || askedHeartbeatMs < 1) {
+    throw new RpcError(`invalid ${HeaderName.StreamHeartbeat} "${heartbeatText}": expected whole milliseconds`, Code.InvalidArgument);
+  }
+  const timeoutMs = parseTimeoutHeader(header(HeaderName.Timeout)) ?? endpoint.definition.timeoutMs;
+  const { method, kind } = endpoint.definition;
+  return {
+    encoding,
+    credit,
+    heartbeatMs: Math.min(maxStreamHeartbeatMs, Math.max(minStreamHeartbeatMs, askedHeartbeatMs)),
+    timeoutMs,
+    request: kind === "server_streaming" ? decodeMessage(method.input, msg.data, encoding, endpoint.registry) : undefined,
+  };
+}
+
+// Answers a setup the host does not take: an end without an open, with the error.
+function refuse(nc: NatsConnection, reply: string, error: RpcError, encoding: Encoding): void {
+  const { headers, payload } = endFrameOf(error, encoding, undefined, undefined);
+  try {
+    nc.publish(`${reply}.${FrameKind.End}.0`, payload, { headers: toNatsHeaders(headers) });
+  } catch {
+    // A closed connection: the caller finds out by its own means.
+  }
+}
+
+function respondSafely(msg: Msg, error: RpcError): void {
+  try {
+    msg.respond(new Uint8Array(0), { headers: toNatsHeaders(errorReplyHeaders(error, "binary", undefined)) });
+  } catch {
+    // A closed connection.
+  }
+}
+
+/** One stream being served. */
+class ServedStream {
+  readonly #nc: NatsConnection;
+  readonly #endpoint: HostStreamEndpoint;
+  readonly #setup: StreamSetup;
+  readonly #finish: (error: RpcError | undefined) => void;
+  readonly #context: ServerCallContext;
+  readonly #peer: StreamPeer;
+  readonly #inbox: { subject: string; close(): void };
+  #abortReason: RpcError | undefined;
+  #rejectAborted: ((reason: RpcError) => void) | undefined;
+  readonly #aborted: Promise<never>;
+  #canceledByCaller = false;
+  #headersSent = false;
+  #timer: NodeJS.Timeout | undefined;
+  #ended = false;
+
+  constructor(nc: NatsConnection, endpoint: HostStreamEndpoint, msg: Msg, reply: string, setup: StreamSetup, finish: (error: RpcError | undefined) => void) {
+    this.#nc = nc;
+    this.#endpoint = endpoint;
+    this.#setup = setup;
+    this.#finish = finish;
+    const { timeoutMs } = setup;
+    this.#context = createServerCallContext(
+      endpoint.definition.method,
+      { subject: msg.subject, headers: () => toFetchHeaders(msg.headers) },
+      setup.encoding,
+      timeoutMs === undefined ? undefined : Date.now() + timeoutMs,
+    );
+    this.#aborted = new Promise<never>((_, reject) => (this.#rejectAborted = reject));
+    // Nobody may be racing it when it rejects.
+    this.#aborted.catch(() => undefined);
+    const window = endpoint.definition.kind === "server_streaming" ? 0 : endpoint.window;
+    this.#peer = new StreamPeer({ nc, window, heartbeatMs: setup.heartbeatMs, onFailure: (error) => this.abort(error) }, setup.credit);
+    this.#inbox = openStreamInbox(nc, {
+      onFrame: (address, frame) => {
+        if (address.kind === FrameKind.Cancel) {
+          this.#peer.heard();
+          const code = natsHeader(frame.headers, HeaderName.RpcCode);
+          this.abort(new RpcError("the caller canceled the stream", code === Code.DeadlineExceeded ? Code.DeadlineExceeded : Code.Canceled), true);
+          return;
+        }
+        if (address.kind === FrameKind.Message) {
+          endpoint.counters.messagesIn += 1;
+        }
+        this.#peer.onFrame(address, frame);
+      },
+      onLost: (error) => this.#peer.fail(error),
+    });
+    this.#peer.connect(reply);
+    const openHeaders = new Headers();
+    openHeaders.set(HeaderName.StreamCredit, String(window));
+    openHeaders.set(HeaderName.StreamHeartbeat, String(setup.heartbeatMs));
+    this.#peer.sendFrame(FrameKind.Open, toNatsHeaders(openHeaders), this.#inbox.subject);
+    if (timeoutMs !== undefined) {
+      this.#timer = setTimeout(() => this.abort(new RpcError(`deadline of ${timeoutMs} ms exceeded`, Code.DeadlineExceeded)), timeoutMs);
+    }
+  }
+
+  /** Stops the stream: the handler's signal aborts, and the stream ends with `reason` unless the caller canceled it. */
+  abort(reason: RpcError, byCaller = false): void {
+    if (this.#abortReason !== undefined || this.#ended) {
+      return;
+    }
+    this.#abortReason = reason;
+    this.#canceledByCaller = byCaller;
+    this.#context.abort(reason);
+    this.#peer.interrupt(reason);
+    this.#rejectAborted?.(reason);
+  }
+
+  run(): void {
+    const endpoint = this.#endpoint;
+    endpoint.streams.running.add(this);
+    endpoint.counters.active += 1;
+    void this.#serve().then(
+      () => this.#end(undefined),
+      (reason: unknown) => this.#end(this.#abortReason ?? RpcError.from(reason, Code.Internal), reason),
+    );
+  }
+
+  async #serve(): Promise<void> {
+    const { definition, handler } = this.#endpoint;
+    const input = definition.kind === "server_streaming" ? this.#setup.request : this.#requests();
+    const result = handler(input as never, this.#context);
+    if (definition.kind === "client_streaming") {
+      const reply = await Promise.race([result as Promise<unknown>, this.#aborted]);
+      await this.#send(reply);
+      return;
+    }
+    if (result === null || typeof result !== "object" || !(Symbol.asyncIterator in result)) {
+      throw new Error(`the handler of ${definition.name} returned no AsyncIterable: write it as an async function*`);
+    }
+    const replies = (result as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        const credit = this.#peer.waitForCredit();
+        if (credit !== undefined) {
+          await Promise.race([credit, this.#aborted]);
+        }
+        const next = await Promise.race([replies.next(), this.#aborted]);
+        if (next.done === true) {
+          return;
+        }
+        await this.#send(next.value);
+      }
+    } finally {
+      if (this.#abortReason !== undefined) {
+        // Lets the generator run its finally blocks; not awaited, since it may be stuck in an await.
+        void Promise.resolve(replies.return?.()).catch(() => undefined);
+      }
+    }
+  }
+
+  // The caller's messages, decoded as the handler takes them (which grants the caller credit).
+  async *#requests(): AsyncGenerator<unknown> {
+    const { method } = this.#endpoint.definition;
+    for (;;) {
+      const msg = await Promise.race([this.#peer.take(), this.#aborted]);
+      if (msg === undefined) {
+        return;
+      }
+      let message: unknown;
+      try {
+        message = decodeMessage(method.input, msg.data, this.#setup.encoding, this.#endpoint.registry);
+      } catch (reason) {
+        const error = RpcError.from(reason, Code.InvalidArgument);
+        this.abort(error);
+        throw error;
+      }
+      yield message;
+    }
+  }
+
+  async #send(value: unknown): Promise<void> {
+    const credit = this.#peer.waitForCredit();
+    if (credit !== undefined) {
+      await Promise.race([credit, this.#aborted]);
+    }
+    if (this.#abortReason !== undefined) {
+      throw this.#abortReason;
+    }
+    const { method } = this.#endpoint.definition;
+    const payload = encodeMessage(method.output as DescMessage, create(method.output as DescMessage, value as never), this.#setup.encoding, this.#endpoint.registry);
+    const headers = this.#headersSent ? undefined : this.#context.responseHeaderIfUsed();
+    checkSize(this.#nc, payload, headers);
+    this.#headersSent = true;
+    this.#peer.sendMessage(payload, headers === undefined ? undefined : toNatsHeaders(headers));
+    this.#endpoint.counters.messagesOut += 1;
+  }
+
+  #end(error: RpcError | undefined, thrown?: unknown): void {
+    if (this.#ended) {
+      return;
+    }
+    this.#ended = true;
+    clearTimeout(this.#timer);
+    const endpoint = this.#endpoint;
+    if (!this.#canceledByCaller) {
+      const shown = error === undefined || thrown === undefined || thrown instanceof RpcError || endpoint.host.exposeInternalErrors ? error : new RpcError(internalErrorMessage, Code.Internal);
+      const { headers, payload } = endFrameOf(shown, this.#setup.encoding, this.#headersSent ? undefined : this.#context.responseHeaderIfUsed(), this.#context.responseTrailerIfUsed());
+      this.#peer.sendEnd(toNatsHeaders(headers), payload);
+    }
+    this.#peer.close();
+    this.#inbox.close();
+    endpoint.counters.active -= 1;
+    endpoint.streams.running.delete(this);
+    this.#finish(error === undefined ? undefined : RpcError.from(error));
+    if (endpoint.streams.running.size === 0) {
+      endpoint.streams.onIdle?.();
+    }
+  }
+}
+
+// The headers and payload of a host's end: the status (error headers and details), the response
+// headers when no message carried them, and the trailers as `Trailer-<name>`.
+function endFrameOf(error: RpcError | undefined, encoding: Encoding, responseHeader: Headers | undefined, trailers: Headers | undefined): { headers: Headers; payload: Uint8Array | undefined } {
+  const headers = new Headers(responseHeader);
+  headers.delete(HeaderName.ContentType);
+  trailers?.forEach((value, name) => headers.append(`${trailerPrefix}${name}`, value));
+  let payload: Uint8Array | undefined;
+  if (error !== undefined) {
+    setErrorHeaders(headers, error);
+    if (error.details.length > 0) {
+      headers.set(HeaderName.ErrorDetails, errorDetailsPayload);
+      payload = encodeErrorDetails(error.code, error.rawMessage, error.details, encoding);
+    }
+  }
+  return { headers, payload };
+}
+
+// A message the server would refuse is an error of the stream, not a lost connection.
+function checkSize(nc: NatsConnection, payload: Uint8Array, headers: Headers | undefined): void {
+  const maxPayload = nc.info?.max_payload;
+  const size = wireSize(payload, headers);
+  if (maxPayload !== undefined && size > maxPayload) {
+    throw new RpcError(`message of ${size} bytes is larger than the server's max_payload of ${maxPayload} bytes`, Code.ResourceExhausted);
+  }
+}

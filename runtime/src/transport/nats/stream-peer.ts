@@ -1,0 +1,284 @@
+import type { Msg, MsgHdrs, NatsConnection } from "@nats-io/nats-core";
+import { Code } from "../../protocol/code.js";
+import { RpcError } from "../../protocol/rpc-error.js";
+import { publishAtTurnEnd } from "./turn-batch.js";
+import { frameSubject, FrameKind, missedHeartbeatsForDead, type FrameAddress } from "../../protocol/stream-frames.js";
+
+/** What one side of a stream is set up with. */
+export interface StreamPeerSettings {
+  readonly nc: NatsConnection;
+  /** What this side receives at most that its application has not taken: the credit it grants. */
+  readonly window: number;
+  /** How often this side sends a frame when it has sent none; three without a frame from the peer mean it is dead. */
+  readonly heartbeatMs: number;
+  /** Told once when the stream fails on its way: the peer taken for dead, lost messages, a lost connection. */
+  readonly onFailure: (error: RpcError) => void;
+}
+
+/** The peer's end of its messages: the sequence of its last message, and the end frame itself. */
+export interface PeerEnd {
+  readonly last: number;
+  readonly msg: Msg;
+}
+
+/**
+ * The part of a stream both sides share (docs/protocol.md, "Streaming"): numbering the messages
+ * each way and checking that none is missing, credit (never sending beyond the peer's grant,
+ * granting as the application takes messages, answering a blocked peer), heartbeats and the
+ * liveness timeout. The host's and the caller's sides wrap it with what only they do.
+ */
+export class StreamPeer {
+  readonly #settings: StreamPeerSettings;
+  #peerInbox: string | undefined;
+  // Sending.
+  #sent = 0;
+  #sendLimit: number;
+  #creditWaiter: { resolve: () => void; reject: (error: RpcError) => void } | undefined;
+  // Receiving.
+  #received = 0;
+  #taken = 0;
+  #granted: number;
+  readonly #queue: Msg[] = [];
+  #queueHead = 0;
+  #peerEnd: PeerEnd | undefined;
+  #readWaiter: { resolve: () => void; reject: (error: RpcError) => void } | undefined;
+  // Liveness.
+  #lastSentAt = Date.now();
+  #lastHeardAt = Date.now();
+  #timer: NodeJS.Timeout | undefined;
+  #failure: RpcError | undefined;
+  #closed = false;
+
+  /** `sendLimit`: the credit the peer granted to begin with. */
+  constructor(settings: StreamPeerSettings, sendLimit: number) {
+    this.#settings = settings;
+    this.#sendLimit = sendLimit;
+    this.#granted = settings.window;
+  }
+
+  /** The messages sent so far (the sequence of the last). */
+  get sent(): number {
+    return this.#sent;
+  }
+
+  /** The failure the stream met on its way, if any. */
+  get failure(): RpcError | undefined {
+    return this.#failure;
+  }
+
+  /** The peer's end of its messages, once every message before it was received. */
+  get peerEnd(): PeerEnd | undefined {
+    return this.#peerEnd;
+  }
+
+  /** Starts talking to the peer's inbox: heartbeats, and the liveness check, from now. */
+  connect(peerInbox: string): void {
+    this.#peerInbox = peerInbox;
+    this.#lastHeardAt = Date.now();
+    this.#startTimer();
+  }
+
+  /** Checks liveness only, before the peer's inbox is known (a caller waiting for the open). */
+  watchLiveness(): void {
+    this.#lastHeardAt = Date.now();
+    this.#startTimer();
+  }
+
+  /** Counts a frame from the peer as a sign of life (the owner handles the kinds it alone knows). */
+  heard(): void {
+    this.#lastHeardAt = Date.now();
+  }
+
+  /** Handles a message, credit, blocked or end frame from the peer. */
+  onFrame(address: FrameAddress, msg: Msg): void {
+    this.#lastHeardAt = Date.now();
+    switch (address.kind) {
+      case FrameKind.Message:
+        if (address.number !== this.#received + 1) {
+          this.fail(new RpcError(`message ${address.number} of the stream arrived after message ${this.#received}: messages were lost`, Code.DataLoss));
+          return;
+        }
+        if (address.number > this.#granted) {
+          this.fail(new RpcError(`the peer sent message ${address.number} with credit up to ${this.#granted} only`, Code.ResourceExhausted));
+          return;
+        }
+        this.#received = address.number;
+        this.#queue.push(msg);
+        this.#wakeReader();
+        return;
+      case FrameKind.Credit:
+        if (address.number > this.#sendLimit) {
+          this.#sendLimit = address.number;
+          const waiter = this.#creditWaiter;
+          this.#creditWaiter = undefined;
+          waiter?.resolve();
+        }
+        return;
+      case FrameKind.Blocked:
+        this.#publish(FrameKind.Credit, this.#granted);
+        return;
+      case FrameKind.End:
+        if (address.number !== this.#received) {
+          this.fail(new RpcError(`the stream ended after message ${address.number}, but ${this.#received} arrived: messages were lost`, Code.DataLoss));
+          return;
+        }
+        this.#peerEnd = { last: address.number, msg };
+        this.#wakeReader();
+        return;
+      default:
+        return;
+    }
+  }
+
+  /**
+   * Resolves once the peer's credit allows one more message; `undefined` when it does already (the
+   * common case, which costs no promise). Tells the peer it is blocked when it is.
+   */
+  waitForCredit(): Promise<void> | undefined {
+    if (this.#failure !== undefined) {
+      return Promise.reject(this.#failure);
+    }
+    if (this.#sent < this.#sendLimit) {
+      return undefined;
+    }
+    this.#publish(FrameKind.Blocked, this.#sent);
+    return new Promise<void>((resolve, reject) => {
+      this.#creditWaiter = { resolve, reject };
+    });
+  }
+
+  /** Sends the next message; call once {@link waitForCredit} allows it. */
+  sendMessage(payload: Uint8Array, headers?: MsgHdrs): void {
+    this.#sent += 1;
+    this.#publish(FrameKind.Message, this.#sent, payload, headers);
+  }
+
+  /** Sends this side's end: no more messages, with the stream's status from a host. */
+  sendEnd(headers?: MsgHdrs, payload?: Uint8Array): void {
+    this.#publish(FrameKind.End, this.#sent, payload, headers);
+  }
+
+  /** Sends a frame of a kind only one side sends (open, cancel) to the peer's inbox. */
+  sendFrame(kind: FrameKind, headers?: MsgHdrs, reply?: string): void {
+    this.#publish(kind, undefined, undefined, headers, reply);
+  }
+
+  /**
+   * The next message from the peer, counted as taken by the application (which grants credit for
+   * another); `undefined` once the peer has ended its messages. Rejects with the stream's failure.
+   */
+  async take(): Promise<Msg | undefined> {
+    while (this.#queueHead === this.#queue.length) {
+      if (this.#failure !== undefined) {
+        throw this.#failure;
+      }
+      if (this.#peerEnd !== undefined) {
+        return undefined;
+      }
+      await new Promise<void>((resolve, reject) => {
+        this.#readWaiter = { resolve, reject };
+      });
+    }
+    const msg = this.#queue[this.#queueHead]!;
+    this.#queueHead += 1;
+    if (this.#queueHead === this.#queue.length) {
+      this.#queue.length = 0;
+      this.#queueHead = 0;
+    }
+    this.#taken += 1;
+    const limit = this.#taken + this.#settings.window;
+    // A grant per half window taken, not per message: the credit frames stay few.
+    if (limit - this.#granted >= Math.max(1, this.#settings.window / 2)) {
+      this.#granted = limit;
+      this.#publish(FrameKind.Credit, limit);
+    }
+    return msg;
+  }
+
+  /** Fails the stream on its way (once): waiters reject, the owner is told. */
+  fail(error: RpcError): void {
+    if (this.#failure !== undefined || this.#closed) {
+      return;
+    }
+    this.#failure = error;
+    this.#rejectWaiters(error);
+    this.#settings.onFailure(error);
+  }
+
+  /** Wakes whoever waits for credit or a message with `reason`, as when the stream is stopped; frames can still be sent. */
+  interrupt(reason: RpcError): void {
+    this.#rejectWaiters(reason);
+  }
+
+  /** Stops the timers and any waiting; sends nothing more. */
+  close(reason?: RpcError): void {
+    if (this.#closed) {
+      return;
+    }
+    this.#closed = true;
+    clearInterval(this.#timer);
+    this.#rejectWaiters(reason ?? this.#failure ?? new RpcError("the stream is closed", Code.Canceled));
+  }
+
+  #rejectWaiters(error: RpcError): void {
+    const credit = this.#creditWaiter;
+    const read = this.#readWaiter;
+    this.#creditWaiter = undefined;
+    this.#readWaiter = undefined;
+    credit?.reject(error);
+    read?.reject(error);
+  }
+
+  #wakeReader(): void {
+    const waiter = this.#readWaiter;
+    this.#readWaiter = undefined;
+    waiter?.resolve();
+  }
+
+  #startTimer(): void {
+    if (this.#timer !== undefined || this.#closed) {
+      return;
+    }
+    const { heartbeatMs } = this.#settings;
+    // Twice per interval: a heartbeat goes at most half an interval late, and death is told within 3.5.
+    this.#timer = setInterval(() => this.#tick(), Math.max(10, Math.floor(heartbeatMs / 2)));
+    this.#timer.unref();
+  }
+
+  #tick(): void {
+    const { heartbeatMs } = this.#settings;
+    const now = Date.now();
+    const silentMs = now - this.#lastHeardAt;
+    if (silentMs > missedHeartbeatsForDead * heartbeatMs) {
+      this.fail(new RpcError(`no word from the other side of the stream for ${silentMs} ms (heartbeats every ${heartbeatMs} ms): it is taken for gone`, Code.Unavailable));
+      return;
+    }
+    if (this.#peerInbox !== undefined && now - this.#lastSentAt >= heartbeatMs) {
+      if (this.#creditWaiter !== undefined) {
+        this.#publish(FrameKind.Blocked, this.#sent);
+      } else {
+        this.#publish(FrameKind.Credit, this.#granted);
+      }
+    }
+  }
+
+  // Frames go at the end of the event loop's turn, in order, with every other frame of the turn in
+  // one write (see publishAtTurnEnd): a producer's messages go out by the window, not one system
+  // call each.
+  #publish(kind: FrameKind, number: number | undefined, payload?: Uint8Array, headers?: MsgHdrs, reply?: string): void {
+    if (this.#peerInbox === undefined || this.#closed) {
+      return;
+    }
+    this.#lastSentAt = Date.now();
+    const { nc } = this.#settings;
+    const subject = frameSubject(this.#peerInbox, kind, number);
+    const options = headers === undefined && reply === undefined ? undefined : { ...(headers === undefined ? {} : { headers }), ...(reply === undefined ? {} : { reply }) };
+    publishAtTurnEnd(nc, () => {
+      try {
+        nc.publish(subject, payload, options);
+      } catch (error) {
+        this.fail(new RpcError(`cannot send on the stream: ${error instanceof Error ? error.message : String(error)}`, Code.Unavailable, { cause: error }));
+      }
+    });
+  }
+}
