@@ -243,10 +243,15 @@ async function serveInstance<Service extends DescService>(context: ServeCommandC
       return exitCodeFromCode(Code.Unavailable);
     }
     logger.info({ reason, drainTimeoutMs: flags.drainTimeout }, "stopping: answering requests in flight");
+    // What the drain still waits for, for the log when it times out.
+    const stillStopping = new Set(hosts.map((started) => started.definition.name));
+    let waitingFor = "the hosts to answer their requests and end their jobs";
     const drained = await withinTimeout(
       (async () => {
-        await Promise.all(hosts.map((started) => started.stop()));
+        await Promise.all(hosts.map((started) => started.stop().then(() => stillStopping.delete(started.definition.name))));
+        waitingFor = "the connection to drain";
         await connection.drain();
+        waitingFor = "what the handlers opened to close";
         await closeHandlers();
       })(),
       flags.drainTimeout,
@@ -255,7 +260,7 @@ async function serveInstance<Service extends DescService>(context: ServeCommandC
     // The spans not yet sent go now.
     await tracing?.shutdown();
     if (!drained) {
-      logger.error({ drainTimeoutMs: flags.drainTimeout }, "drain timed out: exiting with requests unanswered");
+      logger.error({ drainTimeoutMs: flags.drainTimeout, waitingFor, hostsStopping: [...stillStopping] }, "drain timed out: exiting with requests unanswered");
       // Handlers still running would keep the process alive; the timeout is there to end it.
       process.exit(ExitCode.Failure);
     }
