@@ -45,7 +45,17 @@ export {
 } from "./service/service-definition.js";
 export { createHost, type HostOptions, type ServiceHost } from "./host/create-host.js";
 export type { FinishedRequest } from "./host/host-endpoint.js";
-export { applyInterceptors, type Interceptor, type UnaryFn, type UnaryRequest, type UnaryResponse } from "./interceptors/interceptor.js";
+export {
+  applyInterceptors,
+  applyStreamInterceptors,
+  type Interceptor,
+  type StreamFn,
+  type StreamRequest,
+  type StreamResponse,
+  type UnaryFn,
+  type UnaryRequest,
+  type UnaryResponse,
+} from "./interceptors/interceptor.js";
 export { createContextKey, createContextValues, type ContextKey, type ContextValues } from "./service/context-values.js";
 export { internalErrorMessage } from "./host/invoke-unary.js";
 export type { ConcurrencyLimits } from "./host/concurrency-limit.js";

@@ -17,7 +17,8 @@ import type { AnyUnaryHandler, FinishedRequest, HostEndpoint, HostState } from "
 import type { HostEntryPoint, RunningEntryPoint } from "./host-entry-point.js";
 import { interceptHandler } from "./intercept-handler.js";
 import { invokeUnary } from "./invoke-unary.js";
-import { serveStream, type AnyStreamHandler, type HostStreamEndpoint, type HostStreams } from "./serve-stream.js";
+import { serveStream, type HostStreamEndpoint, type HostStreams } from "./serve-stream.js";
+import { streamInvoker } from "./stream-invoker.js";
 import { discoveryResponse, infoResponse, statsResponse, type InfoResponse, type InstanceState, type StatsResponse } from "./micro-discovery.js";
 
 /**
@@ -146,7 +147,7 @@ export async function createHost<Service extends DescService>(
   const window = streamSetting("streamWindow", options.streamWindow, defaultStreamWindow);
   const streamEndpoints: HostStreamEndpoint[] = definition.streams.map((endpoint) => ({
     definition: endpoint,
-    handler: handlerOf(service, handlers, endpoint.method.localName, endpoint.name) as unknown as AnyStreamHandler,
+    invoke: streamInvoker(endpoint, handlerOf(service, handlers, endpoint.method.localName, endpoint.name) as never, options.interceptors ?? []),
     registry,
     stats: createEndpointStats(),
     counters: { active: 0, messagesIn: 0, messagesOut: 0 },

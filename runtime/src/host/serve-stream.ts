@@ -25,9 +25,7 @@ import { StreamPeer } from "../transport/nats/stream-peer.js";
 import { recordRequest, type EndpointStats } from "./endpoint-stats.js";
 import type { HostState } from "./host-endpoint.js";
 import { internalErrorMessage } from "./invoke-unary.js";
-
-/** Any streaming handler: the host checks what it returns against the method's kind. */
-export type AnyStreamHandler = (input: never, context: ServerCallContext) => unknown;
+import type { StreamInvoker } from "./stream-invoker.js";
 
 /** Counters of one streaming endpoint for `$SRV.STATS`'s `data.stream`. */
 export interface StreamCounters {
@@ -47,7 +45,8 @@ export interface HostStreams {
 /** One streaming endpoint of a running host, built once at start. */
 export interface HostStreamEndpoint {
   readonly definition: StreamEndpointDefinition;
-  readonly handler: AnyStreamHandler;
+  /** The handler in the host's stream interceptors, as one shape whatever the method's kind. */
+  readonly invoke: StreamInvoker;
   readonly registry: Registry;
   readonly stats: EndpointStats;
   readonly counters: StreamCounters;
@@ -239,20 +238,12 @@ class ServedStream {
   }
 
   async #serve(): Promise<void> {
-    const { definition, handler } = this.#endpoint;
+    const { definition, invoke } = this.#endpoint;
     const input = definition.kind === "server_streaming" ? this.#setup.request : this.#requests();
-    const result = handler(input as never, this.#context);
-    if (definition.kind === "client_streaming") {
-      const reply = await Promise.race([result as Promise<unknown>, this.#aborted]);
-      await this.#send(reply);
-      return;
-    }
-    if (result === null || typeof result !== "object" || !(Symbol.asyncIterator in result)) {
-      throw new Error(`the handler of ${definition.name} returned no AsyncIterable: write it as an async function*`);
-    }
-    const replies = (result as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+    const replies = invoke(input, this.#context)[Symbol.asyncIterator]();
     try {
       for (;;) {
+        // The next reply is asked for only once the caller can take it: a generator never runs ahead.
         const credit = this.#peer.waitForCredit();
         if (credit !== undefined) {
           await Promise.race([credit, this.#aborted]);
@@ -261,7 +252,7 @@ class ServedStream {
         if (next.done === true) {
           return;
         }
-        await this.#send(next.value);
+        this.#send(next.value);
       }
     } finally {
       if (this.#abortReason !== undefined) {
@@ -291,15 +282,18 @@ class ServedStream {
     }
   }
 
-  async #send(value: unknown): Promise<void> {
-    const credit = this.#peer.waitForCredit();
-    if (credit !== undefined) {
-      await Promise.race([credit, this.#aborted]);
-    }
+  // Sends one reply; the caller's credit allows it.
+  #send(value: unknown): void {
     if (this.#abortReason !== undefined) {
       throw this.#abortReason;
     }
-    const { method } = this.#endpoint.definition;
+    const { method, name, kind } = this.#endpoint.definition;
+    if (kind === "client_streaming" && this.#peer.sent > 0) {
+      throw new RpcError(`the handler of ${name} gave more than one reply`, Code.Internal);
+    }
+    if (typeof value !== "object" || value === null) {
+      throw new RpcError(`the handler of ${name} gave ${value === null ? "null" : typeof value}, not a ${method.output.typeName}`, Code.Internal);
+    }
     const payload = encodeMessage(method.output as DescMessage, create(method.output as DescMessage, value as never), this.#setup.encoding, this.#endpoint.registry);
     const headers = this.#headersSent ? undefined : this.#context.responseHeaderIfUsed();
     checkSize(this.#nc, payload, headers);

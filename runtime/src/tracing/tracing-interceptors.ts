@@ -12,7 +12,7 @@ import {
   type Tracer,
   type TracerProvider,
 } from "@opentelemetry/api";
-import type { Interceptor, UnaryRequest } from "../interceptors/interceptor.js";
+import type { Interceptor, StreamRequest, StreamResponse, UnaryRequest } from "../interceptors/interceptor.js";
 import { Code } from "../protocol/code.js";
 import { RpcError } from "../protocol/rpc-error.js";
 
@@ -85,12 +85,78 @@ export function clientTracingInterceptor(options: TracingOptions = {}): Intercep
  */
 export function hostTracingInterceptor(options: TracingOptions = {}): Interceptor {
   let tracer: Tracer | undefined;
-  return (next) => async (request) => {
+  const interceptor: Interceptor = (next) => async (request) => {
     tracer ??= tracerOf(options);
     const parent = propagation.extract(context.active(), request.header, headerGetter);
     const span = tracer.startSpan(spanName(request), { kind: SpanKind.SERVER, attributes: attributesOf(request, options) }, parent);
     const requestContext: Context = trace.setSpan(parent, span);
     return finish(span, context.with(requestContext, () => next(request)), false);
+  };
+  // A stream's span lasts until its last reply: the handler's generator runs with it active at
+  // every step, so that what it calls joins the trace.
+  interceptor.stream = (next) => async (request) => {
+    tracer ??= tracerOf(options);
+    const parent = propagation.extract(context.active(), request.header, headerGetter);
+    const span = tracer.startSpan(spanName(request), { kind: SpanKind.SERVER, attributes: attributesOf(request, options) }, parent);
+    const requestContext: Context = trace.setSpan(parent, span);
+    let response: StreamResponse;
+    try {
+      response = await context.with(requestContext, () => next(request));
+    } catch (reason) {
+      return finish(span, Promise.reject(reason), false);
+    }
+    const replies = response.message[Symbol.asyncIterator]();
+    const ended = deferredOutcome();
+    void finish(span, ended.outcome, false).catch(() => undefined);
+    return {
+      ...response,
+      message: {
+        [Symbol.asyncIterator]: () => ({
+          next: async () => {
+            try {
+              const step = await context.with(requestContext, () => replies.next());
+              if (step.done === true) {
+                ended.settle(undefined);
+              }
+              return step;
+            } catch (reason) {
+              ended.settle(reason instanceof Error ? reason : new Error(String(reason)));
+              throw reason;
+            }
+          },
+          return: async (value?: unknown) => {
+            // Left before its end: the host stopped reading (a cancel, a deadline, a stop).
+            ended.settle(new RpcError("the stream was stopped", Code.Canceled));
+            return (await replies.return?.(value)) ?? { done: true, value: undefined };
+          },
+        }),
+      },
+    };
+  };
+  return interceptor;
+}
+
+// The end of a stream as a promise for `finish`: fulfilled at its last reply, rejected with its error.
+function deferredOutcome(): { outcome: Promise<void>; settle(error: Error | undefined): void } {
+  let settled = false;
+  let resolve!: () => void;
+  let reject!: (reason: Error) => void;
+  const outcome = new Promise<void>((onResolve, onReject) => {
+    resolve = onResolve;
+    reject = onReject;
+  });
+  return {
+    outcome,
+    settle(error) {
+      if (!settled) {
+        settled = true;
+        if (error === undefined) {
+          resolve();
+        } else {
+          reject(error);
+        }
+      }
+    },
   };
 }
 
@@ -99,11 +165,11 @@ function tracerOf(options: TracingOptions): Tracer {
 }
 
 /** `<package>.<Service>/<Method>`, the span name of the RPC conventions. */
-function spanName(request: UnaryRequest): string {
+function spanName(request: UnaryRequest | StreamRequest): string {
   return `${request.service.typeName}/${request.method.name}`;
 }
 
-function attributesOf(request: UnaryRequest, options: TracingOptions): Attributes {
+function attributesOf(request: UnaryRequest | StreamRequest, options: TracingOptions): Attributes {
   const attributes: Attributes = {
     "rpc.system": rpcSystem,
     "rpc.service": request.service.typeName,

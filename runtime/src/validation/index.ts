@@ -30,7 +30,8 @@ export interface ValidationOptions {
 
 /**
  * Validates requests with their buf.validate rules, as an interceptor: on a host, before the
- * handler runs; on a client, before the request is sent. A request that breaks its rules fails
+ * handler runs (each message of a stream as the handler takes it, which ends the stream); on a
+ * client, before the request is sent. A request that breaks its rules fails
  * with `invalid_argument`, whose details (`error.details`) hold the `buf.validate.Violations`
  * (read them with {@link violationsOf}). A host compiles every method's rules when it starts
  * (`createHost` rejects a rule that does not compile, such as bad CEL).
@@ -48,6 +49,15 @@ export function createValidationInterceptor(options: ValidationOptions = {}): In
     }
     return response;
   };
+  // A stream's messages, each as the handler takes it (or as the caller is sent it).
+  interceptor.stream = (next) => async (request) => {
+    const { method } = request;
+    const response = await next({ ...request, message: checkEach(request.message, (message) => checkMessage(validator, method.input, message, "request", method)) });
+    if (options.validateResponses !== true) {
+      return response;
+    }
+    return { ...response, message: checkEach(response.message, (message) => checkMessage(validator, method.output, message, "response", method)) };
+  };
   interceptor.prepare = (method) => {
     compileRules(validator, method.input, method);
     if (options.validateResponses === true) {
@@ -55,6 +65,13 @@ export function createValidationInterceptor(options: ValidationOptions = {}): In
     }
   };
   return interceptor;
+}
+
+async function* checkEach<T>(messages: AsyncIterable<T>, check: (message: T) => void): AsyncGenerator<T, void, undefined> {
+  for await (const message of messages) {
+    check(message);
+    yield message;
+  }
 }
 
 // Validating an empty message plans the rules of its type: a rule that does not compile shows.
