@@ -166,8 +166,8 @@ class ServedStream {
   readonly #peer: StreamPeer;
   readonly #inbox: { subject: string; close(): void };
   #abortReason: RpcError | undefined;
-  #rejectAborted: ((reason: RpcError) => void) | undefined;
-  readonly #aborted: Promise<never>;
+  /** Rejects the handler step the stream waits for, when it is stopped: one at a time. */
+  #stopWaiting: ((reason: RpcError) => void) | undefined;
   #canceledByCaller = false;
   #headersSent = false;
   #timer: NodeJS.Timeout | undefined;
@@ -185,9 +185,6 @@ class ServedStream {
       setup.encoding,
       timeoutMs === undefined ? undefined : Date.now() + timeoutMs,
     );
-    this.#aborted = new Promise<never>((_, reject) => (this.#rejectAborted = reject));
-    // Nobody may be racing it when it rejects.
-    this.#aborted.catch(() => undefined);
     const window = endpoint.definition.kind === "server_streaming" ? 0 : endpoint.window;
     this.#peer = new StreamPeer({ nc, window, heartbeatMs: setup.heartbeatMs, onFailure: (error) => this.abort(error) }, setup.credit);
     this.#inbox = openStreamInbox(nc, {
@@ -224,7 +221,7 @@ class ServedStream {
     this.#canceledByCaller = byCaller;
     this.#context.abort(reason);
     this.#peer.interrupt(reason);
-    this.#rejectAborted?.(reason);
+    this.#stopWaiting?.(reason);
   }
 
   run(): void {
@@ -244,11 +241,12 @@ class ServedStream {
     try {
       for (;;) {
         // The next reply is asked for only once the caller can take it: a generator never runs ahead.
+        // Credit waits end with the stream's stop too (the peer is interrupted).
         const credit = this.#peer.waitForCredit();
         if (credit !== undefined) {
-          await Promise.race([credit, this.#aborted]);
+          await credit;
         }
-        const next = await Promise.race([replies.next(), this.#aborted]);
+        const next = await this.#unlessStopped(replies.next());
         if (next.done === true) {
           return;
         }
@@ -262,11 +260,33 @@ class ServedStream {
     }
   }
 
+  // A step of the handler, or the stream's stop, whichever comes first: a handler stuck in an
+  // await must not hold the stream open. Not Promise.race with one promise of the whole stream,
+  // which would keep a reaction per step until the stream ends.
+  #unlessStopped<T>(step: Promise<T>): Promise<T> {
+    if (this.#abortReason !== undefined) {
+      return Promise.reject(this.#abortReason);
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.#stopWaiting = reject;
+      step.then(
+        (value) => {
+          this.#stopWaiting = undefined;
+          resolve(value);
+        },
+        (reason: unknown) => {
+          this.#stopWaiting = undefined;
+          reject(reason);
+        },
+      );
+    });
+  }
+
   // The caller's messages, decoded as the handler takes them (which grants the caller credit).
   async *#requests(): AsyncGenerator<unknown> {
     const { method } = this.#endpoint.definition;
     for (;;) {
-      const msg = await Promise.race([this.#peer.take(), this.#aborted]);
+      const msg = await this.#peer.take();
       if (msg === undefined) {
         return;
       }

@@ -47,6 +47,8 @@ export class StreamPeer {
   #lastHeardAt = Date.now();
   #timer: NodeJS.Timeout | undefined;
   #failure: RpcError | undefined;
+  /** Why the stream was stopped, if it was: every wait ends with it. */
+  #stopped: RpcError | undefined;
   #closed = false;
 
   /** `sendLimit`: the credit the peer granted to begin with. */
@@ -135,8 +137,9 @@ export class StreamPeer {
    * common case, which costs no promise). Tells the peer it is blocked when it is.
    */
   waitForCredit(): Promise<void> | undefined {
-    if (this.#failure !== undefined) {
-      return Promise.reject(this.#failure);
+    const stopped = this.#failure ?? this.#stopped;
+    if (stopped !== undefined) {
+      return Promise.reject(stopped);
     }
     if (this.#sent < this.#sendLimit) {
       return undefined;
@@ -169,8 +172,9 @@ export class StreamPeer {
    */
   async take(): Promise<Msg | undefined> {
     while (this.#queueHead === this.#queue.length) {
-      if (this.#failure !== undefined) {
-        throw this.#failure;
+      const stopped = this.#failure ?? this.#stopped;
+      if (stopped !== undefined) {
+        throw stopped;
       }
       if (this.#peerEnd !== undefined) {
         return undefined;
@@ -205,8 +209,12 @@ export class StreamPeer {
     this.#settings.onFailure(error);
   }
 
-  /** Wakes whoever waits for credit or a message with `reason`, as when the stream is stopped; frames can still be sent. */
+  /**
+   * Stops the waits for credit or messages, now and later, with `reason` (the stream is stopped);
+   * frames can still be sent, such as the end.
+   */
   interrupt(reason: RpcError): void {
+    this.#stopped ??= reason;
     this.#rejectWaiters(reason);
   }
 
