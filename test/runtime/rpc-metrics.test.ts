@@ -13,6 +13,7 @@ test("each metric set has its own registry unless given one, so two sets never c
     "nats_rpc_server_request_duration_seconds",
     "nats_rpc_server_requests_in_flight",
     "nats_rpc_server_requests_total",
+    "nats_rpc_server_stream_messages_total",
   ]);
 });
 

@@ -1,5 +1,5 @@
 import type { DescService, Registry } from "@bufbuild/protobuf";
-import { serverMethodMetrics } from "../metrics/method-metrics.js";
+import { serverMethodMetrics, streamMessageMetrics } from "../metrics/method-metrics.js";
 import type { RpcMetrics } from "../metrics/rpc-metrics.js";
 import type { Interceptor } from "../interceptors/interceptor.js";
 import { Code } from "../protocol/code.js";
@@ -152,6 +152,7 @@ export async function createHost<Service extends DescService>(
     stats: createEndpointStats(),
     counters: { active: 0, messagesIn: 0, messagesOut: 0 },
     metrics: metrics === undefined ? undefined : serverMethodMetrics(metrics, definition.name, endpoint.name),
+    messageMetrics: metrics === undefined ? undefined : streamMessageMetrics(metrics, definition.name, endpoint.name),
     window,
     host,
     streams,

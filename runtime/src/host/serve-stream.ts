@@ -14,7 +14,7 @@ import {
   trailerPrefix,
 } from "../protocol/stream-frames.js";
 import { parseTimeoutHeader } from "../protocol/timeout-header.js";
-import type { MethodMetrics } from "../metrics/method-metrics.js";
+import type { MethodMetrics, StreamMessageMetrics } from "../metrics/method-metrics.js";
 import { okCode } from "../metrics/method-metrics.js";
 import { createServerCallContext, type ServerCallContext } from "../service/handler-context.js";
 import type { StreamEndpointDefinition } from "../service/service-definition.js";
@@ -51,6 +51,7 @@ export interface HostStreamEndpoint {
   readonly stats: EndpointStats;
   readonly counters: StreamCounters;
   readonly metrics: MethodMetrics | undefined;
+  readonly messageMetrics: StreamMessageMetrics | undefined;
   /** The stream's credit window for the caller's messages. */
   readonly window: number;
   readonly host: HostState;
@@ -197,6 +198,7 @@ class ServedStream {
         }
         if (address.kind === FrameKind.Message) {
           endpoint.counters.messagesIn += 1;
+          endpoint.messageMetrics?.in.inc();
         }
         this.#peer.onFrame(address, frame);
       },
@@ -320,6 +322,7 @@ class ServedStream {
     this.#headersSent = true;
     this.#peer.sendMessage(payload, headers === undefined ? undefined : toNatsHeaders(headers));
     this.#endpoint.counters.messagesOut += 1;
+    this.#endpoint.messageMetrics?.out.inc();
   }
 
   #end(error: RpcError | undefined, thrown?: unknown): void {

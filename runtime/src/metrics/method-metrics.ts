@@ -66,3 +66,15 @@ function methodRecorder(
     durationChild.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
   };
 }
+
+/** Counters of a streaming method's messages, bound to its labels once. Internal: hosts build one per streaming endpoint. */
+export interface StreamMessageMetrics {
+  readonly in: Counter.Internal;
+  readonly out: Counter.Internal;
+}
+
+/** Binds the stream message counters to one method. */
+export function streamMessageMetrics(metrics: RpcMetrics, service: string, method: string): StreamMessageMetrics {
+  const { streamMessages } = metrics.server;
+  return { in: streamMessages.labels(service, method, "in"), out: streamMessages.labels(service, method, "out") };
+}

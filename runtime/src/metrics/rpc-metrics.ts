@@ -45,6 +45,8 @@ export interface ServerRpcMetrics {
   readonly duration: Histogram<MethodLabels>;
   /** `nats_rpc_server_requests_in_flight{service,method}`: requests received and not yet answered. */
   readonly inFlight: Gauge<MethodLabels>;
+  /** `nats_rpc_server_stream_messages_total{service,method,direction}`: messages of streams, `in` from callers, `out` to them. */
+  readonly streamMessages: Counter<"service" | "method" | "direction">;
 }
 
 /** Metrics a client records: one series per service, method and (for the counter) code. */
@@ -102,6 +104,12 @@ export function createRpcMetrics(options: RpcMetricsOptions = {}): RpcMetrics {
         name: `${prefix}server_requests_in_flight`,
         help: "Requests a service host has received and not yet answered.",
         labelNames: ["service", "method"],
+        registers,
+      }),
+      streamMessages: new Counter({
+        name: `${prefix}server_stream_messages_total`,
+        help: "Messages of the streams a service host served: direction in from callers, out to them. Each stream also counts as one request.",
+        labelNames: ["service", "method", "direction"],
         registers,
       }),
     },
