@@ -19,8 +19,8 @@ export function generatedNames(service: DescService) {
  */
 export function generateService(f: GeneratedFile, definition: ServiceDefinition, options: PluginOptions): void {
   const { service } = definition;
-  // The endpoints are the service's unary methods, in proto order.
-  const methods = definition.endpoints.map(({ method }) => method);
+  // Every method, unary and streaming, in proto order.
+  const methods = service.methods;
   const runtime = (name: string, typeOnly = false) => f.import(name, `${options.runtimeImportPath}/codegenv1`, typeOnly);
   const messageInitShape = f.import("MessageInitShape", "@bufbuild/protobuf", true);
   // The connection type comes from the runtime, so generated code does not name a NATS package.
@@ -35,6 +35,13 @@ export function generateService(f: GeneratedFile, definition: ServiceDefinition,
     for (const method of methods) {
       const output = f.importSchema(method.output, true);
       f.print(methodDoc(method));
+      if (method.methodKind !== "unary") {
+        // As in Connect-ES: the requests of a stream as an AsyncIterable, the replies yielded (docs/streaming.md).
+        const input = method.methodKind === "server_streaming" ? ["request: ", f.importShape(method.input)] : ["requests: AsyncIterable<", f.importShape(method.input), ">"];
+        const returned = method.methodKind === "client_streaming" ? ["Promise<", messageInitShape, "<typeof ", output, ">>"] : ["AsyncIterable<", messageInitShape, "<typeof ", output, ">>"];
+        f.print("  ", method.localName, "(", ...input, ", context: ", runtime("HandlerContext", true), "): ", ...returned, ";");
+        continue;
+      }
       f.print("  ", method.localName, "(request: ", f.importShape(method.input), ", context: ", runtime("HandlerContext", true), "):");
       if (isStop(definition, method)) {
         // A pipeline stop drops the message with undefined (docs/pipelines.md).
@@ -71,7 +78,10 @@ export function generateService(f: GeneratedFile, definition: ServiceDefinition,
     f.print();
   }
   if (options.emit !== "host") {
-    f.print(f.jsDoc(`A client of ${service.typeName}. Every method sends one request and resolves with the reply, or\nrejects with an \`RpcError\` whose \`code\` says what went wrong.\n\n${serviceComment(service)}@generated from service ${service.typeName}`));
+    const clientDoc = methods.every((method) => method.methodKind === "unary")
+      ? "Every method sends one request and resolves with the reply, or\nrejects with an `RpcError` whose `code` says what went wrong."
+      : "A unary method sends one request and resolves with the reply; a streaming\nmethod streams (docs/streaming.md). A failure is an `RpcError` whose `code` says what went wrong.";
+    f.print(f.jsDoc(`A client of ${service.typeName}. ${clientDoc}\n\n${serviceComment(service)}@generated from service ${service.typeName}`));
     f.print(f.export("class", names.client), " {");
     f.print("  readonly #client: ", runtime("ServiceClient", true), "<typeof ", serviceDescriptor, ">;");
     f.print();
@@ -82,10 +92,35 @@ export function generateService(f: GeneratedFile, definition: ServiceDefinition,
       f.print();
       f.print(methodDoc(method));
       f.print("  ", method.localName, "(");
-      f.print("    request: ", messageInitShape, "<typeof ", f.importSchema(method.input, true), ">,");
-      f.print("    options?: ", runtime("CallOptions", true), ",");
-      f.print("  ): Promise<", f.importShape(method.output), "> {");
-      f.print("    return this.#client.", method.localName, "(request, options);");
+      const input = [messageInitShape, "<typeof ", f.importSchema(method.input, true), ">"];
+      const output = f.importShape(method.output);
+      switch (method.methodKind) {
+        case "unary":
+          f.print("    request: ", ...input, ",");
+          f.print("    options?: ", runtime("CallOptions", true), ",");
+          f.print("  ): Promise<", output, "> {");
+          f.print("    return this.#client.", method.localName, "(request, options);");
+          break;
+        case "server_streaming":
+          // The stream opens when the loop first asks for a reply; leaving the loop cancels it on the host.
+          f.print("    request: ", ...input, ",");
+          f.print("    options?: ", runtime("StreamCallOptions", true), ",");
+          f.print("  ): AsyncIterable<", output, "> {");
+          f.print("    return this.#client.", method.localName, "(request, options);");
+          break;
+        case "client_streaming":
+          f.print("    requests: AsyncIterable<", ...input, ">,");
+          f.print("    options?: ", runtime("StreamCallOptions", true), ",");
+          f.print("  ): Promise<", output, "> {");
+          f.print("    return this.#client.", method.localName, "(requests, options);");
+          break;
+        case "bidi_streaming":
+          f.print("    requests: AsyncIterable<", ...input, ">,");
+          f.print("    options?: ", runtime("StreamCallOptions", true), ",");
+          f.print("  ): AsyncIterable<", output, "> {");
+          f.print("    return this.#client.", method.localName, "(requests, options);");
+          break;
+      }
       f.print("  }");
     }
     f.print("}");
@@ -116,10 +151,15 @@ export function defaultsLiteral(f: GeneratedFile, defaults: { description?: stri
   return ["{ ", ...fields.flatMap((field, index) => (index === 0 ? field : [", ", ...field])), " }"];
 }
 
-// One line per endpoint for the docs: "- Average: calc.v1.Calc.Average (queue group q)".
+const kindLabels = { server_streaming: "server streaming", client_streaming: "client streaming", bidi_streaming: "bidirectional streaming" } as const;
+
+// One line per endpoint for the docs, in proto order: "- Average: calc.v1.Calc.Average (queue group q)",
+// "- Watch: calc.v1.Calc.Watch (server streaming, queue group q)".
 function endpointList(definition: ServiceDefinition): string {
-  return definition.endpoints
-    .map(({ name, subject, queueGroup }) => `- ${name}: \`${subject}\` (${queueGroup === undefined ? "no queue group: every instance" : `queue group \`${queueGroup}\``})`)
+  const kinds = new Map(definition.streams.map((stream) => [stream.method, `${kindLabels[stream.kind]}, `]));
+  return [...definition.endpoints, ...definition.streams]
+    .sort((a, b) => definition.service.methods.indexOf(a.method) - definition.service.methods.indexOf(b.method))
+    .map(({ method, name, subject, queueGroup }) => `- ${name}: \`${subject}\` (${kinds.get(method) ?? ""}${queueGroup === undefined ? "no queue group: every instance" : `queue group \`${queueGroup}\``})`)
     .join("\n");
 }
 

@@ -13,7 +13,7 @@ import { version } from "./version.js";
  * protoc-gen-es's `<name>_pb.ts`, with each service's handler interface, serve function and client,
  * with the `cli` option a `<name>_cli.ts` with each service's command-line program, and with the
  * `openapi` option a `<name>.openapi.json` with the OpenAPI document of the services' HTTP routes.
- * Methods other than unary ones, and services left without methods, are skipped with a warning.
+ * Services without methods are skipped with a warning.
  * Services whose options break a rule, and `google.api.http` rules that cannot work, fail the
  * generation, with every problem named.
  */
@@ -80,14 +80,9 @@ function generateTs(schema: Schema<PluginOptions>): void {
 // The services of a file worth generating, as the runtime will define them at start (which checks them).
 function servicesOf(file: DescFile, options: PluginOptions, problems: string[]): ServiceDefinition[] {
   return file.services.flatMap((service) => {
-    // This version of the protocol has unary methods only: others are skipped, loudly.
-    const unary = service.methods.filter((method) => method.methodKind === "unary");
-    for (const method of service.methods.filter((method) => method.methodKind !== "unary")) {
-      warn(`${file.proto.name}: skipping ${method.methodKind} method ${service.typeName}.${method.name}: only unary methods are supported`);
-    }
     // A host and client without methods would be of no use (and would not compile under noUnusedLocals).
-    if (unary.length === 0) {
-      warn(`${file.proto.name}: skipping service ${service.typeName}: it has no unary methods`);
+    if (service.methods.length === 0) {
+      warn(`${file.proto.name}: skipping service ${service.typeName}: it has no methods`);
       return [];
     }
     try {

@@ -8,8 +8,8 @@ import type { ProtoFiles } from "./run-plugin.js";
  * - a nested message of another package (`acme.common.v1.Money.Currency`);
  * - the well-known types `google.protobuf.Empty` and `google.protobuf.Timestamp`;
  * - methods named like JavaScript reserved words and built-in properties (`Admin`);
- * - a service mixing unary and streaming methods, a service with only streaming methods and a
- *   service with no methods (`shop/v1/feed.proto`);
+ * - a service mixing unary and streaming methods, a service with only streaming methods (every
+ *   kind) and a service with no methods (`shop/v1/feed.proto`);
  * - a file without services (`shop/v1/types.proto`).
  */
 export const sampleProtos: ProtoFiles = {
@@ -96,16 +96,17 @@ package shop.v1;
 import "google/protobuf/empty.proto";
 import "google/protobuf/timestamp.proto";
 
-// Feed mixes a unary method with a streaming one, which this version skips.
+// Feed mixes a unary method with a streaming one.
 service Feed {
   // Latest returns the time of the latest change.
   rpc Latest(google.protobuf.Empty) returns (google.protobuf.Timestamp);
   rpc Watch(google.protobuf.Empty) returns (stream google.protobuf.Timestamp);
 }
 
-// Ticker has streaming methods only: no code at all.
+// Ticker has streaming methods only.
 service Ticker {
   rpc Tick(stream google.protobuf.Empty) returns (stream google.protobuf.Timestamp);
+  rpc Count(stream google.protobuf.Empty) returns (google.protobuf.Timestamp);
 }
 
 // Idle has no methods: no code at all.

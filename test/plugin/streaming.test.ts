@@ -1,5 +1,5 @@
-// This version serves unary methods only: streaming methods (and services left without methods)
-// are skipped, and the plugin says so on stderr, which buf passes through.
+// Streaming methods of every kind are generated beside unary ones, typed as in Connect-ES (docs/
+// streaming.md); only a service without methods is skipped, and the plugin says so on stderr.
 import { generate, type PluginRun } from "../helpers/run-plugin.js";
 
 const protos = {
@@ -13,7 +13,7 @@ message Tick {
 
 // Live mixes every kind of method.
 service Live {
-  // Get is unary: it is generated.
+  // Get is unary.
   rpc Get(Tick) returns (Tick);
   rpc Subscribe(Tick) returns (stream Tick);
   rpc Upload(stream Tick) returns (Tick);
@@ -48,48 +48,44 @@ beforeAll(async () => {
   run = await generate(protos);
 }, 30_000);
 
-test("generation succeeds and keeps the unary methods", () => {
+test("every method is generated, in proto order, each typed by its kind in the handlers", () => {
   const live = run.files["live/v1/live_nats.ts"] ?? "";
   expect(live).toContain("export interface LiveHandlers {");
   expect(live).toContain("  get(request: Tick, context: HandlerContext):");
+  expect(live).toContain("  subscribe(request: Tick, context: HandlerContext): AsyncIterable<MessageInitShape<typeof TickSchema>>;");
+  expect(live).toContain("  upload(requests: AsyncIterable<Tick>, context: HandlerContext): Promise<MessageInitShape<typeof TickSchema>>;");
+  expect(live).toContain("  chat(requests: AsyncIterable<Tick>, context: HandlerContext): AsyncIterable<MessageInitShape<typeof TickSchema>>;");
   expect(live).toContain("  put(request: Tick, context: HandlerContext):");
+  const order = ["  get(", "  subscribe(", "  upload(", "  chat(", "  put("].map((start) => live.indexOf(start));
+  expect(order).toEqual([...order].sort((a, b) => a - b));
+});
+
+test("the client's streaming methods take and return AsyncIterables, with the stream call options", () => {
+  const live = run.files["live/v1/live_nats.ts"] ?? "";
+  expect(live).toContain("  subscribe(\n    request: MessageInitShape<typeof TickSchema>,\n    options?: StreamCallOptions,\n  ): AsyncIterable<Tick> {");
+  expect(live).toContain("  upload(\n    requests: AsyncIterable<MessageInitShape<typeof TickSchema>>,\n    options?: StreamCallOptions,\n  ): Promise<Tick> {");
+  expect(live).toContain("  chat(\n    requests: AsyncIterable<MessageInitShape<typeof TickSchema>>,\n    options?: StreamCallOptions,\n  ): AsyncIterable<Tick> {");
   expect(live).toContain("    return this.#client.get(request, options);");
-  expect(live).toContain("    return this.#client.put(request, options);");
+  expect(live).toContain("    return this.#client.upload(requests, options);");
 });
 
-test("streaming methods are absent from the handlers and the client", () => {
+test("the serve function lists each subject with its kind", () => {
   const live = run.files["live/v1/live_nats.ts"] ?? "";
-  for (const name of ["subscribe", "upload", "chat", "Subscribe", "Upload", "Chat"]) {
-    expect(live).not.toContain(name);
-  }
+  expect(live).toContain(" * - Get: `live.v1.Live.Get` (queue group `q`)");
+  expect(live).toContain(" * - Subscribe: `live.v1.Live.Subscribe` (server streaming, queue group `q`)");
+  expect(live).toContain(" * - Upload: `live.v1.Live.Upload` (client streaming, queue group `q`)");
+  expect(live).toContain(" * - Chat: `live.v1.Live.Chat` (bidirectional streaming, queue group `q`)");
 });
 
-test("a service left without methods is absent, and a file left without services is not generated", () => {
+test("services with streaming methods only are generated; one without methods is not", () => {
   const live = run.files["live/v1/live_nats.ts"] ?? "";
-  expect(live).not.toContain("Relay");
+  expect(live).toContain("export interface RelayHandlers {");
+  expect(live).toContain("export class RelayClient {");
   expect(live).not.toContain("Idle");
-  expect(Object.keys(run.files)).toEqual(["live/v1/live_nats.ts"]);
+  expect(run.files["live/v1/stream_only_nats.ts"]).toContain("export function serveBroadcast(");
+  expect(Object.keys(run.files).sort()).toEqual(["live/v1/live_nats.ts", "live/v1/stream_only_nats.ts"]);
 });
 
-test.each([
-  ["live/v1/live.proto", "server_streaming", "live.v1.Live.Subscribe"],
-  ["live/v1/live.proto", "client_streaming", "live.v1.Live.Upload"],
-  ["live/v1/live.proto", "bidi_streaming", "live.v1.Live.Chat"],
-  ["live/v1/live.proto", "bidi_streaming", "live.v1.Relay.Forward"],
-  ["live/v1/stream_only.proto", "server_streaming", "live.v1.Broadcast.Listen"],
-])("stderr warns that %s's %s method %s is skipped", (file, kind, method) => {
-  expect(run.stderr).toContain(`protoc-gen-nats: warning: ${file}: skipping ${kind} method ${method}: only unary methods are supported\n`);
-});
-
-test.each([
-  ["live/v1/live.proto", "live.v1.Relay"],
-  ["live/v1/live.proto", "live.v1.Idle"],
-  ["live/v1/stream_only.proto", "live.v1.Broadcast"],
-])("stderr warns that %s's service %s is skipped", (file, service) => {
-  expect(run.stderr).toContain(`protoc-gen-nats: warning: ${file}: skipping service ${service}: it has no unary methods\n`);
-});
-
-test("unary methods and services with unary methods draw no warning", () => {
-  expect(run.stderr).not.toMatch(/Live\.Get|Live\.Put|service live\.v1\.Live:/);
-  expect(run.stderr.match(/protoc-gen-nats: warning:/g)).toHaveLength(8);
+test("only the service without methods draws a warning", () => {
+  expect(run.stderr).toBe("protoc-gen-nats: warning: live/v1/live.proto: skipping service live.v1.Idle: it has no methods\n");
 });

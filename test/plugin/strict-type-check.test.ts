@@ -67,7 +67,7 @@ const hostUsage = `import type { NatsConnection } from "@nats-io/nats-core";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { serveAdmin, serveOrders, type OrdersHandlers } from "./gen/shop/v1/orders_nats.js";
 import { serveCatalog } from "./gen/shop/v1/catalog_nats.js";
-import { serveFeed } from "./gen/shop/v1/feed_nats.js";
+import { serveFeed, serveTicker } from "./gen/shop/v1/feed_nats.js";
 
 const orders: OrdersHandlers = {
   async place(request, context) {
@@ -88,7 +88,28 @@ export async function serve(nc: NatsConnection): Promise<void> {
     toString$: () => ({}),
   });
   await serveCatalog(nc, { price: async () => ({ prices: [] }) });
-  await serveFeed(nc, { latest: () => timestampNow() });
+  // Every kind of stream: an async generator for replies, an AsyncIterable of requests.
+  await serveFeed(nc, {
+    latest: () => timestampNow(),
+    async *watch(_request, context) {
+      context.responseTrailer.set("x-ticks", "1");
+      yield timestampNow();
+    },
+  });
+  await serveTicker(nc, {
+    async *tick(requests) {
+      for await (const _ of requests) {
+        yield timestampNow();
+      }
+    },
+    async count(requests) {
+      let seconds = 0n;
+      for await (const _ of requests) {
+        seconds += 1n;
+      }
+      return { seconds };
+    },
+  });
   await host.stop();
 }
 `;
@@ -98,7 +119,7 @@ import { create } from "@bufbuild/protobuf";
 import { MoneySchema } from "./gen/acme/common/v1/money_pb.js";
 import { AdminClient, OrdersClient } from "./gen/shop/v1/orders_nats.js";
 import { CatalogClient } from "./gen/shop/v1/catalog_nats.js";
-import { FeedClient } from "./gen/shop/v1/feed_nats.js";
+import { FeedClient, TickerClient } from "./gen/shop/v1/feed_nats.js";
 
 export async function call(nc: NatsConnection): Promise<string> {
   const price = await new OrdersClient(nc).place({ item: "tea", quantity: 2 }, { timeoutMs: 1_000 });
@@ -107,7 +128,19 @@ export async function call(nc: NatsConnection): Promise<string> {
   await new AdminClient(nc).toString$({});
   const list = await new CatalogClient(nc).price({ item: "tea" });
   const latest = await new FeedClient(nc).latest({});
-  return \`\${price.units} \${currency.code} \${list.prices.length} \${latest.seconds}\`;
+  let watched = 0n;
+  for await (const time of new FeedClient(nc).watch({}, { timeoutMs: 1_000, onTrailer: (trailers) => trailers.get("x-ticks") })) {
+    watched += time.seconds;
+    break;
+  }
+  async function* empties() {
+    yield {};
+  }
+  for await (const time of new TickerClient(nc).tick(empties(), { signal: AbortSignal.timeout(1_000) })) {
+    watched += time.seconds;
+  }
+  const counted = await new TickerClient(nc).count(empties());
+  return \`\${price.units} \${currency.code} \${list.prices.length} \${latest.seconds} \${watched} \${counted.seconds}\`;
 }
 `;
 
