@@ -9,7 +9,7 @@ import type { StreamEndpointDefinition } from "../service/service-definition.js"
 import { natsHeader, toFetchHeaders, toNatsHeaders, wireSize } from "../transport/nats/message-headers.js";
 import type { Msg, NatsConnection } from "../transport/nats/nats-client.js";
 import { openStreamInbox, type StreamInbox } from "../transport/nats/stream-inboxes.js";
-import { StreamPeer } from "../transport/nats/stream-peer.js";
+import { initialCredit, StreamPeer } from "../transport/nats/stream-peer.js";
 import type { StreamCallOptions } from "./call-options.js";
 import { checkCallTimeout } from "./call-unary.js";
 
@@ -77,30 +77,45 @@ class ClientStream {
     this.#encoding = options.encoding ?? settings.encoding;
   }
 
-  async *replies(): AsyncGenerator<MessageShape<DescMessage>> {
-    const peer = this.#start();
-    const { endpoint, registry } = this.#settings;
+  /**
+   * The replies, as an iterator written by hand rather than an async generator: a reply already
+   * here is handed over in a resolved promise, without a generator's turns per message.
+   */
+  replies(): AsyncIterableIterator<MessageShape<DescMessage>> {
+    let peer: StreamPeer | undefined;
     let headerSeen = false;
-    try {
-      for (;;) {
-        const msg = await peer.take();
-        if (msg === undefined) {
-          break;
+    let done = false;
+    const { endpoint, registry } = this.#settings;
+    // The stream is over for the reader: left early, it tells the host to stop.
+    const finish = () => {
+      if (!done) {
+        done = true;
+        if (!this.#finished) {
+          this.#giveUp(this.#stop ?? peer?.failure ?? new RpcError("the caller stopped reading the stream", Code.Canceled));
         }
+        this.#cleanUp();
+      }
+    };
+    const step = (): IteratorResult<MessageShape<DescMessage>> | Promise<IteratorResult<MessageShape<DescMessage>>> => {
+      const msg = peer!.poll();
+      if (msg !== undefined) {
         if (!headerSeen) {
           headerSeen = true;
           this.#options.onHeader?.(toFetchHeaders(msg.headers));
         }
-        let message: MessageShape<DescMessage>;
         try {
-          message = decodeMessage(endpoint.method.output, msg.data, this.#encoding, registry);
+          return { done: false, value: decodeMessage(endpoint.method.output, msg.data, this.#encoding, registry) };
         } catch (reason) {
           throw new RpcError(`invalid reply from ${endpoint.subject}: ${RpcError.from(reason).rawMessage}`, Code.Internal, { cause: reason });
         }
-        yield message;
       }
+      const peerEnd = peer!.peerEnd;
+      if (peerEnd === undefined) {
+        return peer!.readable().then(step);
+      }
+      // Every reply is in: the end's status.
       this.#finished = true;
-      const end = peer.peerEnd!.msg;
+      const end = peerEnd.msg;
       const { header, trailer } = splitEndHeaders(end);
       if (!headerSeen) {
         this.#options.onHeader?.(header);
@@ -111,16 +126,40 @@ class ClientStream {
         () => toFetchHeaders(end.headers),
         () => ({ data: end.data, encoding: this.#encoding }),
       );
+      finish();
       if (error !== undefined) {
         throw error;
       }
-    } finally {
-      // Left early (a break, a throw of the caller's loop, a failure): the host is told to stop.
-      if (!this.#finished) {
-        this.#giveUp(this.#stop ?? peer.failure ?? new RpcError("the caller stopped reading the stream", Code.Canceled));
-      }
-      this.#cleanUp();
-    }
+      return { done: true, value: undefined };
+    };
+    const failed = (reason: unknown): never => {
+      finish();
+      throw reason;
+    };
+    const iterator: AsyncIterableIterator<MessageShape<DescMessage>> = {
+      next: () => {
+        if (done) {
+          return Promise.resolve({ done: true, value: undefined });
+        }
+        try {
+          peer ??= this.#start();
+          const result = step();
+          return result instanceof Promise ? result.catch(failed) : Promise.resolve(result);
+        } catch (reason) {
+          return Promise.reject(reason).catch(failed);
+        }
+      },
+      return: () => {
+        finish();
+        return Promise.resolve({ done: true, value: undefined });
+      },
+      throw: (reason?: unknown) => {
+        finish();
+        return Promise.reject(reason);
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
   }
 
   // Sends the setup, and arranges the deadline, the signal and the liveness check.
@@ -141,7 +180,7 @@ class ClientStream {
     const payload = endpoint.kind === "server_streaming" ? this.#encode(this.#requests) : new Uint8Array(0);
     const headers = new Headers(this.#options.headers);
     headers.set(HeaderName.StreamSetup, "1");
-    headers.set(HeaderName.StreamCredit, String(window));
+    headers.set(HeaderName.StreamCredit, String(initialCredit(window)));
     headers.set(HeaderName.StreamHeartbeat, String(heartbeatMs));
     if (timeoutMs !== undefined) {
       headers.set(HeaderName.Timeout, String(timeoutMs));

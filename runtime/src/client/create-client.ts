@@ -30,7 +30,8 @@ export interface ClientOptions extends Pick<ServiceDefinitionOptions, "name"> {
   timeoutMs?: number;
   /**
    * How many of a host's stream messages the client holds at most that its caller has not read:
-   * the credit it grants each stream (docs/protocol.md, "Flow control"). 128 unless set.
+   * the largest credit it grants a stream, which holds about 1 MiB of messages of the size seen
+   * (docs/protocol.md, "Flow control"). 1024 unless set.
    */
   streamWindow?: number;
   /**

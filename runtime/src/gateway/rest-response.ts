@@ -14,8 +14,11 @@ export interface RestJsonOptions {
   readonly enumAsInteger?: boolean;
 }
 
-/** The JSON text of a REST reply: the response message, or its `response_body` field. */
-export function restResponseBody(binding: HttpBinding, reply: Message, registry: Registry, options: RestJsonOptions = {}): string {
+/**
+ * The JSON text of a REST reply: the response message, or its `response_body` field. A stream's
+ * replies are written one by one the same way (a Connect path has no `response_body`).
+ */
+export function restResponseBody(binding: Pick<HttpBinding, "method" | "responseBody">, reply: Message, registry: Registry, options: RestJsonOptions = {}): string {
   const writeOptions = {
     registry,
     useProtoFieldName: options.useProtoFieldName ?? false,

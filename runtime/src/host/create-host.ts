@@ -74,7 +74,8 @@ export interface HostOptions extends ServiceDefinitionOptions, ConcurrencyLimits
   maxConcurrentStreams?: number;
   /**
    * How many of a caller's stream messages the host holds at most that its handler has not taken:
-   * the credit it grants each client-streaming or bidirectional stream. 128 unless set.
+   * the largest credit it grants a client-streaming or bidirectional stream, which holds about
+   * 1 MiB of messages of the size seen (docs/protocol.md, "Flow control"). 1024 unless set.
    */
   streamWindow?: number;
 }

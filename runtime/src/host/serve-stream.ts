@@ -21,7 +21,7 @@ import type { StreamEndpointDefinition } from "../service/service-definition.js"
 import { natsHeader, toFetchHeaders, toNatsHeaders, wireSize } from "../transport/nats/message-headers.js";
 import type { Msg, NatsConnection } from "../transport/nats/nats-client.js";
 import { openStreamInbox } from "../transport/nats/stream-inboxes.js";
-import { StreamPeer } from "../transport/nats/stream-peer.js";
+import { initialCredit, StreamPeer } from "../transport/nats/stream-peer.js";
 import { recordRequest, type EndpointStats } from "./endpoint-stats.js";
 import type { HostState } from "./host-endpoint.js";
 import { internalErrorMessage } from "./invoke-unary.js";
@@ -206,7 +206,7 @@ class ServedStream {
     });
     this.#peer.connect(reply);
     const openHeaders = new Headers();
-    openHeaders.set(HeaderName.StreamCredit, String(window));
+    openHeaders.set(HeaderName.StreamCredit, String(initialCredit(window)));
     openHeaders.set(HeaderName.StreamHeartbeat, String(setup.heartbeatMs));
     this.#peer.sendFrame(FrameKind.Open, toNatsHeaders(openHeaders), this.#inbox.subject);
     if (timeoutMs !== undefined) {

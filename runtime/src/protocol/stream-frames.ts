@@ -62,7 +62,7 @@ export function parseFrameAddress(rest: string): FrameAddress | undefined {
 export const trailerPrefix = "trailer-";
 
 /** A stream's credit window, in messages, unless set: what a receiver holds at most that its application has not taken. */
-export const defaultStreamWindow = 128;
+export const defaultStreamWindow = 1_024;
 
 /** How often each side of a stream sends a frame when it has sent none, unless set. */
 export const defaultStreamHeartbeatMs = 5_000;

@@ -4,10 +4,27 @@ import { RpcError } from "../../protocol/rpc-error.js";
 import { publishAtTurnEnd } from "./turn-batch.js";
 import { frameSubject, FrameKind, missedHeartbeatsForDead, type FrameAddress } from "../../protocol/stream-frames.js";
 
+/** Bytes of messages a receiver aims to hold at most, whatever their size, beyond its first grant. */
+const windowBytes = 1024 * 1024;
+/** The least window, however large the messages. */
+const minWindow = 8;
+/** What a message frame costs beyond its payload, roughly: its subject and protocol line. */
+const frameOverheadBytes = 64;
+/** The credit a receiver grants before it has seen any message: the sizes are not known yet. */
+const firstCredit = 64;
+
+/** The credit a receiver with this window grants in its setup or open, before it has seen a message. */
+export function initialCredit(window: number): number {
+  return Math.min(window, firstCredit);
+}
+
 /** What one side of a stream is set up with. */
 export interface StreamPeerSettings {
   readonly nc: NatsConnection;
-  /** What this side receives at most that its application has not taken: the credit it grants. */
+  /**
+   * The most messages this side receives that its application has not taken: the largest credit
+   * it grants. Fewer for large messages (see {@link initialCredit}); 0 for a side that receives none.
+   */
   readonly window: number;
   /** How often this side sends a frame when it has sent none; three without a frame from the peer mean it is dead. */
   readonly heartbeatMs: number;
@@ -37,6 +54,7 @@ export class StreamPeer {
   // Receiving.
   #received = 0;
   #taken = 0;
+  #takenBytes = 0;
   #granted: number;
   readonly #queue: Msg[] = [];
   #queueHead = 0;
@@ -55,7 +73,7 @@ export class StreamPeer {
   constructor(settings: StreamPeerSettings, sendLimit: number) {
     this.#settings = settings;
     this.#sendLimit = sendLimit;
-    this.#granted = settings.window;
+    this.#granted = initialCredit(settings.window);
   }
 
   /** The messages sent so far (the sequence of the last). */
@@ -171,17 +189,27 @@ export class StreamPeer {
    * another); `undefined` once the peer has ended its messages. Rejects with the stream's failure.
    */
   async take(): Promise<Msg | undefined> {
-    while (this.#queueHead === this.#queue.length) {
+    for (;;) {
+      const msg = this.poll();
+      if (msg !== undefined || this.#peerEnd !== undefined) {
+        return msg;
+      }
+      await this.readable();
+    }
+  }
+
+  /**
+   * The next message if one is here, taken as {@link take} takes it; else `undefined` (then the
+   * peer may have ended: see {@link peerEnd}). Throws the stream's failure once nothing is left
+   * before it. Costs no promise: a reader of many messages takes those at hand synchronously.
+   */
+  poll(): Msg | undefined {
+    if (this.#queueHead === this.#queue.length) {
       const stopped = this.#failure ?? this.#stopped;
       if (stopped !== undefined) {
         throw stopped;
       }
-      if (this.#peerEnd !== undefined) {
-        return undefined;
-      }
-      await new Promise<void>((resolve, reject) => {
-        this.#readWaiter = { resolve, reject };
-      });
+      return undefined;
     }
     const msg = this.#queue[this.#queueHead]!;
     this.#queueHead += 1;
@@ -190,13 +218,31 @@ export class StreamPeer {
       this.#queueHead = 0;
     }
     this.#taken += 1;
-    const limit = this.#taken + this.#settings.window;
+    this.#takenBytes += msg.data.length + frameOverheadBytes;
+    // The window, in messages, that holds about windowBytes of messages of the size seen so far:
+    // small messages get the whole window (throughput), large ones a few (memory).
+    const window = Math.min(this.#settings.window, Math.max(minWindow, Math.floor((windowBytes * this.#taken) / this.#takenBytes)));
+    const limit = this.#taken + window;
     // A grant per half window taken, not per message: the credit frames stay few.
-    if (limit - this.#granted >= Math.max(1, this.#settings.window / 2)) {
+    if (limit - this.#granted >= Math.max(1, window / 2)) {
       this.#granted = limit;
       this.#publish(FrameKind.Credit, limit);
     }
     return msg;
+  }
+
+  /** Resolves when a message or the peer's end is here to take; rejects with the stream's failure or stop. */
+  readable(): Promise<void> {
+    if (this.#queueHead < this.#queue.length || this.#peerEnd !== undefined) {
+      return Promise.resolve();
+    }
+    const stopped = this.#failure ?? this.#stopped;
+    if (stopped !== undefined) {
+      return Promise.reject(stopped);
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#readWaiter = { resolve, reject };
+    });
   }
 
   /** Fails the stream on its way (once): waiters reject, the owner is told. */
@@ -281,12 +327,19 @@ export class StreamPeer {
     const { nc } = this.#settings;
     const subject = frameSubject(this.#peerInbox, kind, number);
     const options = headers === undefined && reply === undefined ? undefined : { ...(headers === undefined ? {} : { headers }), ...(reply === undefined ? {} : { reply }) };
-    publishAtTurnEnd(nc, () => {
+    const publish = () => {
       try {
         nc.publish(subject, payload, options);
       } catch (error) {
         this.fail(new RpcError(`cannot send on the stream: ${error instanceof Error ? error.message : String(error)}`, Code.Unavailable, { cause: error }));
       }
-    });
+    };
+    // Credit goes at once: the peer waits on it, and it may overtake this side's own messages,
+    // which it says nothing about.
+    if (kind === FrameKind.Credit) {
+      publish();
+    } else {
+      publishAtTurnEnd(nc, publish);
+    }
   }
 }
