@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { caseKindNamed, caseKinds, type CaseKind } from "./case-kinds.js";
 import { jobSystems, type JobSystem } from "./jobs/job-systems.js";
 import type { MoviesBenchmarkOptions } from "./movies/movies-benchmark.js";
+import type { StreamingBenchmarkOptions } from "./streaming/streaming-benchmark.js";
 import { defaultMoviesOptions } from "./movies/movies-options.js";
 import { pipelineSystems, type PipelineSystem } from "./pipeline/pipeline-systems.js";
 
@@ -64,6 +65,10 @@ export interface BenchmarkOptions {
   movies: boolean;
   /** Its settings: the full run's, or with `--quick` the short run's. */
   moviesOptions: MoviesBenchmarkOptions;
+  /** Whether to run the streaming benchmark (`--streaming`; `npm run bench:streaming` runs it alone, with flags of its own). */
+  streaming: boolean;
+  /** Its settings: the full run's, or with `--quick` the short run's. */
+  streamingOptions: StreamingBenchmarkOptions;
 }
 
 /** The flags, as `npm run bench -- --help` prints them. */
@@ -113,6 +118,8 @@ export const usage = `usage: npm run bench -- [flags]
   --movies                  also run the movies example's benchmark (GET and POST through its gateway, engine and PostgreSQL;
                             npm run bench does; skipped with a note if PostgreSQL does not answer on 127.0.0.1:5432;
                             npm run bench:movies -- --help for its own flags)
+  --streaming               also run the streaming benchmark (server streaming: ours, grpc-js, a raw NATS loop;
+                            npm run bench:streaming -- --help for its own flags)
 `;
 
 /** Reads the command line; throws with the usage on a mistake. */
@@ -162,6 +169,7 @@ export function parseBenchmarkOptions(args: readonly string[]): BenchmarkOptions
       "pipeline-max": { type: "string" },
       "pipeline-per-stop": { type: "string" },
       movies: { type: "boolean" },
+      streaming: { type: "boolean" },
     },
     strict: true,
   });
@@ -208,6 +216,8 @@ export function parseBenchmarkOptions(args: readonly string[]): BenchmarkOptions
     pipelinePerStop: number("--pipeline-per-stop", values["pipeline-per-stop"], 32, 1),
     movies: values.movies === true,
     moviesOptions: defaultMoviesOptions(quick),
+    streaming: values.streaming === true,
+    streamingOptions: quick ? { count: 20_000, payloadBytes: 16, rounds: 2, slowReadMs: 5_000 } : { count: 200_000, payloadBytes: 16, rounds: 5, slowReadMs: 20_000 },
   };
 }
 

@@ -4,7 +4,8 @@
 // generation time, and prints tables and the target ratios; with --gateway and --jobs, also the
 // HTTP gateway (bench/src/gateway/) and durable jobs (bench/src/jobs/) benchmarks, with
 // --pipeline the routing-slip pipelines (bench/src/pipeline/), and with --movies the movies example
-// (bench/src/movies/). Everything is bounded in count and time.
+// (bench/src/movies/), with --streaming server streaming against grpc-js and a raw NATS loop
+// (bench/src/streaming/). Everything is bounded in count and time.
 import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
@@ -23,6 +24,7 @@ import { measureCases, type CaseRun } from "./measure-cases.js";
 import { postgresUnavailable } from "./movies/bench-database.js";
 import { formatMoviesReport } from "./movies/format-movies-report.js";
 import { runMoviesBenchmark, type MoviesBenchmark } from "./movies/movies-benchmark.js";
+import { formatStreamingReport, runStreamingBenchmark, type StreamingBenchmark } from "./streaming/streaming-benchmark.js";
 import { formatPipelineReport } from "./pipeline/format-pipeline-report.js";
 import { runPipelineBenchmark, type PipelineBenchmark } from "./pipeline/pipeline-benchmark.js";
 import { checkHostMemory, type MemoryCheck } from "./memory-check.js";
@@ -74,6 +76,8 @@ async function main(): Promise<void> {
   await stopAll();
   const movies = options.movies ? await measureMovies(options) : undefined;
   await stopAll();
+  const streaming = options.streaming ? await measureStreaming(options) : undefined;
+  await stopAll();
 
   const summaries = summarize(
     runs,
@@ -95,10 +99,11 @@ async function main(): Promise<void> {
     jobs === undefined ? "" : formatJobsReport(jobs),
     pipeline === undefined ? "" : formatPipelineReport(pipeline),
     movies === undefined ? "" : typeof movies === "string" ? movies : formatMoviesReport(movies),
+    streaming === undefined ? "" : formatStreamingReport(streaming),
   ].filter((section) => section !== "");
   process.stdout.write(`${report.join("\n\n")}\n`);
   if (options.jsonFile !== undefined) {
-    const json = { environment, options: { ...options, cases: options.cases.map((kind) => kind.name) }, runs, summaries, memory, codegen, natsVersions, targets, gateway, jobs, pipeline, movies };
+    const json = { environment, options: { ...options, cases: options.cases.map((kind) => kind.name) }, runs, summaries, memory, codegen, natsVersions, targets, gateway, jobs, pipeline, movies, streaming };
     await writeFile(options.jsonFile, `${JSON.stringify(json, null, 2)}\n`);
   }
 }
@@ -190,6 +195,16 @@ async function measureMovies(options: BenchmarkOptions): Promise<MoviesBenchmark
   process.stderr.write("  movies\n");
   return runMoviesBenchmark(
     options.moviesOptions,
+    (started) => running.push(started),
+    (line) => process.stderr.write(`${line}\n`),
+  );
+}
+
+// The streaming benchmark (bench/src/streaming/): its own nats-server and processes.
+function measureStreaming(options: BenchmarkOptions): Promise<StreamingBenchmark> {
+  process.stderr.write("  streaming\n");
+  return runStreamingBenchmark(
+    options.streamingOptions,
     (started) => running.push(started),
     (line) => process.stderr.write(`${line}\n`),
   );

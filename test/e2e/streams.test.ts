@@ -194,6 +194,20 @@ test("a slow reader holds at most its window: the host sends only as the reader 
   await replies.return?.();
 });
 
+test("for large messages the window shrinks to about 1 MiB of them: a slow reader of 200 kB replies holds a few", async () => {
+  const host = await serve();
+  const replies = client().count({ count: 1_000, payloadBytes: 200_000 })[Symbol.asyncIterator]();
+  for (let taken = 1; taken <= 80; taken += 1) {
+    expect((await replies.next()).value?.n).toBe(taken);
+    if (taken % 10 === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      // 64 before the first message was seen, then the least window of 8.
+      expect(streamStats(host.stats(), "Count").stream.messages_out).toBeLessThanOrEqual(Math.max(64, taken + 8));
+    }
+  }
+  await replies.return?.();
+});
+
 test("a slow host holds at most its window of the caller's requests", async () => {
   const window = 4;
   const host = await serve({ streamWindow: window });
