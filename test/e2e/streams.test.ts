@@ -4,10 +4,11 @@
 // detected by heartbeats, limits, discovery, and a stopping host.
 import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/nats-core";
+import { context, propagation, trace } from "@opentelemetry/api";
 import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-node";
 import { Code, RpcError, kindMetadataKey, type InfoResponse, type Interceptor, type StatsResponse } from "nats-micro-runtime";
 import { createRpcMetrics } from "nats-micro-runtime/metrics";
-import { codeAttribute, hostTracingInterceptor } from "nats-micro-runtime/tracing";
+import { clientTracingInterceptor, codeAttribute, hostTracingInterceptor } from "nats-micro-runtime/tracing";
 import { createValidationInterceptor, violationsOf } from "nats-micro-runtime/validation";
 import { serveStreams, StreamsClient } from "../gen/testing/streams/v1/streams_nats.js";
 import type { Item } from "../gen/testing/streams/v1/streams_pb.js";
@@ -16,6 +17,15 @@ import { waitUntil } from "../helpers/nats-cluster.js";
 import { createStreamsHandlers, type StreamsState } from "../helpers/streams-handlers.js";
 
 const nats = useNatsFixture({ hostConnections: 1 });
+
+// Undone after the current test, whatever its outcome.
+const cleanups: (() => void)[] = [];
+const afterTest = (cleanup: () => void) => cleanups.push(cleanup);
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) {
+    cleanup();
+  }
+});
 let state: StreamsState;
 
 // Short heartbeats, so that a vanished peer is found within a test's time: dead after 3 × 200 ms.
@@ -465,6 +475,58 @@ describe("host interceptors see streams", () => {
       ["testing.streams.v1.Streams/Count", Code.Internal],
     ]);
     await provider.shutdown();
+  });
+});
+
+describe("client interceptors see streams", () => {
+  test("validation on the client fails a stream at the first request that breaks a rule, and the host hears of it", async () => {
+    await serve();
+    const aborted = state.nextAbort();
+    const validating = client({ interceptors: [createValidationInterceptor()] });
+    const failure = await failureOf(
+      validating.sum((async function* () {
+        yield { n: 1 };
+        yield { n: 2_000_000 };
+      })()),
+    );
+    expect(failure.code).toBe(Code.InvalidArgument);
+    expect(violationsOf(failure).map((violation) => violation.ruleId)).toEqual(["int32.lte"]);
+    expect((await aborted).code).toBe(Code.Canceled);
+    expect((await validating.sum(items(3))).count).toBe(3);
+  });
+
+  test("client and host tracing make one trace of a stream: the host's span a child of the caller's", async () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    // The W3C propagator and the async context manager, as an application's tracing set-up registers them.
+    provider.register();
+    afterTest(() => {
+      trace.disable();
+      propagation.disable();
+      context.disable();
+    });
+    await serve({ interceptors: [hostTracingInterceptor({ tracerProvider: provider })] });
+    const traced = client({ interceptors: [clientTracingInterceptor({ tracerProvider: provider })] });
+    expect((await collect(traced.count({ count: 4 }))).length).toBe(4);
+    await waitUntil("both spans to end", () => exporter.getFinishedSpans().length === 2, 2_000);
+    const [first, second] = exporter.getFinishedSpans();
+    const clientSpan = [first!, second!].find((span) => span.kind === 2)!; // SpanKind.CLIENT
+    const hostSpan = [first!, second!].find((span) => span.kind === 1)!; // SpanKind.SERVER
+    expect(hostSpan.spanContext().traceId).toBe(clientSpan.spanContext().traceId);
+    expect(hostSpan.parentSpanContext?.spanId).toBe(clientSpan.spanContext().spanId);
+    expect(clientSpan.attributes[codeAttribute]).toBe("ok");
+    await provider.shutdown();
+  });
+
+  test("a client's metrics count each stream by its code", async () => {
+    await serve();
+    const metrics = createRpcMetrics();
+    const counted = client({ metrics });
+    await collect(counted.count({ count: 2 }));
+    await failureOf(collect(counted.count({ count: 5, failAfter: 1, failCode: Code.NotFound })));
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('nats_rpc_client_requests_total{service="Streams",method="Count",code="ok"} 1');
+    expect(text).toContain('nats_rpc_client_requests_total{service="Streams",method="Count",code="not_found"} 1');
   });
 });
 

@@ -10,6 +10,7 @@ import type { NatsConnection } from "../transport/nats/nats-client.js";
 import type { MethodCall, StreamCallOptions, UnaryCall } from "./call-options.js";
 import { callUnary } from "./call-unary.js";
 import { callClientStream, callStream, type StreamCallSettings } from "./call-stream.js";
+import { interceptedStream } from "./intercepted-stream.js";
 import { interceptedCall } from "./intercepted-call.js";
 import { metricsInterceptor } from "./metrics-interceptor.js";
 import { retryInterceptor } from "./retry-interceptor.js";
@@ -137,8 +138,17 @@ export function createClient<Service extends DescService>(nc: NatsConnection, se
       heartbeatMs: streamSetting("streamHeartbeatMs", options.streamHeartbeatMs, defaultStreamHeartbeatMs),
       timeoutMs: endpoint.timeoutMs,
     };
+    // Metrics and the user's interceptors as for unary calls; retries are for unary calls only.
+    const interceptors: Interceptor[] = [
+      ...(options.interceptors ?? []),
+      ...(options.metrics === undefined ? [] : [metricsInterceptor(clientMethodMetrics(options.metrics, definition.name, endpoint.name))]),
+    ];
     client[endpoint.method.localName] = (
-      endpoint.kind === "client_streaming" ? (requests: unknown, callOptions?: StreamCallOptions) => callClientStream(settings, requests, callOptions) : (input: unknown, callOptions?: StreamCallOptions) => callStream(settings, input, callOptions)
+      interceptors.some((interceptor) => interceptor.stream !== undefined)
+        ? interceptedStream(settings, interceptors)
+        : endpoint.kind === "client_streaming"
+          ? (requests: unknown, callOptions?: StreamCallOptions) => callClientStream(settings, requests, callOptions)
+          : (input: unknown, callOptions?: StreamCallOptions) => callStream(settings, input, callOptions)
     ) as never;
   }
   return client as ServiceClient<Service>;

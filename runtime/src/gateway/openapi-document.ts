@@ -1,10 +1,11 @@
 import type { DescField, DescMessage, DescMethod, DescService, JsonObject } from "@bufbuild/protobuf";
 import { Code } from "../protocol/code.js";
 import { isTextField } from "./field-text.js";
-import { connectPath } from "./gateway-routes.js";
+import { connectPath, isRoutable } from "./gateway-routes.js";
 import { httpBindings, type HttpBinding } from "./http-binding.js";
 import { createSchemaSet, type DescribeElement, type SchemaSet } from "./openapi-schema.js";
 import { openApiPath, type PathTemplate, type TemplateVariable } from "./path-template.js";
+import { streamContentType } from "./stream-format.js";
 
 /** An OpenAPI 3.1 document: plain JSON, ready for `JSON.stringify`. */
 export type OpenApiDocument = {
@@ -39,9 +40,11 @@ const openApiMethods: ReadonlySet<string> = new Set(["get", "put", "post", "dele
 
 /**
  * The OpenAPI 3.1 document of what a gateway serves for these services: every `google.api.http`
- * binding of a unary method (path and query parameters, request body, the response or its
- * `response_body` field, `google.rpc.Status` errors), and every unary method's Connect route
- * `POST /<package>.<Service>/<Method>` (the request and response messages, Connect errors).
+ * binding of a unary or server-streaming method (path and query parameters, request body, the
+ * response or its `response_body` field, `google.rpc.Status` errors), and each such method's
+ * Connect route `POST /<package>.<Service>/<Method>` (the request and response messages, Connect
+ * errors). A server-streaming method's 200 response has the media types `application/x-ndjson`
+ * and `text/event-stream`, with the schema of one reply: OpenAPI has no schema for a sequence.
  * Operations are tagged with their service's full name; their ids are `<Service>_<Method>`, with
  * `2`, `3`, ... for additional bindings and `_Connect` for the Connect route.
  *
@@ -83,13 +86,13 @@ export function openApiDocument(services: readonly DescService[], options: OpenA
 
   const tags: { name: string; description?: string }[] = [];
   for (const service of services) {
-    const unary = service.methods.filter((method) => method.methodKind === "unary");
-    if (unary.length === 0) {
+    const routable = service.methods.filter(isRoutable);
+    if (routable.length === 0) {
       continue;
     }
     const description = describe(service);
     tags.push({ name: service.typeName, ...(description === undefined || description === "" ? {} : { description }) });
-    for (const method of unary) {
+    for (const method of routable) {
       httpBindings(method).forEach((binding, index) => {
         const httpMethod = binding.httpMethod.toLowerCase();
         if (!openApiMethods.has(httpMethod)) {
@@ -121,16 +124,14 @@ function restOperation(binding: HttpBinding, operationId: string, schemas: Schem
   const { body, responseBody } = binding;
   const requestSchema = body.kind === "whole" ? schemas.messageRef(method.input) : body.kind === "field" ? schemas.fieldSchema(body.field) : undefined;
   const responseSchema = responseBody === undefined ? schemas.messageRef(method.output) : schemas.fieldSchema(responseBody);
+  const reply = responseBody === undefined ? method.output.typeName : `The field "${responseBody.name}" of ${method.output.typeName}`;
   return {
     ...operationHead(method, operationId, describe),
     ...(parameters.length === 0 ? {} : { parameters }),
     // The gateway takes an empty body as the empty message: the body is never required.
     ...(requestSchema === undefined ? {} : { requestBody: { content: { "application/json": { schema: requestSchema } } } }),
     responses: {
-      "200": {
-        description: responseBody === undefined ? method.output.typeName : `The field "${responseBody.name}" of ${method.output.typeName}`,
-        content: { "application/json": { schema: responseSchema } },
-      },
+      "200": successResponse(method, reply, responseSchema),
       default: { description: "An error, as a google.rpc.Status", content: { "application/json": { schema: statusRef(schemas) } } },
     },
   };
@@ -141,9 +142,22 @@ function connectOperation(method: DescMethod, operationId: string, schemas: Sche
     ...operationHead(method, operationId, describe),
     requestBody: { required: true, content: { "application/json": { schema: schemas.messageRef(method.input) } } },
     responses: {
-      "200": { description: method.output.typeName, content: { "application/json": { schema: schemas.messageRef(method.output) } } },
+      "200": successResponse(method, method.output.typeName, schemas.messageRef(method.output)),
       default: { description: "An error, in the Connect protocol", content: { "application/json": { schema: connectErrorRef(schemas) } } },
     },
+  };
+}
+
+// A unary method's one JSON reply, or a server-streaming method's replies, each with the schema.
+function successResponse(method: DescMethod, reply: string, schema: JsonObject): JsonObject {
+  if (method.methodKind !== "server_streaming") {
+    return { description: reply, content: { "application/json": { schema } } };
+  }
+  return {
+    description:
+      `A stream of ${reply}: one JSON object per line (${streamContentType.ndjson}), or one event each (${streamContentType.sse}, when the request's Accept names it). ` +
+      `An error after the first reply ends the stream with the line {"error": google.rpc.Status}, or an "error" event whose data is the google.rpc.Status.`,
+    content: { [streamContentType.ndjson]: { schema }, [streamContentType.sse]: { schema } },
   };
 }
 

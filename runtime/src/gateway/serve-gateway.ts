@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createRegistry, type DescMessage, type DescMethod, type DescService, type Message, type Registry } from "@bufbuild/protobuf";
-import { createClient, type ClientOptions, type UnaryCall } from "../client/create-client.js";
+import { createClient, type ClientOptions, type ServerStreamingCall, type UnaryCall } from "../client/create-client.js";
 import type { Interceptor } from "../interceptors/interceptor.js";
 import type { RpcMetrics } from "../metrics/rpc-metrics.js";
 import { Code } from "../protocol/code.js";
@@ -24,6 +24,8 @@ import { BodyTooLarge, readBody } from "./read-body.js";
 import { restRequestMessage } from "./rest-request.js";
 import { restResponseBody, type RestJsonOptions } from "./rest-response.js";
 import { sendResponse } from "./send-response.js";
+import { sendStream } from "./send-stream.js";
+import { streamContentType, streamFormat } from "./stream-format.js";
 import { createRouter, type RouteMatch, type Router } from "./router.js";
 
 /** What an application's error renderer gets besides the error. */
@@ -57,7 +59,11 @@ export interface GatewayOptions {
   port?: number;
   /** Largest request body in bytes (413 above it); the NATS server's `max_payload` by default, never more. */
   maxBodyBytes?: number;
-  /** Longest deadline a request may ask for or get, in milliseconds; 60 s by default. */
+  /**
+   * Longest deadline a request may ask for or get, in milliseconds; 60 s by default. A stream
+   * without a deadline header has none (but its method's `timeout` option), whatever this is.
+   * Also how long `close()` waits for requests and streams in flight.
+   */
   maxTimeoutMs?: number;
   /** Requests served at once; more are refused with 503 and `Retry-After` at once. 10,000 by default. */
   maxConcurrentRequests?: number;
@@ -91,6 +97,11 @@ export interface GatewayOptions {
    * true by default, since a gateway under load has many requests in flight.
    */
   batchWrites?: boolean;
+  /**
+   * The credit each stream grants its host (see `ClientOptions.streamWindow`): at most this many
+   * replies wait in the gateway for a slow HTTP client, besides what the connection buffers.
+   */
+  streamWindow?: number;
   /** Options of each service's client, such as its ADR-32 name when the host overrides it. */
   clientOptions?: (service: DescService) => Pick<ClientOptions, "name" | "timeoutMs" | "retry" | "transport"> | undefined;
 }
@@ -110,7 +121,8 @@ export interface Gateway {
   readonly server: Server;
   /**
    * Stops gracefully: refuses new requests (503, and `/readyz` fails), lets those in flight finish
-   * (up to `maxTimeoutMs`), then closes the connections. The NATS connection stays the caller's.
+   * (up to `maxTimeoutMs`), ends the streams still going with an `unavailable` error (and cancels
+   * them on their hosts), then closes the connections. The NATS connection stays the caller's.
    */
   close(): Promise<void>;
 }
@@ -119,10 +131,12 @@ export interface Gateway {
 export const defaultGatewayMaxTimeoutMs = 60_000;
 
 /**
- * Serves services over HTTP: each `google.api.http` binding of their unary methods as a REST
- * route, every unary method in the Connect protocol at `POST /<package>.<Service>/<Method>`, and
- * `/healthz`, `/readyz` and `/openapi.json`. Each request becomes one call of the service over
- * NATS, through the same client path (and client interceptors) as any other caller's.
+ * Serves services over HTTP: each `google.api.http` binding of their unary and server-streaming
+ * methods as a REST route, every unary method in the Connect protocol at
+ * `POST /<package>.<Service>/<Method>` (and every server-streaming one there with a JSON request),
+ * and `/healthz`, `/readyz` and `/openapi.json`. Each request becomes one call of the service over
+ * NATS, through the same client path (and client interceptors) as any other caller's; the replies
+ * of a stream go out as newline-delimited JSON, or as Server-Sent Events when asked for.
  *
  * @example
  * const gateway = await serveGateway(nc, [Football], { port: 8080, cors: { origins: ["https://app.example.com"] } });
@@ -131,6 +145,7 @@ export async function serveGateway(nc: NatsConnection, services: readonly DescSe
   const router = createRouter(gatewayRoutes(services));
   const registry = options.registry ?? createRegistry(...services.map((service) => serviceRegistry(service)));
   const calls = new Map<DescMethod, UnaryCall<DescMessage, DescMessage>>();
+  const streamCalls = new Map<DescMethod, ServerStreamingCall<DescMessage, DescMessage>>();
   const serviceNames: string[] = [];
   for (const service of services) {
     // Asked once per service: the options may build a transport (a job client) of their own.
@@ -140,13 +155,19 @@ export async function serveGateway(nc: NatsConnection, services: readonly DescSe
       ...clientOptions,
       registry,
       batchWrites: options.batchWrites ?? true,
+      ...(options.streamWindow === undefined ? {} : { streamWindow: options.streamWindow }),
       ...(options.interceptors === undefined ? {} : { interceptors: options.interceptors }),
       ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
-    }) as Record<string, UnaryCall<DescMessage, DescMessage>>;
+    }) as Record<string, unknown>;
     for (const method of service.methods) {
       const call = client[method.localName];
-      if (call !== undefined) {
-        calls.set(method, call);
+      if (call === undefined) {
+        continue;
+      }
+      if (method.methodKind === "unary") {
+        calls.set(method, call as UnaryCall<DescMessage, DescMessage>);
+      } else if (method.methodKind === "server_streaming") {
+        streamCalls.set(method, call as ServerStreamingCall<DescMessage, DescMessage>);
       }
     }
   }
@@ -157,6 +178,8 @@ export async function serveGateway(nc: NatsConnection, services: readonly DescSe
   // Made on the first request for it: most gateways are never asked.
   let openApiJson: string | undefined = options.openApi === undefined ? undefined : JSON.stringify(options.openApi);
   let inFlight = 0;
+  // Streams in flight, which close() ends once its grace is over: a stream may never end by itself.
+  const streams = new Set<StreamInFlight>();
   let draining = false;
   let drained: (() => void) | undefined;
 
@@ -237,6 +260,10 @@ export async function serveGateway(nc: NatsConnection, services: readonly DescSe
       const { message, encoding } = decodeRequest(target, match.variables, query, body, bodyText, request);
       const headers = forwardedHeaders(request.headers, forwarded, request.socket.remoteAddress, requestId);
       const requested = requestedTimeoutMs(request.headers);
+      if (target.method.methodKind === "server_streaming") {
+        finish(await serveStream(target, message, request, response, headers, requested));
+        return;
+      }
       let replyHeaders: Headers | undefined;
       const call = calls.get(target.method)!;
       // A client that goes away does not cancel the call: a unary request on NATS cannot be
@@ -274,6 +301,87 @@ export async function serveGateway(nc: NatsConnection, services: readonly DescSe
       if (draining && inFlight === 0) {
         drained?.();
       }
+    }
+  }
+
+  // Calls a server-streaming method and writes its replies as they come. An error before the first
+  // reply is thrown, for the normal error response; the status sent (499 when the client left).
+  async function serveStream(
+    target: GatewayTarget,
+    message: Message,
+    request: IncomingMessage,
+    response: ServerResponse,
+    headers: Record<string, string>,
+    requested: number | undefined,
+  ): Promise<number> {
+    const format = streamFormat(request.headers.accept);
+    const contentHeaders = { "Content-Type": streamContentType[format], "Cache-Control": "no-cache", "X-Accel-Buffering": "no" };
+    if (request.method === "HEAD") {
+      // No body would be sent: the stream is not started.
+      response.writeHead(200, contentHeaders).end();
+      return 200;
+    }
+    const canceler = new AbortController();
+    const cancel = () => canceler.abort();
+    // A client that leaves before the first reply cancels the stream too.
+    response.once("close", cancel);
+    let replyHeaders: Headers | undefined;
+    // The deadline headers as for a unary call; without one, a stream may last as long as its client reads it.
+    const replies = streamCalls.get(target.method)!(message, {
+      ...(requested === undefined ? {} : { timeoutMs: Math.min(requested, maxTimeoutMs) }),
+      headers,
+      signal: canceler.signal,
+      onHeader: (header) => {
+        replyHeaders = header;
+      },
+    })[Symbol.asyncIterator]();
+    let stop!: (error: RpcError) => void;
+    const stopped = new Promise<RpcError>((resolve) => (stop = resolve));
+    let ended!: () => void;
+    const stream: StreamInFlight = {
+      stop: () => stop(new RpcError("the gateway is shutting down", Code.Unavailable)),
+      ended: new Promise((resolve) => (ended = resolve)),
+    };
+    streams.add(stream);
+    try {
+      let first: IteratorResult<Message>;
+      try {
+        first = await Promise.race([
+          replies.next(),
+          stopped.then((error): never => {
+            cancel();
+            throw error;
+          }),
+        ]);
+      } catch (reason) {
+        if (response.destroyed) {
+          return 499;
+        }
+        throw reason;
+      }
+      response.off("close", cancel);
+      if (response.destroyed) {
+        cancel();
+        void Promise.resolve(replies.return?.()).catch(() => undefined);
+        return 499;
+      }
+      for (const [name, value] of returnedHeaders(replyHeaders)) {
+        response.setHeader(name, value);
+      }
+      response.writeHead(200, contentHeaders);
+      const binding = target.protocol === "rest" ? target.binding : { method: target.method, responseBody: undefined };
+      const outcome = await sendStream(response, first, replies, {
+        format,
+        replyJson: (reply) => restResponseBody(binding, reply, registry, options.json),
+        errorJson: (error) => restErrorBody(error, registry),
+        stopped,
+        cancel,
+      });
+      return outcome === "disconnected" ? 499 : 200;
+    } finally {
+      response.off("close", cancel);
+      streams.delete(stream);
+      ended();
     }
   }
 
@@ -393,10 +501,24 @@ export async function serveGateway(nc: NatsConnection, services: readonly DescSe
       if (inFlight > 0) {
         await Promise.race([new Promise<void>((resolve) => (drained = resolve)), new Promise((resolve) => setTimeout(resolve, maxTimeoutMs).unref())]);
       }
+      // Past the grace, the streams still going end with an error that says why (a stream may be
+      // endless); each is canceled on its host.
+      const going = [...streams];
+      for (const stream of going) {
+        stream.stop();
+      }
+      await Promise.all(going.map((stream) => stream.ended));
       server.closeAllConnections();
       await closed;
     },
   };
+}
+
+/** A stream the gateway is serving, which `close()` can end. */
+interface StreamInFlight {
+  stop(): void;
+  /** Resolves once its response has ended. */
+  readonly ended: Promise<void>;
 }
 
 // The methods a preflight may be told a path takes.

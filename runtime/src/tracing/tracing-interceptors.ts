@@ -13,6 +13,7 @@ import {
   type TracerProvider,
 } from "@opentelemetry/api";
 import type { Interceptor, StreamRequest, StreamResponse, UnaryRequest } from "../interceptors/interceptor.js";
+import { onStreamEnd } from "../interceptors/stream-end.js";
 import { Code } from "../protocol/code.js";
 import { RpcError } from "../protocol/rpc-error.js";
 
@@ -61,17 +62,27 @@ const headerGetter: TextMapGetter<Headers> = {
  */
 export function clientTracingInterceptor(options: TracingOptions = {}): Interceptor {
   let tracer: Tracer | undefined;
-  return (next) => async (request) => {
+  // The active span's child; without one, a child of the trace the request's headers carry, as
+  // a gateway passes on an HTTP caller's `traceparent`. Its context goes in the request's headers.
+  const startCall = (request: UnaryRequest | StreamRequest) => {
     tracer ??= tracerOf(options);
-    // The active span's child; without one, a child of the trace the request's headers carry, as
-    // a gateway passes on an HTTP caller's `traceparent`.
     const active = context.active();
     const parent = trace.getSpan(active) === undefined ? propagation.extract(active, request.header, headerGetter) : active;
     const span = tracer.startSpan(spanName(request), { kind: SpanKind.CLIENT, attributes: attributesOf(request, options) }, parent);
     const callContext = trace.setSpan(parent, span);
     propagation.inject(callContext, request.header, headerSetter);
+    return { span, callContext };
+  };
+  const interceptor: Interceptor = (next) => async (request) => {
+    const { span, callContext } = startCall(request);
     return finish(span, context.with(callContext, () => next(request)), true);
   };
+  // A stream's span lasts until its last reply, or until its caller leaves it.
+  interceptor.stream = (next) => async (request) => {
+    const { span, callContext } = startCall(request);
+    return traceStream(span, callContext, () => next(request), true);
+  };
+  return interceptor;
 }
 
 /**
@@ -98,65 +109,27 @@ export function hostTracingInterceptor(options: TracingOptions = {}): Intercepto
     tracer ??= tracerOf(options);
     const parent = propagation.extract(context.active(), request.header, headerGetter);
     const span = tracer.startSpan(spanName(request), { kind: SpanKind.SERVER, attributes: attributesOf(request, options) }, parent);
-    const requestContext: Context = trace.setSpan(parent, span);
-    let response: StreamResponse;
-    try {
-      response = await context.with(requestContext, () => next(request));
-    } catch (reason) {
-      return finish(span, Promise.reject(reason), false);
-    }
-    const replies = response.message[Symbol.asyncIterator]();
-    const ended = deferredOutcome();
-    void finish(span, ended.outcome, false).catch(() => undefined);
-    return {
-      ...response,
-      message: {
-        [Symbol.asyncIterator]: () => ({
-          next: async () => {
-            try {
-              const step = await context.with(requestContext, () => replies.next());
-              if (step.done === true) {
-                ended.settle(undefined);
-              }
-              return step;
-            } catch (reason) {
-              ended.settle(reason instanceof Error ? reason : new Error(String(reason)));
-              throw reason;
-            }
-          },
-          return: async (value?: unknown) => {
-            // Left before its end: the host stopped reading (a cancel, a deadline, a stop).
-            ended.settle(new RpcError("the stream was stopped", Code.Canceled));
-            return (await replies.return?.(value)) ?? { done: true, value: undefined };
-          },
-        }),
-      },
-    };
+    return traceStream(span, trace.setSpan(parent, span), () => next(request), false);
   };
   return interceptor;
 }
 
-// The end of a stream as a promise for `finish`: fulfilled at its last reply, rejected with its error.
-function deferredOutcome(): { outcome: Promise<void>; settle(error: Error | undefined): void } {
-  let settled = false;
-  let resolve!: () => void;
-  let reject!: (reason: Error) => void;
-  const outcome = new Promise<void>((onResolve, onReject) => {
-    resolve = onResolve;
-    reject = onReject;
-  });
+// Runs a stream in its span's context, and ends the span with the stream: at its last reply, its
+// error, or when its reader leaves.
+async function traceStream(span: Span, streamContext: Context, open: () => Promise<StreamResponse>, client: boolean): Promise<StreamResponse> {
+  let response: StreamResponse;
+  try {
+    response = await context.with(streamContext, open);
+  } catch (reason) {
+    return finish(span, Promise.reject(reason), client);
+  }
   return {
-    outcome,
-    settle(error) {
-      if (!settled) {
-        settled = true;
-        if (error === undefined) {
-          resolve();
-        } else {
-          reject(error);
-        }
-      }
-    },
+    ...response,
+    message: onStreamEnd(
+      response.message,
+      (error) => void finish(span, error === undefined ? Promise.resolve() : Promise.reject(error), client).catch(() => undefined),
+      (step) => context.with(streamContext, step),
+    ),
   };
 }
 
