@@ -1,5 +1,6 @@
 // "nats-micro-runtime/gateway": HTTP/JSON to NATS services (google.api.http REST routes, the
-// Connect protocol's unary form, /healthz, /readyz, /openapi.json). docs/gateway.md says how.
+// Connect protocol's unary form, server streams as NDJSON or Server-Sent Events, /healthz,
+// /readyz, /openapi.json). docs/gateway.md says how.
 export {
   defaultGatewayMaxTimeoutMs,
   serveGateway,

@@ -98,8 +98,9 @@ export interface GatewayOptions {
    */
   batchWrites?: boolean;
   /**
-   * The credit each stream grants its host (see `ClientOptions.streamWindow`): at most this many
-   * replies wait in the gateway for a slow HTTP client, besides what the connection buffers.
+   * The largest credit each stream grants its host (see `ClientOptions.streamWindow`): the replies
+   * that wait in the gateway for a slow HTTP client are about 1 MiB at most, and never more than
+   * this many, besides what the connection buffers.
    */
   streamWindow?: number;
   /** Options of each service's client, such as its ADR-32 name when the host overrides it. */
