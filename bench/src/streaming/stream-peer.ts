@@ -21,13 +21,21 @@ try {
       if (message.type === "exit") {
         void producer.stop().finally(() => process.exit(0));
       } else if (message.type === "rss") {
-        send({ type: "rss", bytes: process.memoryUsage().rss });
+        (globalThis as { gc?: () => void }).gc?.();
+        const { rss, heapUsed } = process.memoryUsage();
+        send({ type: "rss", bytes: rss, heap: heapUsed });
       }
     });
     send({ type: "ready", address: producer.address });
   } else {
-    // The consumer's memory, every second, while it reads.
-    const sampler = setInterval(() => send({ type: "rss", bytes: process.memoryUsage().rss }), 1_000);
+    // The consumer's memory, every second, while it reads: after a full collection when the
+    // process may run one (--expose-gc), so that what is counted is what is held.
+    const collect = (globalThis as { gc?: () => void }).gc;
+    const sampler = setInterval(() => {
+      collect?.();
+      const { rss, heapUsed } = process.memoryUsage();
+      send({ type: "rss", bytes: rss, heap: heapUsed });
+    }, 1_000);
     const pauseMs = Number(pauseText ?? 0);
     const result = await consume(caseName(name), address!, Number(countText), Number(payloadText), pauseMs > 0 ? { pauseMs, batch: Number(batchText) } : undefined);
     clearInterval(sampler);

@@ -33,12 +33,15 @@ export interface StreamCaseResult {
   incompleteRounds: number;
 }
 
-/** The memory of a slow consumer of ours, sampled every second. */
+/** The memory of a slow consumer of ours and of its producer, sampled every second after a full collection. */
 export interface SlowConsumerResult {
   readMessagesPerSecond: number;
   producerMessagesPerSecond: number;
   consumerRssMb: { first: number; max: number; last: number };
-  producerRssMb: { first: number; last: number };
+  /** The JavaScript heap in use after a full collection: what the reader holds. */
+  consumerHeapMb: { first: number; max: number; last: number };
+  producerRssMb: { first: number; max: number; last: number };
+  producerHeapMb: { first: number; max: number; last: number };
 }
 
 export interface StreamingBenchmark {
@@ -50,16 +53,23 @@ export interface StreamingBenchmark {
 
 const readyTimeoutMs = 15_000;
 
+/** One reading of a process's memory, in bytes. */
+interface MemorySample {
+  rss: number;
+  heap: number;
+}
+
 interface PeerMessage {
   type: string;
   address?: string;
   bytes?: number;
+  heap?: number;
   message?: string;
 }
 
 // Starts a producer process and resolves once it serves.
-async function startProducerProcess(name: StreamCaseName, natsUrl: string): Promise<{ child: ChildProcess; address: string; stop(): Promise<void> }> {
-  const child = forkQuietly("./stream-peer.js", ["producer", name, natsUrl], [], import.meta.url);
+async function startProducerProcess(name: StreamCaseName, natsUrl: string, execArgv: string[] = []): Promise<{ child: ChildProcess; address: string; stop(): Promise<void> }> {
+  const child = forkQuietly("./stream-peer.js", ["producer", name, natsUrl], execArgv, import.meta.url);
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.send({ type: "exit" });
@@ -89,13 +99,14 @@ async function startProducerProcess(name: StreamCaseName, natsUrl: string): Prom
 }
 
 // Runs a consumer process for one stream; `onRss` hears its memory every second.
-async function runConsumerProcess(name: StreamCaseName, address: string, options: StreamingBenchmarkOptions, pace?: { pauseMs: number; batch: number }, onRss?: (bytes: number) => void): Promise<ConsumerRun> {
+async function runConsumerProcess(name: StreamCaseName, address: string, options: StreamingBenchmarkOptions, pace?: { pauseMs: number; batch: number }, onMemory?: (sample: MemorySample) => void): Promise<ConsumerRun> {
   const args = ["consumer", name, address, String(options.count), String(options.payloadBytes), ...(pace === undefined ? [] : [String(pace.pauseMs), String(pace.batch)])];
-  const child = forkQuietly("./stream-peer.js", args, [], import.meta.url);
+  // The slow reader's memory is read after full collections.
+  const child = forkQuietly("./stream-peer.js", args, pace === undefined ? [] : ["--expose-gc"], import.meta.url);
   return new Promise<ConsumerRun>((resolve, reject) => {
     child.on("message", (message: PeerMessage & Partial<ConsumerRun>) => {
       if (message.type === "rss") {
-        onRss?.(message.bytes!);
+        onMemory?.({ rss: message.bytes!, heap: message.heap! });
       } else if (message.type === "result") {
         resolve({ messages: message.messages!, payloadBytes: message.payloadBytes!, elapsedMs: message.elapsedMs! });
       } else if (message.type === "failed") {
@@ -144,27 +155,32 @@ async function measureSlowConsumer(natsUrl: string, options: StreamingBenchmarkO
   const readRate = Math.max(10, producerRate / 100);
   // A pause of 10 ms after every batch, sized for the read rate.
   const pace = { pauseMs: 10, batch: Math.max(1, Math.round(readRate / 100)) };
-  const producer = await startProducerProcess("ours", natsUrl);
+  const producer = await startProducerProcess("ours", natsUrl, ["--expose-gc"]);
   track(producer);
-  const consumerRss: number[] = [];
-  const producerRss: number[] = [];
+  const consumerMemory: MemorySample[] = [];
+  const producerMemory: MemorySample[] = [];
   const sampleProducer = setInterval(() => producer.child.send({ type: "rss" }), 1_000);
   producer.child.on("message", (message: PeerMessage) => {
     if (message.type === "rss") {
-      producerRss.push(message.bytes!);
+      producerMemory.push({ rss: message.bytes!, heap: message.heap! });
     }
   });
   // Enough ticks for the time asked for, at the read rate.
   const slowOptions = { ...options, count: Math.ceil((readRate * options.slowReadMs) / 1000) };
   log(`  slow consumer: ${slowOptions.count} ticks at ${Math.round(readRate)}/s (the producer runs at ${Math.round(producerRate)}/s)`);
   try {
-    const run = await runConsumerProcess("ours", producer.address, slowOptions, pace, (bytes) => consumerRss.push(bytes));
-    const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+    const run = await runConsumerProcess("ours", producer.address, slowOptions, pace, (sample) => consumerMemory.push(sample));
+    const range = (samples: readonly MemorySample[], key: keyof MemorySample) => {
+      const values = samples.map((sample) => Math.round((sample[key] / 1024 / 1024) * 10) / 10);
+      return { first: values[0] ?? 0, max: Math.max(0, ...values), last: values.at(-1) ?? 0 };
+    };
     return {
       readMessagesPerSecond: Math.round((run.messages / run.elapsedMs) * 1000),
       producerMessagesPerSecond: Math.round(producerRate),
-      consumerRssMb: { first: mb(consumerRss[0] ?? 0), max: mb(Math.max(...consumerRss)), last: mb(consumerRss.at(-1) ?? 0) },
-      producerRssMb: { first: mb(producerRss[0] ?? 0), last: mb(producerRss.at(-1) ?? 0) },
+      consumerRssMb: range(consumerMemory, "rss"),
+      consumerHeapMb: range(consumerMemory, "heap"),
+      producerRssMb: range(producerMemory, "rss"),
+      producerHeapMb: range(producerMemory, "heap"),
     };
   } finally {
     clearInterval(sampleProducer);
@@ -193,7 +209,9 @@ export function formatStreamingReport(result: StreamingBenchmark): string {
   if (slow !== undefined) {
     lines.push(
       "",
-      `Slow consumer (ours, reading ${slow.readMessagesPerSecond}/s against a producer of ${slow.producerMessagesPerSecond}/s): consumer RSS ${slow.consumerRssMb.first} MB first, ${slow.consumerRssMb.max} MB max, ${slow.consumerRssMb.last} MB last; producer RSS ${slow.producerRssMb.first} MB first, ${slow.producerRssMb.last} MB last`,
+      `Slow consumer (ours, reading ${slow.readMessagesPerSecond}/s against a producer of ${slow.producerMessagesPerSecond}/s), sampled every second after a full collection:`,
+      `  consumer: heap ${slow.consumerHeapMb.first} MB first, ${slow.consumerHeapMb.max} MB max, ${slow.consumerHeapMb.last} MB last; RSS ${slow.consumerRssMb.first} / ${slow.consumerRssMb.max} / ${slow.consumerRssMb.last} MB`,
+      `  producer: heap ${slow.producerHeapMb.first} MB first, ${slow.producerHeapMb.last} MB last; RSS ${slow.producerRssMb.first} / ${slow.producerRssMb.last} MB`,
     );
   }
   return lines.join("\n");

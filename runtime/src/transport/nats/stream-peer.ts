@@ -216,6 +216,11 @@ export class StreamPeer {
     if (this.#queueHead === this.#queue.length) {
       this.#queue.length = 0;
       this.#queueHead = 0;
+    } else if (this.#queueHead >= 1_024 && this.#queueHead * 2 >= this.#queue.length) {
+      // A reader that never catches up never empties the queue: drop what it has taken, now and
+      // then, or the queue would keep every message of the stream.
+      this.#queue.splice(0, this.#queueHead);
+      this.#queueHead = 0;
     }
     this.#taken += 1;
     this.#takenBytes += msg.data.length + frameOverheadBytes;
