@@ -19,7 +19,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
  */
 export interface StreamsHandlers {
   /**
-   * Count sends count items, one after the other.
+   * Count sends count items, one after the other. The gateway serves it at GET /v1/count/{count}.
    *
    * @generated from rpc testing.streams.v1.Streams.Count
    */
@@ -82,7 +82,7 @@ export class StreamsClient {
   }
 
   /**
-   * Count sends count items, one after the other.
+   * Count sends count items, one after the other. The gateway serves it at GET /v1/count/{count}.
    *
    * @generated from rpc testing.streams.v1.Streams.Count
    */

@@ -7,13 +7,14 @@
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
+import { file_google_api_annotations } from "../../../google/api/annotations_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file testing/streams/v1/streams.proto.
  */
 export const file_testing_streams_v1_streams: GenFile = /*@__PURE__*/
-  fileDesc("CiB0ZXN0aW5nL3N0cmVhbXMvdjEvc3RyZWFtcy5wcm90bxISdGVzdGluZy5zdHJlYW1zLnYxInAKDENvdW50UmVxdWVzdBINCgVjb3VudBgBIAEoBRISCgpmYWlsX2FmdGVyGAIgASgFEhEKCWZhaWxfY29kZRgDIAEoCRIVCg1wYXlsb2FkX2J5dGVzGAQgASgFEhMKC2ludGVydmFsX21zGAUgASgFIi0KBEl0ZW0SFAoBbhgBIAEoBUIJukgGGgQYwIQ9Eg8KB3BheWxvYWQYAiABKAwiIwoFVG90YWwSDQoFY291bnQYASABKAUSCwoDc3VtGAIgASgDMooCCgdTdHJlYW1zEkUKBUNvdW50EiAudGVzdGluZy5zdHJlYW1zLnYxLkNvdW50UmVxdWVzdBoYLnRlc3Rpbmcuc3RyZWFtcy52MS5JdGVtMAESPAoDU3VtEhgudGVzdGluZy5zdHJlYW1zLnYxLkl0ZW0aGS50ZXN0aW5nLnN0cmVhbXMudjEuVG90YWwoARI+CgRFY2hvEhgudGVzdGluZy5zdHJlYW1zLnYxLkl0ZW0aGC50ZXN0aW5nLnN0cmVhbXMudjEuSXRlbSgBMAESOgoEUGluZxIYLnRlc3Rpbmcuc3RyZWFtcy52MS5JdGVtGhgudGVzdGluZy5zdHJlYW1zLnYxLkl0ZW1iBnByb3RvMw", [file_buf_validate_validate]);
+  fileDesc("CiB0ZXN0aW5nL3N0cmVhbXMvdjEvc3RyZWFtcy5wcm90bxISdGVzdGluZy5zdHJlYW1zLnYxInAKDENvdW50UmVxdWVzdBINCgVjb3VudBgBIAEoBRISCgpmYWlsX2FmdGVyGAIgASgFEhEKCWZhaWxfY29kZRgDIAEoCRIVCg1wYXlsb2FkX2J5dGVzGAQgASgFEhMKC2ludGVydmFsX21zGAUgASgFIi0KBEl0ZW0SFAoBbhgBIAEoBUIJukgGGgQYwIQ9Eg8KB3BheWxvYWQYAiABKAwiIwoFVG90YWwSDQoFY291bnQYASABKAUSCwoDc3VtGAIgASgDMqUCCgdTdHJlYW1zEmAKBUNvdW50EiAudGVzdGluZy5zdHJlYW1zLnYxLkNvdW50UmVxdWVzdBoYLnRlc3Rpbmcuc3RyZWFtcy52MS5JdGVtIhmC0+STAhMSES92MS9jb3VudC97Y291bnR9MAESPAoDU3VtEhgudGVzdGluZy5zdHJlYW1zLnYxLkl0ZW0aGS50ZXN0aW5nLnN0cmVhbXMudjEuVG90YWwoARI+CgRFY2hvEhgudGVzdGluZy5zdHJlYW1zLnYxLkl0ZW0aGC50ZXN0aW5nLnN0cmVhbXMudjEuSXRlbSgBMAESOgoEUGluZxIYLnRlc3Rpbmcuc3RyZWFtcy52MS5JdGVtGhgudGVzdGluZy5zdHJlYW1zLnYxLkl0ZW1iBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations]);
 
 /**
  * @generated from message testing.streams.v1.CountRequest
@@ -115,7 +116,7 @@ export const TotalSchema: GenMessage<Total> = /*@__PURE__*/
  */
 export const Streams: GenService<{
   /**
-   * Count sends count items, one after the other.
+   * Count sends count items, one after the other. The gateway serves it at GET /v1/count/{count}.
    *
    * @generated from rpc testing.streams.v1.Streams.Count
    */
