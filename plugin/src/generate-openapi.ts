@@ -11,7 +11,9 @@ import type { PluginOptions } from "./plugin-options.js";
  */
 export function httpRuleProblems(file: DescFile): string[] {
   // Every method on its own first, so that each bad rule is named, then the routes together.
-  const problems = file.services.flatMap((service) => service.methods.filter((method) => method.methodKind === "unary").flatMap((method) => ruleProblems(() => httpBindings(method))));
+  // The gateway routes unary and server-streaming methods (docs/gateway.md, "Streaming").
+  const routed = (kind: string) => kind === "unary" || kind === "server_streaming";
+  const problems = file.services.flatMap((service) => service.methods.filter((method) => routed(method.methodKind)).flatMap((method) => ruleProblems(() => httpBindings(method))));
   return problems.length > 0 ? problems : ruleProblems(() => gatewayRoutes(file.services));
 }
 
@@ -30,8 +32,7 @@ function ruleProblems(check: () => unknown): string[] {
 /**
  * Writes `<name>.openapi.json` for a file's services: the OpenAPI 3.1 document of their REST and
  * Connect routes, with the proto comments as descriptions. `definitions` are the file's services
- * as the runtime defines them (those with unary methods); the document's version is theirs when
- * they agree.
+ * as the runtime defines them; the document's version is theirs when they agree.
  */
 export function generateOpenApi(schema: Schema<PluginOptions>, file: DescFile, definitions: readonly ServiceDefinition[]): void {
   const versions = new Set(definitions.map((definition) => definition.version));

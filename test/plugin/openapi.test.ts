@@ -182,6 +182,10 @@ service Bad {
   rpc UnknownBody(Request) returns (Request) {
     option (google.api.http) = {post: "/v1/things" body: "nope"};
   }
+  // The gateway routes server-streaming methods too: their rules are checked alike.
+  rpc WatchRepeated(Request) returns (stream Request) {
+    option (google.api.http) = {get: "/v1/watch/{tags}"};
+  }
 }
 
 message Request {
@@ -492,6 +496,7 @@ describe("bad google.api.http rules", () => {
     expect(bad.error).toContain('bad/v1/bad.proto: bad.v1.Bad.Repeated: google.api.http rule "GET /v1/{tags}": the path variable "tags" names a repeated field');
     expect(bad.error).toContain('bad/v1/bad.proto: bad.v1.Bad.GetWithBody: google.api.http rule "GET /v1/things": a GET binding must not have a body');
     expect(bad.error).toContain('bad/v1/bad.proto: bad.v1.Bad.UnknownBody: google.api.http rule "POST /v1/things": body "nope" names no field of bad.v1.Request');
+    expect(bad.error).toContain('bad/v1/bad.proto: bad.v1.Bad.WatchRepeated: google.api.http rule "GET /v1/watch/{tags}": the path variable "tags" names a repeated field');
     expect(bad.files).toEqual({});
   });
 });

@@ -121,9 +121,9 @@ export interface Gateway {
   readonly port: number;
   readonly server: Server;
   /**
-   * Stops gracefully: refuses new requests (503, and `/readyz` fails), lets those in flight finish
-   * (up to `maxTimeoutMs`), ends the streams still going with an `unavailable` error (and cancels
-   * them on their hosts), then closes the connections. The NATS connection stays the caller's.
+   * Stops gracefully: refuses new requests (503, and `/readyz` fails), ends the streams going
+   * with an `unavailable` error (and cancels them on their hosts), lets the requests in flight
+   * finish (up to `maxTimeoutMs`), then closes the connections. The NATS connection stays the caller's.
    */
   close(): Promise<void>;
 }
@@ -499,14 +499,14 @@ export async function serveGateway(nc: NatsConnection, services: readonly DescSe
       draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      if (inFlight > 0) {
-        await Promise.race([new Promise<void>((resolve) => (drained = resolve)), new Promise((resolve) => setTimeout(resolve, maxTimeoutMs).unref())]);
-      }
-      // Past the grace, the streams still going end with an error that says why (a stream may be
-      // endless); each is canceled on its host.
+      // Streams end at once, with an error that says why (a stream may be endless, as a host's
+      // may), each canceled on its host; the requests in flight get their grace.
       const going = [...streams];
       for (const stream of going) {
         stream.stop();
+      }
+      if (inFlight > 0) {
+        await Promise.race([new Promise<void>((resolve) => (drained = resolve)), new Promise((resolve) => setTimeout(resolve, maxTimeoutMs).unref())]);
       }
       await Promise.all(going.map((stream) => stream.ended));
       server.closeAllConnections();
