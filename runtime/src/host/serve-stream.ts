@@ -196,10 +196,6 @@ class ServedStream {
           this.abort(new RpcError("the caller canceled the stream", code === Code.DeadlineExceeded ? Code.DeadlineExceeded : Code.Canceled), true);
           return;
         }
-        if (address.kind === FrameKind.Message) {
-          endpoint.counters.messagesIn += 1;
-          endpoint.messageMetrics?.in.inc();
-        }
         this.#peer.onFrame(address, frame);
       },
       onLost: (error) => this.#peer.fail(error),
@@ -292,6 +288,8 @@ class ServedStream {
       if (msg === undefined) {
         return;
       }
+      this.#endpoint.counters.messagesIn += 1;
+      this.#endpoint.messageMetrics?.in.inc();
       let message: unknown;
       try {
         message = decodeMessage(method.input, msg.data, this.#setup.encoding, this.#endpoint.registry);

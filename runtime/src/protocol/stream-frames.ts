@@ -8,6 +8,8 @@ export const FrameKind = {
   Open: "o",
   /** One message; the number is its sequence, from 1 in each direction. */
   Message: "m",
+  /** Several messages in a row, packed (see message-pack.ts); the number is the first one's sequence. */
+  Pack: "p",
   /** The sender of it may be sent messages up to the number (absolute, so a lost one is replaced by the next). */
   Credit: "c",
   /** The sender of it has sent up to the number and has more, but no credit. */

@@ -1,4 +1,5 @@
 import type { Msg, MsgHdrs, NatsConnection } from "@nats-io/nats-core";
+import { packMessages, unpackMessages, varintSize } from "../../protocol/message-pack.js";
 import { Code } from "../../protocol/code.js";
 import { RpcError } from "../../protocol/rpc-error.js";
 import { publishAtTurnEnd } from "./turn-batch.js";
@@ -17,6 +18,22 @@ const firstCredit = 64;
 export function initialCredit(window: number): number {
   return Math.min(window, firstCredit);
 }
+
+/** One message of a stream as received: its payload, and its headers (only the host's first message has any). */
+export interface StreamMessage {
+  readonly data: Uint8Array;
+  readonly headers?: MsgHdrs | undefined;
+}
+
+/** Messages sent in one turn, which go out as one pack frame (or a message frame, when alone). */
+interface Pack {
+  readonly first: number;
+  readonly payloads: Uint8Array[];
+  bytes: number;
+}
+
+// Room a pack leaves under the server's max_payload.
+const packHeadroomBytes = 64;
 
 /** What one side of a stream is set up with. */
 export interface StreamPeerSettings {
@@ -56,7 +73,9 @@ export class StreamPeer {
   #taken = 0;
   #takenBytes = 0;
   #granted: number;
-  readonly #queue: Msg[] = [];
+  readonly #queue: StreamMessage[] = [];
+  /** The messages of this turn not yet published, when there are any. */
+  #pack: Pack | undefined;
   #queueHead = 0;
   #peerEnd: PeerEnd | undefined;
   #readWaiter: { resolve: () => void; reject: (error: RpcError) => void } | undefined;
@@ -126,6 +145,9 @@ export class StreamPeer {
         this.#queue.push(msg);
         this.#wakeReader();
         return;
+      case FrameKind.Pack:
+        this.#receivePack(address.number, msg);
+        return;
       case FrameKind.Credit:
         if (address.number > this.#sendLimit) {
           this.#sendLimit = address.number;
@@ -168,10 +190,34 @@ export class StreamPeer {
     });
   }
 
-  /** Sends the next message; call once {@link waitForCredit} allows it. */
+  /**
+   * Sends the next message; call once {@link waitForCredit} allows it. The messages of one turn
+   * of the event loop go out together, in one pack frame, up to the server's max_payload; a
+   * message with headers goes alone.
+   */
   sendMessage(payload: Uint8Array, headers?: MsgHdrs): void {
     this.#sent += 1;
-    this.#publish(FrameKind.Message, this.#sent, payload, headers);
+    if (headers !== undefined) {
+      this.#publish(FrameKind.Message, this.#sent, payload, headers);
+      return;
+    }
+    if (this.#peerInbox === undefined || this.#closed) {
+      return;
+    }
+    let pack = this.#pack;
+    const size = varintSize(payload.length) + payload.length;
+    if (pack !== undefined && pack.bytes + size > (this.#settings.nc.info?.max_payload ?? 0) - packHeadroomBytes) {
+      pack = undefined;
+    }
+    if (pack === undefined) {
+      const started: Pack = { first: this.#sent, payloads: [], bytes: 0 };
+      // Published at the turn's end, in its place among this side's frames, with what it holds by then.
+      this.#queueFrame(() => this.#publishPack(started));
+      pack = started;
+      this.#pack = started;
+    }
+    pack.payloads.push(payload);
+    pack.bytes += size;
   }
 
   /** Sends this side's end: no more messages, with the stream's status from a host. */
@@ -188,7 +234,7 @@ export class StreamPeer {
    * The next message from the peer, counted as taken by the application (which grants credit for
    * another); `undefined` once the peer has ended its messages. Rejects with the stream's failure.
    */
-  async take(): Promise<Msg | undefined> {
+  async take(): Promise<StreamMessage | undefined> {
     for (;;) {
       const msg = this.poll();
       if (msg !== undefined || this.#peerEnd !== undefined) {
@@ -203,7 +249,7 @@ export class StreamPeer {
    * peer may have ended: see {@link peerEnd}). Throws the stream's failure once nothing is left
    * before it. Costs no promise: a reader of many messages takes those at hand synchronously.
    */
-  poll(): Msg | undefined {
+  poll(): StreamMessage | undefined {
     if (this.#queueHead === this.#queue.length) {
       const stopped = this.#failure ?? this.#stopped;
       if (stopped !== undefined) {
@@ -328,23 +374,69 @@ export class StreamPeer {
     if (this.#peerInbox === undefined || this.#closed) {
       return;
     }
-    this.#lastSentAt = Date.now();
-    const { nc } = this.#settings;
     const subject = frameSubject(this.#peerInbox, kind, number);
     const options = headers === undefined && reply === undefined ? undefined : { ...(headers === undefined ? {} : { headers }), ...(reply === undefined ? {} : { reply }) };
-    const publish = () => {
-      try {
-        nc.publish(subject, payload, options);
-      } catch (error) {
-        this.fail(new RpcError(`cannot send on the stream: ${error instanceof Error ? error.message : String(error)}`, Code.Unavailable, { cause: error }));
-      }
-    };
+    const publish = () => this.#publishNow(subject, payload, options);
     // Credit goes at once: the peer waits on it, and it may overtake this side's own messages,
     // which it says nothing about.
     if (kind === FrameKind.Credit) {
+      this.#lastSentAt = Date.now();
       publish();
     } else {
-      publishAtTurnEnd(nc, publish);
+      this.#queueFrame(publish);
     }
+  }
+
+  // Queues a frame for the turn's end, after the frames queued before it: a pack started earlier
+  // is complete, and the next message starts another.
+  #queueFrame(publish: () => void): void {
+    this.#lastSentAt = Date.now();
+    this.#pack = undefined;
+    publishAtTurnEnd(this.#settings.nc, publish);
+  }
+
+  #publishPack(pack: Pack): void {
+    if (this.#pack === pack) {
+      this.#pack = undefined;
+    }
+    const inbox = this.#peerInbox!;
+    if (pack.payloads.length === 1) {
+      this.#publishNow(frameSubject(inbox, FrameKind.Message, pack.first), pack.payloads[0], undefined);
+    } else {
+      this.#publishNow(frameSubject(inbox, FrameKind.Pack, pack.first), packMessages(pack.payloads), undefined);
+    }
+  }
+
+  #publishNow(subject: string, payload: Uint8Array | undefined, options: { headers?: MsgHdrs; reply?: string } | undefined): void {
+    try {
+      this.#settings.nc.publish(subject, payload, options);
+    } catch (error) {
+      this.fail(new RpcError(`cannot send on the stream: ${error instanceof Error ? error.message : String(error)}`, Code.Unavailable, { cause: error }));
+    }
+  }
+
+  // The messages of a pack frame, each checked and queued as a message frame's would be.
+  #receivePack(first: number, msg: Msg): void {
+    let payloads: Uint8Array[];
+    try {
+      payloads = unpackMessages(msg.data);
+    } catch (error) {
+      this.fail(new RpcError(`a pack of the stream cannot be read: ${error instanceof Error ? error.message : String(error)}`, Code.DataLoss));
+      return;
+    }
+    const last = first + payloads.length - 1;
+    if (payloads.length === 0 || first !== this.#received + 1) {
+      this.fail(new RpcError(`messages ${first} to ${last} of the stream arrived after message ${this.#received}: messages were lost`, Code.DataLoss));
+      return;
+    }
+    if (last > this.#granted) {
+      this.fail(new RpcError(`the peer sent message ${last} with credit up to ${this.#granted} only`, Code.ResourceExhausted));
+      return;
+    }
+    this.#received = last;
+    for (const data of payloads) {
+      this.#queue.push({ data });
+    }
+    this.#wakeReader();
   }
 }
