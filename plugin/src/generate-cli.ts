@@ -41,7 +41,10 @@ export function generateCli(f: GeneratedFile, definition: ServiceDefinition, opt
   if (handlers !== undefined) {
     fields.push(["      handlers: ", handlers, ","]);
   }
-  const commented = definition.endpoints.map(({ method }) => ({ method, text: leadingComment(method) })).filter(({ text }) => text !== "");
+  const commented = [...definition.endpoints, ...definition.streams]
+    .sort((a, b) => service.methods.indexOf(a.method) - service.methods.indexOf(b.method))
+    .map(({ method }) => ({ method, text: leadingComment(method) }))
+    .filter(({ text }) => text !== "");
   if (commented.length > 0) {
     fields.push(["      methodComments: {"]);
     for (const { method, text } of commented) {

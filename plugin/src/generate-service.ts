@@ -1,6 +1,6 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { getComments, type GeneratedFile, type Printable } from "@bufbuild/protoplugin";
-import type { ServiceDefinition } from "nats-micro-runtime/service";
+import { streamKindLabel, type ServiceDefinition } from "nats-micro-runtime/service";
 import type { PluginOptions } from "./plugin-options.js";
 
 /** The names a service's generated code exports. */
@@ -151,12 +151,10 @@ export function defaultsLiteral(f: GeneratedFile, defaults: { description?: stri
   return ["{ ", ...fields.flatMap((field, index) => (index === 0 ? field : [", ", ...field])), " }"];
 }
 
-const kindLabels = { server_streaming: "server streaming", client_streaming: "client streaming", bidi_streaming: "bidirectional streaming" } as const;
-
 // One line per endpoint for the docs, in proto order: "- Average: calc.v1.Calc.Average (queue group q)",
 // "- Watch: calc.v1.Calc.Watch (server streaming, queue group q)".
 function endpointList(definition: ServiceDefinition): string {
-  const kinds = new Map(definition.streams.map((stream) => [stream.method, `${kindLabels[stream.kind]}, `]));
+  const kinds = new Map(definition.streams.map((stream) => [stream.method, `${streamKindLabel(stream.kind)}, `]));
   return [...definition.endpoints, ...definition.streams]
     .sort((a, b) => definition.service.methods.indexOf(a.method) - definition.service.methods.indexOf(b.method))
     .map(({ method, name, subject, queueGroup }) => `- ${name}: \`${subject}\` (${kinds.get(method) ?? ""}${queueGroup === undefined ? "no queue group: every instance" : `queue group \`${queueGroup}\``})`)

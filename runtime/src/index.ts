@@ -32,6 +32,7 @@ export {
   defineService,
   kindMetadataKey,
   requestTypeMetadataKey,
+  streamKindLabel,
   responseTypeMetadataKey,
   stopMetadataKey,
   stopNameMetadataKey,

@@ -6,9 +6,10 @@ import { callUnary } from "../client/call-unary.js";
 import { defaultTimeoutMs } from "../client/create-client.js";
 import { serviceRegistry } from "../service/service-registry.js";
 import { RpcError } from "../protocol/rpc-error.js";
-import type { EndpointDefinition, ServiceDefinition } from "../service/service-definition.js";
+import { streamKindLabel, type EndpointDefinition, type ServiceDefinition } from "../service/service-definition.js";
 import { integerAtLeast } from "./parse-flags.js";
 import { readRequest } from "./request-input.js";
+import { createStreamMethodCommand } from "./call-stream-command.js";
 
 /** What the `call` command needs from the program around it. */
 export interface CallCommandContext {
@@ -47,6 +48,9 @@ export function createCallCommand(context: CallCommandContext): Command {
   for (const endpoint of definition.endpoints) {
     call.addCommand(createMethodCommand(endpoint, registry, context));
   }
+  for (const endpoint of definition.streams) {
+    call.addCommand(createStreamMethodCommand(endpoint, registry, context));
+  }
   return call;
 }
 
@@ -83,12 +87,13 @@ function createMethodCommand(endpoint: EndpointDefinition, registry: Registry, c
   return command;
 }
 
-function collect(value: string, previous: string[] | undefined): string[] {
+/** Collects the values of a repeatable flag. */
+export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
-// "Name: value" pairs; a header without a colon is a mistake worth naming.
-function parseHeaders(pairs: readonly string[]): Headers {
+/** "Name: value" pairs as `Headers`; a header without a colon is a mistake worth naming. */
+export function parseHeaders(pairs: readonly string[]): Headers {
   const headers = new Headers();
   for (const pair of pairs) {
     const colon = pair.indexOf(":");
@@ -104,17 +109,20 @@ function parseHeaders(pairs: readonly string[]): Headers {
   return headers;
 }
 
-/** The methods of a service, one per line with the first line of its comment, for `--help`. */
+/** The methods of a service, one per line with the first line of its comment, for `--help`; a streaming one says its kind. */
 export function methodList(definition: ServiceDefinition, comments: Readonly<Record<string, string | undefined>>): string {
-  const width = Math.max(...definition.endpoints.map(({ method }) => method.localName.length));
-  const lines = definition.endpoints.map(({ method, subject }) => {
+  const all = [...definition.endpoints, ...definition.streams].sort((a, b) => definition.service.methods.indexOf(a.method) - definition.service.methods.indexOf(b.method));
+  const width = Math.max(...all.map(({ method }) => method.localName.length));
+  const lines = all.map(({ method, subject }) => {
     const summary = firstLine(comments[method.localName]) ?? "";
-    return `  ${method.localName.padEnd(width)}  ${summary}${summary === "" ? "" : " "}(${subject})`.trimEnd();
+    const kind = method.methodKind === "unary" ? "" : `, ${streamKindLabel(method.methodKind)}`;
+    return `  ${method.localName.padEnd(width)}  ${summary}${summary === "" ? "" : " "}(${subject}${kind})`.trimEnd();
   });
   return `Methods of ${definition.service.typeName}:\n${lines.join("\n")}`;
 }
 
-function methodDescription(endpoint: EndpointDefinition, comment: string | undefined): string {
+/** What `call <method> --help` says of a method: its comment, subject, request fields and reply type. */
+export function methodDescription(endpoint: Pick<EndpointDefinition, "method" | "subject">, comment: string | undefined): string {
   const { method } = endpoint;
   const parts = [comment?.trim() ?? `Calls ${method.parent.typeName}.${method.name}.`];
   parts.push(`Subject: ${endpoint.subject}`);

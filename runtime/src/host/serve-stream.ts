@@ -17,7 +17,7 @@ import { parseTimeoutHeader } from "../protocol/timeout-header.js";
 import type { MethodMetrics, StreamMessageMetrics } from "../metrics/method-metrics.js";
 import { okCode } from "../metrics/method-metrics.js";
 import { createServerCallContext, type ServerCallContext } from "../service/handler-context.js";
-import type { StreamEndpointDefinition } from "../service/service-definition.js";
+import { streamKindLabel, type StreamEndpointDefinition } from "../service/service-definition.js";
 import { natsHeader, toFetchHeaders, toNatsHeaders, wireSize } from "../transport/nats/message-headers.js";
 import type { Msg, NatsConnection } from "../transport/nats/nats-client.js";
 import { openStreamInbox } from "../transport/nats/stream-inboxes.js";
@@ -84,7 +84,7 @@ export function serveStream(nc: NatsConnection, endpoint: HostStreamEndpoint, ms
   const header = (name: string) => natsHeader(msg.headers, name);
   if (header(HeaderName.StreamSetup) !== "1") {
     // A unary request (a v1 client, a plain `nats req`): answered as one, with what to do instead.
-    const error = new RpcError(`${endpoint.definition.name} is a ${endpoint.definition.kind.replace("_", " ")} method: open a stream (docs/protocol.md, "Streaming")`, Code.Unimplemented);
+    const error = new RpcError(`${endpoint.definition.name} is a ${streamKindLabel(endpoint.definition.kind)} method: open a stream (docs/protocol.md, "Streaming")`, Code.Unimplemented);
     respondSafely(msg, error);
     finish(error);
     return;

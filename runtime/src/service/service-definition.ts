@@ -49,6 +49,17 @@ export interface ServiceDefinition {
 /** The kinds of streaming method. */
 export type StreamKind = "server_streaming" | "client_streaming" | "bidi_streaming";
 
+const streamKindLabels: Readonly<Record<StreamKind, string>> = {
+  server_streaming: "server streaming",
+  client_streaming: "client streaming",
+  bidi_streaming: "bidirectional streaming",
+};
+
+/** A streaming method's kind in words, for messages and documentation: "server streaming", ... */
+export function streamKindLabel(kind: StreamKind): string {
+  return streamKindLabels[kind];
+}
+
 /** One streaming method as an ADR-32 endpoint: its subject and queue group are a unary method's. */
 export interface StreamEndpointDefinition {
   readonly method: DescMethod;

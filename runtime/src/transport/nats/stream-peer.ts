@@ -378,8 +378,9 @@ export class StreamPeer {
     const options = headers === undefined && reply === undefined ? undefined : { ...(headers === undefined ? {} : { headers }), ...(reply === undefined ? {} : { reply }) };
     const publish = () => this.#publishNow(subject, payload, options);
     // Credit goes at once: the peer waits on it, and it may overtake this side's own messages,
-    // which it says nothing about.
-    if (kind === FrameKind.Credit) {
+    // which it says nothing about. So does a cancel, the last word of a caller that may close its
+    // connection next.
+    if (kind === FrameKind.Credit || kind === FrameKind.Cancel) {
       this.#lastSentAt = Date.now();
       publish();
     } else {

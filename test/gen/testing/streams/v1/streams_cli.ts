@@ -22,6 +22,9 @@ export function runStreamsCli(argv?: readonly string[], options?: ServiceCliOpti
     Streams,
     {
       methodComments: {
+        count: "Count sends count items, one after the other. The gateway serves it at GET /v1/count/{count}.",
+        sum: "Sum adds up the items it is sent.",
+        echo: "Echo sends back each item it is sent.",
         ping: "Ping answers with the item it is sent.",
       },
       defaults: { description: "Streams sends and takes items in every way a method can." },
