@@ -12,6 +12,7 @@ import { clientTracingInterceptor, codeAttribute, hostTracingInterceptor } from 
 import { createValidationInterceptor, violationsOf } from "nats-micro-runtime/validation";
 import { serveStreams, StreamsClient } from "../gen/testing/streams/v1/streams_nats.js";
 import type { Item } from "../gen/testing/streams/v1/streams_pb.js";
+import { loadAdr32Validators, validDiscoveryReply } from "../helpers/adr32-schemas.js";
 import { useNatsFixture } from "../helpers/nats-fixture.js";
 import { waitUntil } from "../helpers/nats-cluster.js";
 import { createStreamsHandlers, type StreamsState } from "../helpers/streams-handlers.js";
@@ -355,7 +356,10 @@ test("discovery lists the streaming endpoints with their kind, and counts their 
   const host = await serve();
   await collect(client().count({ count: 3 }));
   await client().sum(items(4));
-  const info = JSON.parse(new TextDecoder().decode((await nats.nc.request("$SRV.INFO.Streams", undefined, { timeout: 2_000 })).data)) as InfoResponse;
+  // The replies still follow the official micro v1 schemas.
+  const validators = await loadAdr32Validators();
+  const info = validDiscoveryReply(validators, "INFO", await nats.nc.request("$SRV.INFO.Streams", undefined, { timeout: 2_000 })) as InfoResponse;
+  validDiscoveryReply(validators, "STATS", await nats.nc.request("$SRV.STATS.Streams", undefined, { timeout: 2_000 }));
   expect(info.endpoints.map((endpoint) => [endpoint.name, endpoint.metadata[kindMetadataKey]])).toEqual([
     ["Ping", undefined],
     ["Count", "server_streaming"],
