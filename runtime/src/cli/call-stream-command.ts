@@ -6,7 +6,7 @@ import { Code } from "../protocol/code.js";
 import { RpcError } from "../protocol/rpc-error.js";
 import { defaultStreamHeartbeatMs, defaultStreamWindow } from "../protocol/stream-frames.js";
 import { streamKindLabel, type StreamEndpointDefinition } from "../service/service-definition.js";
-import { collect, firstLine, methodDescription, parseHeaders, type CallCommandContext } from "./call-command.js";
+import { collect, firstLine, methodDescription, parseHeaders, type CallCommandContext } from "./call-parts.js";
 import { integerAtLeast } from "./parse-flags.js";
 import { readRequest } from "./request-input.js";
 import { readRequestLines } from "./request-lines.js";

@@ -6,7 +6,7 @@ import { HeaderName } from "../protocol/header-name.js";
 import { RpcError } from "../protocol/rpc-error.js";
 import { FrameKind, maxStreamHeartbeatMs, minStreamHeartbeatMs, trailerPrefix } from "../protocol/stream-frames.js";
 import type { StreamEndpointDefinition } from "../service/service-definition.js";
-import { natsHeader, toFetchHeaders, toNatsHeaders, wireSize } from "../transport/nats/message-headers.js";
+import { checkMessageSize, natsHeader, toFetchHeaders, toNatsHeaders } from "../transport/nats/message-headers.js";
 import type { Msg, NatsConnection } from "../transport/nats/nats-client.js";
 import { openStreamInbox, type StreamInbox } from "../transport/nats/stream-inboxes.js";
 import { initialCredit, StreamPeer } from "../transport/nats/stream-peer.js";
@@ -192,7 +192,7 @@ class ClientStream {
     } else {
       headers.delete(HeaderName.ContentType);
     }
-    checkSize(nc, endpoint.subject, payload, headers);
+    checkMessageSize(nc.info?.max_payload, payload, headers, `message to ${endpoint.subject}`);
     const peer = new StreamPeer({ nc, window, heartbeatMs, onFailure: (error) => this.#giveUp(error) }, 0);
     this.#peer = peer;
     this.#inbox = openStreamInbox(nc, { onFrame: (address, msg) => this.#onFrame(address.kind, address.number, msg), onLost: (error) => peer.fail(error) });
@@ -265,7 +265,7 @@ class ClientStream {
           return;
         }
         const payload = this.#encode(next.value);
-        checkSize(this.#settings.nc, this.#settings.endpoint.subject, payload, undefined);
+        checkMessageSize(this.#settings.nc.info?.max_payload, payload, undefined, `message to ${this.#settings.endpoint.subject}`);
         peer.sendMessage(payload);
       }
     } catch (reason) {
@@ -335,10 +335,3 @@ function splitEndHeaders(end: Msg): { header: Headers; trailer: Headers } {
   return { header, trailer };
 }
 
-function checkSize(nc: NatsConnection, subject: string, payload: Uint8Array, headers: Headers | undefined): void {
-  const maxPayload = nc.info?.max_payload;
-  const size = wireSize(payload, headers);
-  if (maxPayload !== undefined && size > maxPayload) {
-    throw new RpcError(`message of ${size} bytes to ${subject} is larger than the server's max_payload of ${maxPayload} bytes`, Code.ResourceExhausted);
-  }
-}

@@ -18,7 +18,7 @@ import type { MethodMetrics, StreamMessageMetrics } from "../metrics/method-metr
 import { okCode } from "../metrics/method-metrics.js";
 import { createServerCallContext, type ServerCallContext } from "../service/handler-context.js";
 import { streamKindLabel, type StreamEndpointDefinition } from "../service/service-definition.js";
-import { natsHeader, toFetchHeaders, toNatsHeaders, wireSize } from "../transport/nats/message-headers.js";
+import { checkMessageSize, natsHeader, toFetchHeaders, toNatsHeaders } from "../transport/nats/message-headers.js";
 import type { Msg, NatsConnection } from "../transport/nats/nats-client.js";
 import { openStreamInbox } from "../transport/nats/stream-inboxes.js";
 import { initialCredit, StreamPeer } from "../transport/nats/stream-peer.js";
@@ -316,7 +316,7 @@ class ServedStream {
     }
     const payload = encodeMessage(method.output as DescMessage, create(method.output as DescMessage, value as never), this.#setup.encoding, this.#endpoint.registry);
     const headers = this.#headersSent ? undefined : this.#context.responseHeaderIfUsed();
-    checkSize(this.#nc, payload, headers);
+    checkMessageSize(this.#nc.info?.max_payload, payload, headers, "message");
     this.#headersSent = true;
     this.#peer.sendMessage(payload, headers === undefined ? undefined : toNatsHeaders(headers));
     this.#endpoint.counters.messagesOut += 1;
@@ -333,7 +333,8 @@ class ServedStream {
     if (!this.#canceledByCaller) {
       const shown = error === undefined || thrown === undefined || thrown instanceof RpcError || endpoint.host.exposeInternalErrors ? error : new RpcError(internalErrorMessage, Code.Internal);
       const { headers, payload } = endFrameOf(shown, this.#setup.encoding, this.#headersSent ? undefined : this.#context.responseHeaderIfUsed(), this.#context.responseTrailerIfUsed());
-      this.#peer.sendEnd(toNatsHeaders(headers), payload);
+      // A success without headers or trailers ends with a bare frame.
+      this.#peer.sendEnd([...headers.keys()].length === 0 ? undefined : toNatsHeaders(headers), payload);
     }
     this.#peer.close();
     this.#inbox.close();
@@ -363,11 +364,3 @@ function endFrameOf(error: RpcError | undefined, encoding: Encoding, responseHea
   return { headers, payload };
 }
 
-// A message the server would refuse is an error of the stream, not a lost connection.
-function checkSize(nc: NatsConnection, payload: Uint8Array, headers: Headers | undefined): void {
-  const maxPayload = nc.info?.max_payload;
-  const size = wireSize(payload, headers);
-  if (maxPayload !== undefined && size > maxPayload) {
-    throw new RpcError(`message of ${size} bytes is larger than the server's max_payload of ${maxPayload} bytes`, Code.ResourceExhausted);
-  }
-}

@@ -1,6 +1,8 @@
 import { headers as createNatsHeaders, type Msg, type MsgHdrs } from "@nats-io/nats-core";
 import { jsonContentType, type Encoding } from "../../protocol/codec.js";
+import { Code } from "../../protocol/code.js";
 import { HeaderName } from "../../protocol/header-name.js";
+import { RpcError } from "../../protocol/rpc-error.js";
 
 // Characters a WHATWG `Headers` value cannot hold: it is a byte string, one character per byte.
 const beyondLatin1 = /[^\u0000-\u00ff]/;
@@ -207,4 +209,16 @@ export function wireSize(payload: Uint8Array, headers: Headers | undefined): num
     size += Buffer.byteLength(`${key}: ${value}\r\n`);
   });
   return size;
+}
+
+/**
+ * Throws `resource_exhausted` for a message the server would refuse (larger than its
+ * `max_payload`, payload and headers together): an error of the call, not a lost connection.
+ * `what` names the message in the error, such as "message to calc.v1.Calc.Watch".
+ */
+export function checkMessageSize(maxPayload: number | undefined, payload: Uint8Array, headers: Headers | undefined, what: string): void {
+  const size = wireSize(payload, headers);
+  if (maxPayload !== undefined && size > maxPayload) {
+    throw new RpcError(`${what} of ${size} bytes is larger than the server's max_payload of ${maxPayload} bytes`, Code.ResourceExhausted);
+  }
 }
