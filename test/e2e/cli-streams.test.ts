@@ -10,32 +10,29 @@ import { serveStreams, StreamsClient } from "../gen/testing/streams/v1/streams_n
 import { runCli, startCli } from "../helpers/cli-process.js";
 import { waitUntil } from "../helpers/nats-cluster.js";
 import { useNatsFixture } from "../helpers/nats-fixture.js";
-import { binPath, rootDirectory } from "../helpers/paths.js";
-import { runProcess } from "../helpers/run-process.js";
+import { compileTestCode, type CompiledTestCode } from "../helpers/compile-test-code.js";
+import { rootDirectory } from "../helpers/paths.js";
 import { createStreamsHandlers, type StreamsState } from "../helpers/streams-handlers.js";
 
 const program = join(rootDirectory, "test", "fixtures", "streams-cli.mjs");
 const nats = useNatsFixture({ hostConnections: 1 });
-let compiled: string;
+let compiled: CompiledTestCode;
 let files: string;
 let state: StreamsState;
 
 beforeAll(async () => {
   // The fixture is plain JavaScript: it needs the service's descriptor compiled.
-  compiled = await mkdtemp(join(rootDirectory, "test", ".tmp-streams-"));
+  compiled = await compileTestCode(streamsPb);
   files = await mkdtemp(join(tmpdir(), "cli-streams-"));
-  const source = join(rootDirectory, "test", "gen", "testing", "streams", "v1", "streams_pb.ts");
-  const flags = ["--outDir", compiled, "--rootDir", join(rootDirectory, "test", "gen"), "--module", "NodeNext", "--moduleResolution", "NodeNext", "--target", "ES2022", "--skipLibCheck"];
-  const result = await runProcess(binPath("tsc"), [source, ...flags], { cwd: rootDirectory, timeoutMs: 60_000 });
-  expect(result.stdout).toBe("");
 }, 90_000);
 
 afterAll(async () => {
-  await rm(compiled, { recursive: true, force: true });
+  await compiled?.remove();
   await rm(files, { recursive: true, force: true });
 });
 
-const env = () => ({ STREAMS_PB: join(compiled, "testing", "streams", "v1", "streams_pb.js") });
+const streamsPb = "testing/streams/v1/streams_pb.ts";
+const env = () => ({ STREAMS_PB: compiled.moduleOf(streamsPb) });
 const streams = (args: string[], input?: string) => runCli(program, [...args, "--server", nats.server.url], { env: { ...process.env, ...env() }, ...(input === undefined ? {} : { input }) });
 
 async function serve() {

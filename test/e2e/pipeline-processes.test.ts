@@ -4,7 +4,6 @@
 // middle of a message; a stop that crashes its process on every delivery; the server killed and
 // started again mid-flow; and the command line (serve --pipeline, pipeline dead ls / replay). Every
 // handler run is counted from the processes' logs.
-import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/nats-core";
@@ -12,27 +11,24 @@ import { listPipelineDeadLetters } from "nats-micro-runtime/pipeline";
 import { startShip } from "../gen/testing/pipeline/v1/parcels_nats.js";
 import { runCli, startCli, type RunningCli } from "../helpers/cli-process.js";
 import { startNatsProcess, waitUntil, type NatsProcess } from "../helpers/nats-cluster.js";
-import { binPath, rootDirectory } from "../helpers/paths.js";
-import { runProcess } from "../helpers/run-process.js";
+import { compileTestCode, type CompiledTestCode } from "../helpers/compile-test-code.js";
+import { rootDirectory } from "../helpers/paths.js";
 
 const stopsProgram = join(rootDirectory, "test", "fixtures", "pipeline-parcels-stops.mjs");
+const parcelsPb = "testing/pipeline/v1/parcels_pb.ts";
 
-let compiled: string;
+let compiled: CompiledTestCode;
 let server: NatsProcess | undefined;
 let nc: NatsConnection | undefined;
 const processes: RunningCli[] = [];
 
 beforeAll(async () => {
   // The fixture is plain JavaScript: it needs the parcel service's descriptor compiled.
-  compiled = await mkdtemp(join(rootDirectory, "test", ".tmp-pipeline-"));
-  const source = join(rootDirectory, "test", "gen", "testing", "pipeline", "v1", "parcels_pb.ts");
-  const flags = ["--outDir", compiled, "--rootDir", join(rootDirectory, "test", "gen"), "--module", "NodeNext", "--moduleResolution", "NodeNext", "--target", "ES2022", "--skipLibCheck"];
-  const result = await runProcess(binPath("tsc"), [source, ...flags], { cwd: rootDirectory, timeoutMs: 60_000 });
-  expect(result.stdout).toBe("");
+  compiled = await compileTestCode(parcelsPb);
 }, 90_000);
 
 afterAll(async () => {
-  await rm(compiled, { recursive: true, force: true });
+  await compiled?.remove();
 });
 
 beforeEach(async () => {
@@ -48,7 +44,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-const fixtureEnv = (more: NodeJS.ProcessEnv = {}) => ({ PARCELS_PB: join(compiled, "testing", "pipeline", "v1", "parcels_pb.js"), NATS_URL: server!.url, ...more });
+const fixtureEnv = (more: NodeJS.ProcessEnv = {}) => ({ PARCELS_PB: compiled.moduleOf(parcelsPb), NATS_URL: server!.url, ...more });
 
 /** A stop process serving every parcel stop, once it serves. */
 async function startStops(more: NodeJS.ProcessEnv = {}): Promise<RunningCli> {
@@ -71,7 +67,7 @@ const uniqueIds = (list: { id: string }[]) => new Set(list.map((run) => run.id))
 
 describe("pipelines across processes", () => {
   it("loses nothing and duplicates nothing downstream when a stop process is killed after its forward and before its ack", async () => {
-    const marker = join(compiled, `victim-${Date.now()}`);
+    const marker = join(compiled.directory, `victim-${Date.now()}`);
     const first = await startStops({ KILL_MARKER: marker });
     const second = await startStops({ KILL_MARKER: marker });
     const ids = Array.from({ length: 40 }, (_, index) => `p${index}`);
