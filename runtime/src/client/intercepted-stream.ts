@@ -1,5 +1,6 @@
 import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { applyStreamInterceptors, type Interceptor, type StreamFn, type StreamRequest } from "../interceptors/interceptor.js";
+import { asMessages, firstMessage, streamOfOne } from "../interceptors/stream-messages.js";
 import { Code } from "../protocol/code.js";
 import { RpcError } from "../protocol/rpc-error.js";
 import { createContextValues } from "../service/context-values.js";
@@ -25,7 +26,7 @@ export function interceptedStream(settings: StreamCallSettings, interceptors: re
     const callOptions = (request as CallRequest)[callOptionsKey] ?? {};
     const header = new Headers();
     const trailer = new Headers();
-    const input = kind === "server_streaming" ? await firstOf(request.message) : request.message;
+    const input = kind === "server_streaming" ? await firstMessage(request.message) : request.message;
     const timeoutMs = request.timeoutMs();
     const options: StreamCallOptions = {
       ...callOptions,
@@ -41,7 +42,7 @@ export function interceptedStream(settings: StreamCallSettings, interceptors: re
         callOptions.onTrailer?.(received);
       },
     };
-    const message = kind === "client_streaming" ? streamOf(callClientStream(settings, input, options)) : callStream(settings, input, options);
+    const message = kind === "client_streaming" ? streamOfOne(callClientStream(settings, input, options)) : callStream(settings, input, options);
     return { stream: true, service, method, message, header, trailer };
   }, interceptors);
 
@@ -56,7 +57,7 @@ export function interceptedStream(settings: StreamCallSettings, interceptors: re
       service,
       method,
       subject: endpoint.subject,
-      message: (kind === "server_streaming" ? streamOf(Promise.resolve(create(method.input, input as never))) : messagesOf(method.input, input as AsyncIterable<unknown>)) as AsyncIterable<MessageShape<DescMessage>>,
+      message: (kind === "server_streaming" ? streamOfOne(create(method.input, input as never)) : asMessages(method.input, input as AsyncIterable<unknown>)) as AsyncIterable<MessageShape<DescMessage>>,
       header: new Headers(options.headers),
       signal: options.signal ?? neverAborted,
       // Rounded up: a stream that starts at once sends its whole timeout.
@@ -98,22 +99,4 @@ function lazyReplies(chain: StreamFn, request: () => CallRequest): AsyncIterator
     },
     return: async () => (await replies?.return?.()) ?? { done: true, value: undefined },
   };
-}
-
-async function* streamOf<T>(message: Promise<T>): AsyncGenerator<T, void, undefined> {
-  yield await message;
-}
-
-async function firstOf(messages: AsyncIterable<unknown>): Promise<unknown> {
-  for await (const message of messages) {
-    return message;
-  }
-  throw new RpcError("a server-streaming call needs its request", Code.InvalidArgument);
-}
-
-// The caller's requests (messages or plain objects of their fields) as messages, for interceptors to read.
-async function* messagesOf(schema: DescMessage, requests: AsyncIterable<unknown>): AsyncGenerator<MessageShape<DescMessage>, void, undefined> {
-  for await (const request of requests) {
-    yield create(schema, request as never);
-  }
 }

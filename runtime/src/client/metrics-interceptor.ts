@@ -1,5 +1,5 @@
 import type { Interceptor } from "../interceptors/interceptor.js";
-import { onStreamEnd } from "../interceptors/stream-end.js";
+import { onStreamEnd } from "../interceptors/stream-messages.js";
 import { okCode, type MethodMetrics } from "../metrics/method-metrics.js";
 import { Code } from "../protocol/code.js";
 import { RpcError } from "../protocol/rpc-error.js";

@@ -1,5 +1,6 @@
-import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { applyStreamInterceptors, type Interceptor, type StreamRequest, type StreamResponse } from "../interceptors/interceptor.js";
+import { asMessages, firstMessage, streamOfOne } from "../interceptors/stream-messages.js";
 import { Code } from "../protocol/code.js";
 import { RpcError } from "../protocol/rpc-error.js";
 import type { ServerCallContext } from "../service/handler-context.js";
@@ -21,7 +22,7 @@ export function streamInvoker(definition: StreamEndpointDefinition, handler: (in
   const direct: StreamInvoker = (input, context) => {
     const result = handler(input as never, context);
     if (definition.kind === "client_streaming") {
-      return oneReply(result);
+      return streamOfOne(result);
     }
     if (result === null || typeof result !== "object" || !(Symbol.asyncIterator in result)) {
       throw new RpcError(`the handler of ${definition.name} returned no AsyncIterable: write it as an async function*`, Code.Internal);
@@ -40,7 +41,7 @@ export function streamInvoker(definition: StreamEndpointDefinition, handler: (in
   const chain = applyStreamInterceptors(async (request: StreamRequest): Promise<StreamResponse> => {
     const context = contextOf(request);
     context.useIntercepted(request.header, request.contextValues);
-    const input = definition.kind === "server_streaming" ? await firstOf(request.message) : request.message;
+    const input = definition.kind === "server_streaming" ? await firstMessage(request.message) : request.message;
     const replies = direct(input, context);
     return { stream: true, service, method, message: asMessages(method.output, replies), header: context.responseHeader, trailer: context.responseTrailer };
   }, streaming);
@@ -50,7 +51,7 @@ export function streamInvoker(definition: StreamEndpointDefinition, handler: (in
       service,
       method,
       subject: context.subject,
-      message: (definition.kind === "server_streaming" ? streamOf(input) : input) as AsyncIterable<MessageShape<DescMessage>>,
+      message: (definition.kind === "server_streaming" ? streamOfOne(input) : input) as AsyncIterable<MessageShape<DescMessage>>,
       header: context.requestHeader,
       signal: context.signal,
       timeoutMs: () => context.timeoutMs(),
@@ -86,29 +87,4 @@ async function* repliesOf(chain: (request: StreamRequest) => Promise<StreamRespo
     response.trailer.forEach((value, key) => context.responseTrailer.set(key, value));
   }
   yield* response.message;
-}
-
-async function* oneReply(result: unknown): AsyncGenerator<unknown> {
-  yield await result;
-}
-
-async function* streamOf(message: unknown): AsyncGenerator<unknown> {
-  yield message;
-}
-
-async function firstOf(messages: AsyncIterable<unknown>): Promise<unknown> {
-  for await (const message of messages) {
-    return message;
-  }
-  throw new RpcError("a server-streaming call needs its request", Code.InvalidArgument);
-}
-
-// What a handler yields (messages or plain objects of their fields) as messages, for interceptors to read.
-async function* asMessages(output: DescMessage, replies: AsyncIterable<unknown>): AsyncGenerator<MessageShape<DescMessage>> {
-  for await (const reply of replies) {
-    if (typeof reply !== "object" || reply === null) {
-      throw new RpcError(`a handler yielded ${reply === null ? "null" : typeof reply}, not a ${output.typeName}`, Code.Internal);
-    }
-    yield create(output, reply as never);
-  }
 }

@@ -13,7 +13,7 @@ import {
   type TracerProvider,
 } from "@opentelemetry/api";
 import type { Interceptor, StreamRequest, StreamResponse, UnaryRequest } from "../interceptors/interceptor.js";
-import { onStreamEnd } from "../interceptors/stream-end.js";
+import { onStreamEnd } from "../interceptors/stream-messages.js";
 import { Code } from "../protocol/code.js";
 import { RpcError } from "../protocol/rpc-error.js";
 
