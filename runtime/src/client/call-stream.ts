@@ -326,7 +326,8 @@ function splitEndHeaders(end: Msg): { header: Headers; trailer: Headers } {
   const header = new Headers();
   const trailer = new Headers();
   toFetchHeaders(end.headers).forEach((value, name) => {
-    if (name.startsWith(trailerPrefix)) {
+    // Names come lower case from Headers.
+    if (name.startsWith(trailerPrefix.toLowerCase())) {
       trailer.append(name.slice(trailerPrefix.length), value);
     } else {
       header.append(name, value);

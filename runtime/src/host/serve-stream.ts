@@ -19,7 +19,7 @@ import { okCode } from "../metrics/method-metrics.js";
 import { createServerCallContext, type ServerCallContext } from "../service/handler-context.js";
 import { streamKindLabel, type StreamEndpointDefinition } from "../service/service-definition.js";
 import { checkMessageSize, natsHeader, toFetchHeaders, toNatsHeaders } from "../transport/nats/message-headers.js";
-import type { Msg, NatsConnection } from "../transport/nats/nats-client.js";
+import type { Msg, MsgHdrs, NatsConnection } from "../transport/nats/nats-client.js";
 import { openStreamInbox } from "../transport/nats/stream-inboxes.js";
 import { initialCredit, StreamPeer } from "../transport/nats/stream-peer.js";
 import { recordRequest, type EndpointStats } from "./endpoint-stats.js";
@@ -143,7 +143,7 @@ function readSetup(endpoint: HostStreamEndpoint, msg: Msg, header: (name: string
 function refuse(nc: NatsConnection, reply: string, error: RpcError, encoding: Encoding): void {
   const { headers, payload } = endFrameOf(error, encoding, undefined, undefined);
   try {
-    nc.publish(`${reply}.${FrameKind.End}.0`, payload, { headers: toNatsHeaders(headers) });
+    nc.publish(`${reply}.${FrameKind.End}.0`, payload, headers === undefined ? undefined : { headers });
   } catch {
     // A closed connection: the caller finds out by its own means.
   }
@@ -333,8 +333,7 @@ class ServedStream {
     if (!this.#canceledByCaller) {
       const shown = error === undefined || thrown === undefined || thrown instanceof RpcError || endpoint.host.exposeInternalErrors ? error : new RpcError(internalErrorMessage, Code.Internal);
       const { headers, payload } = endFrameOf(shown, this.#setup.encoding, this.#headersSent ? undefined : this.#context.responseHeaderIfUsed(), this.#context.responseTrailerIfUsed());
-      // A success without headers or trailers ends with a bare frame.
-      this.#peer.sendEnd([...headers.keys()].length === 0 ? undefined : toNatsHeaders(headers), payload);
+      this.#peer.sendEnd(headers, payload);
     }
     this.#peer.close();
     this.#inbox.close();
@@ -348,11 +347,11 @@ class ServedStream {
 }
 
 // The headers and payload of a host's end: the status (error headers and details), the response
-// headers when no message carried them, and the trailers as `Trailer-<name>`.
-function endFrameOf(error: RpcError | undefined, encoding: Encoding, responseHeader: Headers | undefined, trailers: Headers | undefined): { headers: Headers; payload: Uint8Array | undefined } {
+// headers when no message carried them, and the trailers as `Trailer-<name>`; no headers at all
+// for a success without either (a bare frame).
+function endFrameOf(error: RpcError | undefined, encoding: Encoding, responseHeader: Headers | undefined, trailers: Headers | undefined): { headers: MsgHdrs | undefined; payload: Uint8Array | undefined } {
   const headers = new Headers(responseHeader);
   headers.delete(HeaderName.ContentType);
-  trailers?.forEach((value, name) => headers.append(`${trailerPrefix}${name}`, value));
   let payload: Uint8Array | undefined;
   if (error !== undefined) {
     setErrorHeaders(headers, error);
@@ -361,6 +360,12 @@ function endFrameOf(error: RpcError | undefined, encoding: Encoding, responseHea
       payload = encodeErrorDetails(error.code, error.rawMessage, error.details, encoding);
     }
   }
-  return { headers, payload };
+  if ([...headers.keys()].length === 0 && (trailers === undefined || [...trailers.keys()].length === 0)) {
+    return { headers: undefined, payload };
+  }
+  // Appended to the NATS headers, which keep the prefix's spelling (a WHATWG Headers would lower it).
+  const natsHeaders = toNatsHeaders(headers);
+  trailers?.forEach((value, name) => natsHeaders.append(`${trailerPrefix}${name}`, value));
+  return { headers: natsHeaders, payload };
 }
 

@@ -60,8 +60,8 @@ export function parseFrameAddress(rest: string): FrameAddress | undefined {
   return { kind: kind as FrameKind, number: Number(digits) };
 }
 
-/** The prefix under which a stream's end carries the handler's trailers, as Connect sends a unary call's. */
-export const trailerPrefix = "trailer-";
+/** The prefix under which a stream's end carries the handler's trailers, as Connect sends a unary call's (read in any case). */
+export const trailerPrefix = "Trailer-";
 
 /** A stream's credit window, in messages, unless set: what a receiver holds at most that its application has not taken. */
 export const defaultStreamWindow = 1_024;
