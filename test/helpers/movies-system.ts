@@ -134,7 +134,7 @@ export async function startMoviesSystem(options: MoviesSystemOptions): Promise<M
           databaseUrl: database.url,
           downloadsDir,
           workers,
-          // A drain within the 15 s that stop() waits: downloads get 8 s of it to end, then go back to the queue.
+          // A drain within the 15 s that stop() waits: downloads get 5 s of it to end, then go back to the queue.
           flags: ["--job-lease", String(options.jobLeaseMs), "--drain-timeout", String(engineDrainTimeoutMs)],
           env: { MOVIES_ENGINE_STRANDED_CHECK_SECONDS: String(strandedCheckSeconds) },
         });

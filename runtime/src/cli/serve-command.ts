@@ -279,6 +279,17 @@ async function serveInstance<Service extends DescService>(context: ServeCommandC
   }
 }
 
+/**
+ * How long a stopping job worker or stop runner lets its work finish, out of the drain timeout:
+ * the rest is kept for what follows, giving the unfinished work back to JetStream (a write of its
+ * record, a nak), which can take up to a JetStream request's timeout (5 s) on a busy server; so
+ * 5 s of the drain are kept (a fifth of a long one, half of a short one).
+ */
+export function stopGraceMs(drainTimeoutMs: number): number {
+  const reserveMs = Math.min(drainTimeoutMs / 2, Math.max(5_000, drainTimeoutMs / 5));
+  return Math.floor(drainTimeoutMs - reserveMs);
+}
+
 // The job worker of `--jobs`, loaded only then: a plain host loads no JetStream client. Jobs get
 // most of the drain timeout to finish before they are given back to the queue.
 async function jobEntryPoint(flags: ServeFlags, logger: Logger, registry: Registry | undefined): Promise<HostEntryPoint> {
@@ -287,7 +298,7 @@ async function jobEntryPoint(flags: ServeFlags, logger: Logger, registry: Regist
   return serveJobs({
     concurrency: flags.jobConcurrency,
     leaseMs: flags.jobLease,
-    stopGraceMs: Math.floor(flags.drainTimeout * 0.8),
+    stopGraceMs: stopGraceMs(flags.drainTimeout),
     ...(registry === undefined ? {} : { metrics: createJobMetrics({ registry }) }),
     onJobFinished: ({ method, outcome, durationMs, error }) => {
       const fields = { job: { method, outcome, durationMs }, ...(error === undefined ? {} : { code: error.code, error: error.rawMessage }) };
@@ -311,7 +322,7 @@ async function pipelineEntryPoint(flags: ServeFlags, logger: Logger, registry: R
   return servePipeline({
     concurrency: flags.pipelineConcurrency,
     leaseMs: flags.pipelineLease,
-    stopGraceMs: Math.floor(flags.drainTimeout * 0.8),
+    stopGraceMs: stopGraceMs(flags.drainTimeout),
     ...(registry === undefined ? {} : { metrics: createPipelineMetrics({ registry }) }),
     onHop: ({ stop, pipeline, routeId, outcome, next, durationMs, error }) => {
       const fields = { hop: { stop, pipeline, route: routeId, outcome, durationMs, ...(next === undefined ? {} : { next }) }, ...(error === undefined ? {} : { code: error.code, error: error.rawMessage }) };
