@@ -1,9 +1,9 @@
 import type { Msg, MsgHdrs, NatsConnection } from "@nats-io/nats-core";
-import { packMessages, unpackMessages, varintSize } from "../../protocol/message-pack.js";
 import { Code } from "../../protocol/code.js";
+import { packMessages, unpackMessages, varintSize } from "../../protocol/message-pack.js";
 import { RpcError } from "../../protocol/rpc-error.js";
-import { publishAtTurnEnd } from "./turn-batch.js";
 import { frameSubject, FrameKind, missedHeartbeatsForDead, type FrameAddress } from "../../protocol/stream-frames.js";
+import { publishAtTurnEnd } from "./turn-batch.js";
 
 /** Bytes of messages a receiver aims to hold at most, whatever their size, beyond its first grant. */
 const windowBytes = 1024 * 1024;
@@ -57,9 +57,9 @@ export interface PeerEnd {
 
 /**
  * The part of a stream both sides share (docs/protocol.md, "Streaming"): numbering the messages
- * each way and checking that none is missing, credit (never sending beyond the peer's grant,
- * granting as the application takes messages, answering a blocked peer), heartbeats and the
- * liveness timeout. The host's and the caller's sides wrap it with what only they do.
+ * each way and checking that none is missing, packing those of one turn, credit (never sending
+ * beyond the peer's grant, granting as the application takes messages, answering a blocked peer),
+ * heartbeats and the liveness timeout. The host's and the caller's sides wrap it with what only they do.
  */
 export class StreamPeer {
   readonly #settings: StreamPeerSettings;
@@ -68,14 +68,14 @@ export class StreamPeer {
   #sent = 0;
   #sendLimit: number;
   #creditWaiter: { resolve: () => void; reject: (error: RpcError) => void } | undefined;
+  /** The messages of this turn not yet published, when there are any. */
+  #pack: Pack | undefined;
   // Receiving.
   #received = 0;
   #taken = 0;
   #takenBytes = 0;
   #granted: number;
   readonly #queue: StreamMessage[] = [];
-  /** The messages of this turn not yet published, when there are any. */
-  #pack: Pack | undefined;
   #queueHead = 0;
   #peerEnd: PeerEnd | undefined;
   #readWaiter: { resolve: () => void; reject: (error: RpcError) => void } | undefined;
