@@ -46,13 +46,14 @@ function messagesOf(frames: readonly { rest: string; msg: Msg }[]): unknown[] {
 
 test("the host opens with its inbox, sends up to the credit, says it is blocked, goes on when granted, and ends with success", async () => {
   const caller = await rawCaller();
-  caller.setup("Count", '{"count": 5}', { "Nats-Rpc-Stream": "1", "Nats-Rpc-Credit": "2", "Nats-Rpc-Heartbeat-Ms": "200", "Content-Type": "application/json" });
+  // A heartbeat long enough that the caller, which sends none, is not taken for gone while the test waits.
+  caller.setup("Count", '{"count": 5}', { "Nats-Rpc-Stream": "1", "Nats-Rpc-Credit": "2", "Nats-Rpc-Heartbeat-Ms": "1000", "Content-Type": "application/json" });
   const open = await caller.frameWhere("the open", (rest) => rest === "o");
   expect(open.msg.reply).toMatch(/^_INBOX\./);
-  expect(headerRecord(open.msg)).toMatchObject({ "Nats-Rpc-Credit": "0", "Nats-Rpc-Heartbeat-Ms": "200" });
+  expect(headerRecord(open.msg)).toMatchObject({ "Nats-Rpc-Credit": "0", "Nats-Rpc-Heartbeat-Ms": "1000" });
   // Two messages, then blocked at 2 (again with each heartbeat while no credit comes).
   await caller.frameWhere("the host to say it is blocked", (rest) => rest === "b.2");
-  await waitUntil("a second blocked frame, as the heartbeat", () => caller.frames.filter((frame) => frame.rest === "b.2").length >= 2, 2_000);
+  await waitUntil("a second blocked frame, as the heartbeat", () => caller.frames.filter((frame) => frame.rest === "b.2").length >= 2, 3_000);
   expect(messagesOf(caller.frames)).toEqual([{ n: 1 }, { n: 2 }]);
   // A credit, absolute: the host may send up to message 10.
   nats.nc.publish(`${open.msg.reply!}.c.10`);
@@ -79,7 +80,8 @@ test.each([
   ["a message beyond the credit granted", Array.from({ length: 65 }, (_, index) => `m.${index + 1}`), Code.ResourceExhausted, /the peer sent message 65 with credit up to 64 only/],
 ])("%s ends the stream with its error", async (_what, sent, code, message) => {
   const caller = await rawCaller();
-  caller.setup("Sum", "", { "Nats-Rpc-Stream": "1", "Nats-Rpc-Credit": "4", "Nats-Rpc-Heartbeat-Ms": "200", "Content-Type": "application/json" });
+  // The default heartbeat: the caller, which sends none, must not be taken for gone first.
+  caller.setup("Sum", "", { "Nats-Rpc-Stream": "1", "Nats-Rpc-Credit": "4", "Content-Type": "application/json" });
   const open = await caller.frameWhere("the open", (rest) => rest === "o");
   expect(headerRecord(open.msg)["Nats-Rpc-Credit"]).toBe("64");
   for (const frame of sent) {

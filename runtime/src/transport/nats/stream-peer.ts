@@ -246,14 +246,19 @@ export class StreamPeer {
 
   /**
    * The next message if one is here, taken as {@link take} takes it; else `undefined` (then the
-   * peer may have ended: see {@link peerEnd}). Throws the stream's failure once nothing is left
-   * before it. Costs no promise: a reader of many messages takes those at hand synchronously.
+   * peer may have ended: see {@link peerEnd}). Throws the reason of a stream that was stopped at
+   * once, and a stream's failure once nothing is left before it. Costs no promise: a reader of
+   * many messages takes those at hand synchronously.
    */
   poll(): StreamMessage | undefined {
+    // A stream its owner stopped (a cancel, a deadline, a stopping host) hands over nothing more,
+    // even what is here already; one that failed on its way, what came before the failure.
+    if (this.#stopped !== undefined) {
+      throw this.#stopped;
+    }
     if (this.#queueHead === this.#queue.length) {
-      const stopped = this.#failure ?? this.#stopped;
-      if (stopped !== undefined) {
-        throw stopped;
+      if (this.#failure !== undefined) {
+        throw this.#failure;
       }
       return undefined;
     }
