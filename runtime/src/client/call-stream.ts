@@ -193,7 +193,8 @@ class ClientStream {
       headers.delete(HeaderName.ContentType);
     }
     checkMessageSize(nc.info?.max_payload, payload, headers, `message to ${endpoint.subject}`);
-    const peer = new StreamPeer({ nc, window, heartbeatMs, onFailure: (error) => this.#giveUp(error) }, 0);
+    // A stream that fails on its way hands over the replies that came before the failure first.
+    const peer = new StreamPeer({ nc, window, heartbeatMs, onFailure: (error) => this.#giveUp(error, false) }, 0);
     this.#peer = peer;
     this.#inbox = openStreamInbox(nc, { onFrame: (address, msg) => this.#onFrame(address.kind, address.number, msg), onLost: (error) => peer.fail(error) });
     try {
@@ -285,8 +286,9 @@ class ClientStream {
     }
   }
 
-  // The caller gives up, or the stream failed: the host is told, and whoever waits wakes with `error`.
-  #giveUp(error: RpcError): void {
+  // The caller gives up, or the stream failed: the host is told, and whoever waits wakes with
+  // `error` (at once when the caller gave up, `stopReading`).
+  #giveUp(error: RpcError, stopReading = true): void {
     if (this.#stop !== undefined || this.#finished) {
       return;
     }
@@ -294,7 +296,9 @@ class ClientStream {
     if (this.#opened) {
       this.#sendCancel(error);
     }
-    this.#peer?.interrupt(error);
+    if (stopReading) {
+      this.#peer?.interrupt(error);
+    }
     // A stream that never opens (a silent server) must still end: the open may come later, or never.
     if (!this.#opened) {
       this.#peer?.fail(error);
