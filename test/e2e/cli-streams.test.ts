@@ -1,7 +1,7 @@
 // Streaming calls from the command line (docs/cli.md, "Streams"), as real processes against a real
 // nats-server: replies as JSON lines, requests as JSON lines from standard input or a file, errors
-// after the lines before them, Ctrl-C canceling the stream on the host; and a host process killed
-// mid-stream, which its caller notices within the liveness bound.
+// after the lines before them, Ctrl-C canceling the stream on the host; and a host or a caller
+// process killed mid-stream, which the other side notices within the liveness bound.
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
@@ -119,4 +119,17 @@ test("a host process killed mid-stream fails its caller with unavailable within 
     expect((error as RpcError).code).toBe(Code.Unavailable);
   }
   expect(performance.now() - killedAt).toBeLessThan(4 * heartbeatMs + 1_000);
+});
+
+test("a caller process killed mid-stream aborts the handler within the liveness bound", async () => {
+  await serve();
+  const aborted = state.nextAbort();
+  const caller = startCli(program, [], { env: { ...env(), STREAMS_CALLER_OF: nats.server.url } });
+  nats.processes.push(caller);
+  await waitUntil("items to reach the caller", () => caller.logs.length >= 3, 10_000);
+  const killedAt = performance.now();
+  await caller.kill();
+  // Its heartbeats are every 200 ms: the host takes it for gone after three silent intervals.
+  expect((await aborted).code).toBe(Code.Unavailable);
+  expect(performance.now() - killedAt).toBeLessThan(4 * 200 + 1_000);
 });
