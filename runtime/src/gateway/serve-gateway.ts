@@ -62,7 +62,7 @@ export interface GatewayOptions {
   /**
    * Longest deadline a request may ask for or get, in milliseconds; 60 s by default. A stream
    * without a deadline header has none (but its method's `timeout` option), whatever this is.
-   * Also how long `close()` waits for requests and streams in flight.
+   * Also how long `close()` waits for the requests in flight (it ends streams at once).
    */
   maxTimeoutMs?: number;
   /** Requests served at once; more are refused with 503 and `Retry-After` at once. 10,000 by default. */
@@ -179,7 +179,7 @@ export async function serveGateway(nc: NatsConnection, services: readonly DescSe
   // Made on the first request for it: most gateways are never asked.
   let openApiJson: string | undefined = options.openApi === undefined ? undefined : JSON.stringify(options.openApi);
   let inFlight = 0;
-  // Streams in flight, which close() ends once its grace is over: a stream may never end by itself.
+  // Streams in flight, which close() ends at once: a stream may never end by itself.
   const streams = new Set<StreamInFlight>();
   let draining = false;
   let drained: (() => void) | undefined;
