@@ -17,13 +17,15 @@ export type MethodOptionInit = MessageInitShape<typeof NatsMethodOptionsSchema>;
 export interface MethodSketch {
   readonly name: string;
   readonly option?: MethodOptionInit;
+  /** A server-streaming method rather than a unary one. */
+  readonly serverStreaming?: boolean;
 }
 
 /**
  * A service `opts.v1.<name>` built from a descriptor, as a service loaded at run time without
  * generated code would be, carrying the given `nats.micro.v1` options: the way tests get option
- * values that `buf generate` would refuse. Every method is unary and takes and returns
- * `opts.v1.Item`.
+ * values that `buf generate` would refuse. Every method is unary (or server streaming, when its
+ * sketch says so) and takes and returns `opts.v1.Item`.
  *
  * @example
  * const service = serviceWithOptions("Books", { name: "my books" }, [{ name: "Post", option: { subject: "a b" } }]);
@@ -47,7 +49,7 @@ export function serviceWithOptions(name: string, option: ServiceOptionInit | und
           if (method.option !== undefined) {
             setExtension(methodOptions, methodOption, create(NatsMethodOptionsSchema, method.option));
           }
-          return { name: method.name, inputType: ".opts.v1.Item", outputType: ".opts.v1.Item", options: methodOptions };
+          return { name: method.name, inputType: ".opts.v1.Item", outputType: ".opts.v1.Item", options: methodOptions, serverStreaming: method.serverStreaming === true };
         }),
       },
     ],

@@ -125,6 +125,19 @@ test("unary methods are the endpoints, streaming ones the streams, each with its
   ]);
 });
 
+test("a streaming method's broken options are reported as a unary method's are, whatever queue group the code gives", () => {
+  const service = serviceWithOptions("Feeds", undefined, [
+    { name: "Get" },
+    { name: "Watch", serverStreaming: true, option: { queueGroup: "a.b", subject: "x y" } },
+  ]);
+  for (const options of [{}, { queueGroup: "workers" }]) {
+    expect(problemsOf(() => defineService(service, options))).toEqual([
+      'method opts.v1.Feeds.Watch: subject "opts.v1.Feeds.x y" must not contain white space',
+      'method opts.v1.Feeds.Watch: queue group "a.b" must be one token without wildcards or white space',
+    ]);
+  }
+});
+
 test("a streaming method and a unary one on the same subject are reported", () => {
   const definition = defineService(streamingService(), { queueGroup: false });
   expect(definition.streams.every((endpoint) => endpoint.queueGroup === undefined)).toBe(true);

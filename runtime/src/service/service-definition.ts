@@ -138,61 +138,53 @@ export function defineService(service: DescService, options: ServiceDefinitionOp
   const serviceTimeoutMs = timeoutOf(proto.timeout, serviceProblem);
   const serviceJobPolicy = jobPolicyOf(proto.job, defaultJobPolicy, (problem) => serviceProblem(problem));
 
+  // What every endpoint has, unary or streaming: its options, subject, queue group, timeout and
+  // the metadata naming its types, with each broken option reported on the method.
+  const served = (method: DescMethod) => {
+    const methodProto = getOption(method, methodOption);
+    const report = (problem: string | undefined) => methodProblem(method, problem);
+    const subject = subjectOf(prefix, method, methodProto.subject);
+    report(checkSubject(subject));
+    // Read before the code's queue group is applied, so that a broken option is reported either way, as the service's is.
+    const methodQueueGroup = queueGroupOf(methodProto.queueGroup, methodProto.noQueueGroup, report);
+    const queueGroup = options.queueGroup ?? methodQueueGroup ?? serviceQueueGroup ?? defaultQueueGroup;
+    return {
+      methodProto,
+      report,
+      method,
+      name: method.name,
+      subject,
+      queueGroup: queueGroup === false ? undefined : queueGroup,
+      timeoutMs: timeoutOf(methodProto.timeout, report) ?? serviceTimeoutMs,
+      metadata: { ...methodProto.metadata, [requestTypeMetadataKey]: method.input.typeName, [responseTypeMetadataKey]: method.output.typeName },
+    };
+  };
   const streams: StreamEndpointDefinition[] = [];
   for (const method of service.methods) {
     if (method.methodKind === "unary") {
       continue;
     }
-    const methodProto = getOption(method, methodOption);
-    const report = (problem: string | undefined) => methodProblem(method, problem);
+    const { methodProto, report, ...endpoint } = served(method);
     if (methodProto.stop !== undefined) {
       report(`stop: a pipeline stop must be a unary method, not ${method.methodKind}`);
     }
     if (methodProto.job !== undefined) {
       report(`job: only a unary method can run as a job, not ${method.methodKind}`);
     }
-    const subject = subjectOf(prefix, method, methodProto.subject);
-    report(checkSubject(subject));
-    const queueGroup = options.queueGroup ?? queueGroupOf(methodProto.queueGroup, methodProto.noQueueGroup, report) ?? serviceQueueGroup ?? defaultQueueGroup;
-    streams.push({
-      method,
-      kind: method.methodKind,
-      name: method.name,
-      subject,
-      queueGroup: queueGroup === false ? undefined : queueGroup,
-      timeoutMs: timeoutOf(methodProto.timeout, report) ?? serviceTimeoutMs,
-      metadata: {
-        ...methodProto.metadata,
-        [requestTypeMetadataKey]: method.input.typeName,
-        [responseTypeMetadataKey]: method.output.typeName,
-        [kindMetadataKey]: method.methodKind,
-      },
-    });
+    streams.push({ ...endpoint, kind: method.methodKind, metadata: { ...endpoint.metadata, [kindMetadataKey]: method.methodKind } });
   }
   const endpoints = service.methods
     .filter((method) => method.methodKind === "unary")
     .map((method): EndpointDefinition => {
-      const methodProto = getOption(method, methodOption);
-      const report = (problem: string | undefined) => methodProblem(method, problem);
-      const subject = subjectOf(prefix, method, methodProto.subject);
-      report(checkSubject(subject));
-      // Read before the code's queue group is applied, so that a broken option is reported either way, as the service's is.
-      const methodQueueGroup = queueGroupOf(methodProto.queueGroup, methodProto.noQueueGroup, report);
-      const queueGroup = options.queueGroup ?? methodQueueGroup ?? serviceQueueGroup ?? defaultQueueGroup;
-      const timeoutMs = timeoutOf(methodProto.timeout, report) ?? serviceTimeoutMs;
+      const { methodProto, report, ...endpoint } = served(method);
+      const { timeoutMs } = endpoint;
       // An attempt lasts what the service's job policy says, else what a call of the method may.
       const jobFallback = proto.job?.attemptTimeout === undefined && timeoutMs !== undefined ? { ...serviceJobPolicy, attemptTimeoutMs: timeoutMs } : serviceJobPolicy;
       const stop = stopPolicyOf(method, methodProto.stop, timeoutMs, report);
       return {
-        method,
-        name: method.name,
-        subject,
-        queueGroup: queueGroup === false ? undefined : queueGroup,
-        timeoutMs,
+        ...endpoint,
         metadata: {
-          ...methodProto.metadata,
-          [requestTypeMetadataKey]: method.input.typeName,
-          [responseTypeMetadataKey]: method.output.typeName,
+          ...endpoint.metadata,
           ...(stop === undefined
             ? {}
             : { [stopMetadataKey]: "true", [stopNameMetadataKey]: stop.name, [stopPipelinesMetadataKey]: pipelinesThrough(stop.name, service.file).join(",") }),
