@@ -20,6 +20,15 @@ export function integerAtLeast(minimum: number): (value: string) => number {
   };
 }
 
+/** Parses a flag's value as a TCP port, 0 to 65535: anything else is a usage error before anything is opened. */
+export function tcpPort(value: string): number {
+  const port = integerAtLeast(0)(value);
+  if (port > 65_535) {
+    throw new InvalidArgumentError(`must be a TCP port, 0 to 65535, got ${port}`);
+  }
+  return port;
+}
+
 // "Average, Sum" → ["Average", "Sum"]; an empty list is a mistake worth naming.
 export function commaList(value: string): string[] {
   const names = value.split(",").map((name) => name.trim()).filter((name) => name !== "");

@@ -1,10 +1,10 @@
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
 import { Code } from "../protocol/code.js";
 import { exitCodeFromCode } from "../protocol/code-tables.js";
 import type { NatsConnection } from "../transport/nats/nats-client.js";
 import { createLogger, logLevels, type LogLevel } from "./create-logger.js";
 import { describeFailure, ExitCode, exitCodeOf } from "./exit-codes.js";
-import { commaList, integerAtLeast } from "./parse-flags.js";
+import { commaList, integerAtLeast, tcpPort } from "./parse-flags.js";
 import { waitForStopRequest } from "./stop-signals.js";
 import { createPipelineDeadCommand } from "./pipeline-dead-commands.js";
 
@@ -47,7 +47,7 @@ export function createPipelineCommand(context: PipelineCommandContext): Command 
 function statusCommand(context: PipelineCommandContext): Command {
   return new Command("status")
     .description("serve a live web page of every pipeline stop's counters (found by $SRV discovery) until SIGINT or SIGTERM")
-    .addOption(new Option("--port <port>", "TCP port of the page (0: any free one)").argParser(parsePort).default(8090))
+    .addOption(new Option("--port <port>", "TCP port of the page (0: any free one)").argParser(tcpPort).default(8090))
     .addOption(new Option("--host <address>", "address to listen on").default("127.0.0.1"))
     .addOption(new Option("--pipeline <name>", "show only the stops on this pipeline's declared route"))
     .addOption(new Option("--order <stops>", "stop names to list first, in this order (comma-separated)").argParser(commaList))
@@ -92,11 +92,3 @@ function statusCommand(context: PipelineCommandContext): Command {
     });
 }
 
-// A TCP port, 0 to 65535; anything else is a usage error before anything is opened.
-function parsePort(value: string): number {
-  const port = integerAtLeast(0)(value);
-  if (port > 65_535) {
-    throw new InvalidArgumentError(`must be a TCP port, 0 to 65535, got ${port}`);
-  }
-  return port;
-}

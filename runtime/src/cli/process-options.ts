@@ -2,7 +2,7 @@ import cluster from "node:cluster";
 import { Option, type Command } from "commander";
 import type { Logger } from "pino";
 import { logLevelEnvironmentName, logLevels, type LogLevel } from "./create-logger.js";
-import { integerAtLeast } from "./parse-flags.js";
+import { integerAtLeast, tcpPort } from "./parse-flags.js";
 import { runWorkerPool } from "./worker-pool.js";
 
 /** The flags of the commands that run until stopped (`serve`, `gateway`). */
@@ -23,7 +23,7 @@ export interface ProcessFlags {
 export function addProcessOptions(command: Command, settings: { workersDescription: string; drainTimeoutMs: number }): Command {
   const environmentLevel = process.env[logLevelEnvironmentName];
   return command
-    .addOption(new Option("--metrics-port <port>", "serve Prometheus metrics at http://ADDRESS:PORT/metrics").argParser(integerAtLeast(0)))
+    .addOption(new Option("--metrics-port <port>", "serve Prometheus metrics at http://ADDRESS:PORT/metrics").argParser(tcpPort))
     .addOption(new Option("--metrics-address <address>", "address the metrics endpoint listens on").default("127.0.0.1"))
     .addOption(new Option("-w, --workers <count>", settings.workersDescription).argParser(integerAtLeast(1)).default(1))
     .addOption(new Option("--trace", "send OpenTelemetry traces over OTLP/HTTP, configured by the OTEL_* variables (also when OTEL_TRACES_EXPORTER=otlp)"))
