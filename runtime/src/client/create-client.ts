@@ -153,4 +153,3 @@ export function createClient<Service extends DescService>(nc: NatsConnection, se
   }
   return client as ServiceClient<Service>;
 }
-

@@ -301,4 +301,3 @@ function streamStatsData(endpoint: HostStreamEndpoint): Record<string, number> {
   const { active, messagesIn, messagesOut } = endpoint.counters;
   return { active, messages_in: messagesIn, messages_out: messagesOut };
 }
-
