@@ -4,6 +4,6 @@
  * only programs that run or enqueue jobs load them.
  */
 export { AckPolicy, DeliverPolicy, DiscardPolicy, jetstream, jetstreamManager, JetStreamApiError, RetentionPolicy, StorageType } from "@nats-io/jetstream";
-export type { Consumer, ConsumerConfig, JetStreamClient, JetStreamManager, JsMsg, PubAck, StoredMsg, StreamConfig } from "@nats-io/jetstream";
+export type { Consumer, ConsumerConfig, ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, PubAck, StoredMsg, StreamConfig } from "@nats-io/jetstream";
 export { Kvm } from "@nats-io/kv";
 export type { KV, KvEntry } from "@nats-io/kv";

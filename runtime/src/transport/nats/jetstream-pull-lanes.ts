@@ -1,4 +1,4 @@
-import type { Consumer, JsMsg } from "./jetstream-client.js";
+import type { Consumer, ConsumerMessages, JsMsg } from "./jetstream-client.js";
 import type { SlotPool } from "./slot-pool.js";
 
 /** One consumer whose messages the lanes pull, and what runs each message. */
@@ -31,47 +31,50 @@ const defaultPullExpiresMs = 30_000;
 export function startPullLanes(sources: readonly PullSource[], lanesPerSource: number, slots: SlotPool, leaseMs: number, pullExpiresMs = defaultPullExpiresMs): PullLanes {
   let stopping = false;
   const stoppingController = new AbortController();
-  const pulls = new Set<{ close(): Promise<unknown> }>();
+  const pulls = new Set<ConsumerMessages>();
   const runLane = async (source: PullSource) => {
     while (!stopping) {
-      let msg: JsMsg | undefined;
+      let pull: ConsumerMessages;
       try {
-        const pull = await source.consumer.fetch({ max_messages: 1, expires: pullExpiresMs });
-        pulls.add(pull);
-        if (stopping) {
-          // Opened while stop() closed the others: it would hold the lane until it expires.
-          void pull.close();
-        }
-        for await (const delivered of pull) {
-          msg = delivered;
-        }
-        pulls.delete(pull);
+        // One message per pull: the iterator asks for the next one only when the lane comes back
+        // for it, after the message before has run, so a lane never holds a message it cannot run.
+        pull = await source.consumer.consume({ max_messages: 1, expires: pullExpiresMs });
       } catch {
         // A lost connection or a deleted consumer: wait a little rather than spin, then pull again.
         await pause(1_000, stoppingController.signal);
         continue;
       }
-      if (msg === undefined) {
-        continue;
-      }
+      pulls.add(pull);
       if (stopping) {
-        msg.nak();
-        break;
-      }
-      const held = msg;
-      const waiting = setInterval(() => held.working(), Math.floor(leaseMs / 3));
-      await slots.acquire();
-      clearInterval(waiting);
-      if (stopping) {
-        // Taken while the worker waited for a place, and the worker is stopping: back to the stream.
-        held.nak();
-        slots.release();
-        break;
+        // Opened while stop() closed the others: it would hold the lane until it expires.
+        void pull.close();
       }
       try {
-        await source.run(held);
+        for await (const msg of pull) {
+          if (stopping) {
+            msg.nak();
+            break;
+          }
+          const waiting = setInterval(() => msg.working(), Math.floor(leaseMs / 3));
+          await slots.acquire();
+          clearInterval(waiting);
+          if (stopping) {
+            // Taken while the worker waited for a place, and the worker is stopping: back to the stream.
+            msg.nak();
+            slots.release();
+            break;
+          }
+          try {
+            await source.run(msg);
+          } finally {
+            slots.release();
+          }
+        }
+      } catch {
+        await pause(1_000, stoppingController.signal);
       } finally {
-        slots.release();
+        pulls.delete(pull);
+        void pull.close();
       }
     }
   };
