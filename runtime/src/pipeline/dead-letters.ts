@@ -5,7 +5,7 @@ import { RpcError } from "../protocol/rpc-error.js";
 import type { RouteHop } from "../service/route-context.js";
 import { checkStopName } from "../service/stop-policy.js";
 import type { NatsConnection } from "../transport/nats/nats-client.js";
-import { natsHeader, toFetchHeaders, toNatsHeaders } from "../transport/nats/message-headers.js";
+import { deleteNatsHeader, natsHeaderReader, toFetchHeaders } from "../transport/nats/message-headers.js";
 import { hopMessageId, isRouteId, PipelineNames } from "./pipeline-names.js";
 import { openPipelineStreams, type PipelineStreamOptions } from "./pipeline-streams.js";
 import { publishHop } from "./publish-hop.js";
@@ -54,7 +54,7 @@ export async function listPipelineDeadLetters(nc: NatsConnection, options: { lim
   const consumer = await streams.js.consumers.get(PipelineNames.deadStream);
   const messages = await consumer.fetch({ max_messages: limit, expires: 5_000 });
   for await (const msg of messages) {
-    const get = (name: string) => natsHeader(msg.headers, name);
+    const get = natsHeaderReader(msg.headers);
     const headers = toFetchHeaders(msg.headers);
     const slip = readSlip(get).slip;
     letters.push({
@@ -113,7 +113,7 @@ export async function replayPipelineDeadLetter(nc: NatsConnection, id: string, o
   if (letter === null) {
     throw new RpcError(`no dead letter of route ${id}`, Code.NotFound);
   }
-  const read = readSlip((name) => natsHeader(letter.header, name));
+  const read = readSlip(natsHeaderReader(letter.header));
   if (read.slip === undefined) {
     throw new RpcError(`the dead letter of route ${id} cannot be replayed: ${read.problem}`, Code.FailedPrecondition);
   }
@@ -130,11 +130,11 @@ export async function replayPipelineDeadLetter(nc: NatsConnection, id: string, o
   }
   const headers = carriedHeaders(letter.header);
   for (const name of letterOnlyHeaders) {
-    headers.delete(name);
+    deleteNatsHeader(headers, name);
   }
   const replay = read.slip.replay + 1;
   setSlipHeaders(headers, { ...read.slip, stop: first, remaining: rest, replay });
-  const published = await publishHop(streams, first, letter.data, toNatsHeaders(headers), hopMessageId(id, read.slip.position, replay));
+  const published = await publishHop(streams, first, letter.data, headers, hopMessageId(id, read.slip.position, replay));
   if (published.unknownStop) {
     throw new RpcError(`replay of ${id}: no stop ${first}: its stream ${PipelineNames.stopStream(first)} does not exist`, Code.NotFound);
   }

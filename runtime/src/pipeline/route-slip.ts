@@ -1,6 +1,5 @@
 import { HeaderName } from "../protocol/header-name.js";
-import type { MsgHdrs } from "../transport/nats/nats-client.js";
-import { toFetchHeaders } from "../transport/nats/message-headers.js";
+import { createNatsHeaders, type MsgHdrs } from "../transport/nats/nats-client.js";
 import type { RouteHop } from "../service/route-context.js";
 import { checkStopName } from "../service/stop-policy.js";
 import { isRouteId } from "./pipeline-names.js";
@@ -27,25 +26,45 @@ export interface RouteSlip {
   readonly replay: number;
 }
 
-/** The slip's headers, set on `headers` (a fetch `Headers`): what a stop or a starter publishes. */
-export function setSlipHeaders(headers: Headers, slip: RouteSlip): void {
-  headers.set(HeaderName.Pipeline, slip.pipeline);
-  headers.set(HeaderName.PipelineRouteId, slip.id);
-  headers.set(HeaderName.PipelineStop, slip.stop);
-  headers.set(HeaderName.PipelineRoute, slip.remaining.join(","));
-  headers.set(HeaderName.PipelinePosition, String(slip.position));
-  headers.set(HeaderName.PipelineOriginalRoute, slip.original.join(","));
-  if (slip.history.length > 0) {
-    headers.set(HeaderName.PipelineHistory, slip.history.map((hop) => `${hop.stop}@${hop.at.toISOString()}`).join(","));
-  } else {
-    headers.delete(HeaderName.PipelineHistory);
+// The headers of the slip, by their lower-case names.
+const slipHeaderNames: ReadonlySet<string> = new Set(
+  [
+    HeaderName.Pipeline,
+    HeaderName.PipelineRouteId,
+    HeaderName.PipelineStop,
+    HeaderName.PipelineRoute,
+    HeaderName.PipelinePosition,
+    HeaderName.PipelineOriginalRoute,
+    HeaderName.PipelineHistory,
+    HeaderName.PipelineStarted,
+    HeaderName.PipelineType,
+    HeaderName.PipelineReplay,
+  ].map((name) => name.toLowerCase()),
+);
+
+/**
+ * Sets the slip's headers on the NATS headers of a message that a stop or a starter publishes,
+ * in place of any slip they held (whatever the case of its names).
+ */
+export function setSlipHeaders(headers: MsgHdrs, slip: RouteSlip): void {
+  for (const name of headers.keys()) {
+    if (slipHeaderNames.has(name.toLowerCase())) {
+      headers.delete(name);
+    }
   }
-  headers.set(HeaderName.PipelineStarted, slip.started.toISOString());
-  headers.set(HeaderName.PipelineType, slip.type);
+  headers.append(HeaderName.Pipeline, slip.pipeline);
+  headers.append(HeaderName.PipelineRouteId, slip.id);
+  headers.append(HeaderName.PipelineStop, slip.stop);
+  headers.append(HeaderName.PipelineRoute, slip.remaining.join(","));
+  headers.append(HeaderName.PipelinePosition, String(slip.position));
+  headers.append(HeaderName.PipelineOriginalRoute, slip.original.join(","));
+  if (slip.history.length > 0) {
+    headers.append(HeaderName.PipelineHistory, slip.history.map((hop) => `${hop.stop}@${hop.at.toISOString()}`).join(","));
+  }
+  headers.append(HeaderName.PipelineStarted, slip.started.toISOString());
+  headers.append(HeaderName.PipelineType, slip.type);
   if (slip.replay > 0) {
-    headers.set(HeaderName.PipelineReplay, String(slip.replay));
-  } else {
-    headers.delete(HeaderName.PipelineReplay);
+    headers.append(HeaderName.PipelineReplay, String(slip.replay));
   }
 }
 
@@ -108,11 +127,13 @@ const publishOnlyHeaders = /^nats-(msg-id|expected-.*)$/i;
  * The headers of a pipeline message that travel on with it to the next stop, a dead letter or a
  * replay: all of them (the starter's own, the slip) but those that steer one publish.
  */
-export function carriedHeaders(headers: MsgHdrs | undefined): Headers {
-  const carried = toFetchHeaders(headers);
-  for (const name of [...carried.keys()]) {
-    if (publishOnlyHeaders.test(name)) {
-      carried.delete(name);
+export function carriedHeaders(headers: MsgHdrs | undefined): MsgHdrs {
+  const carried = createNatsHeaders();
+  if (headers !== undefined) {
+    for (const [name, values] of headers) {
+      if (!publishOnlyHeaders.test(name)) {
+        values.forEach((value) => carried.append(name, value));
+      }
     }
   }
   return carried;

@@ -6,9 +6,9 @@ import type { HostEndpoint } from "../host/host-endpoint.js";
 import { invokeUnary } from "../host/invoke-unary.js";
 import { jobBackoffMs } from "../service/job-policy.js";
 import type { StopPolicy } from "../service/stop-policy.js";
-import type { NatsConnection } from "../transport/nats/nats-client.js";
+import type { MsgHdrs, NatsConnection } from "../transport/nats/nats-client.js";
 import type { JsMsg } from "../transport/nats/jetstream-client.js";
-import { natsHeader, toNatsHeaders } from "../transport/nats/message-headers.js";
+import { deleteNatsHeader, natsHeaderReader, toFetchHeaders, toNatsHeaders } from "../transport/nats/message-headers.js";
 import { hopMessageId, PipelineNames } from "./pipeline-names.js";
 import { PipelineRequest } from "./pipeline-request.js";
 import { readAttempts, type AttemptLedger } from "./attempt-ledger.js";
@@ -92,7 +92,7 @@ export async function runStop(runner: StopRunner, endpoint: HostEndpoint, msg: J
 type Ended = Omit<FinishedHop, "method" | "stop" | "durationMs">;
 
 async function deliver(runner: StopRunner, endpoint: HostEndpoint, policy: StopPolicy, msg: JsMsg): Promise<Ended> {
-  const read = readSlip((name) => natsHeader(msg.headers, name));
+  const read = readSlip(natsHeaderReader(msg.headers));
   if (read.slip === undefined) {
     const routeId = `seq-${msg.seq}`;
     const error = new RpcError(`message ${msg.seq} at stop ${policy.name} has an unreadable routing slip: ${read.problem}`, Code.InvalidArgument);
@@ -185,7 +185,7 @@ async function attemptAt(
   }
   const [next, ...rest] = plan.remaining;
   const headers = carriedHeaders(msg.headers);
-  headers.delete(HeaderName.Timeout);
+  deleteNatsHeader(headers, HeaderName.Timeout);
   setSlipHeaders(headers, {
     ...slip,
     stop: next ?? policy.name,
@@ -198,7 +198,7 @@ async function attemptAt(
     announceEnd(runner, slip.pipeline, reply.payload, headers);
     return { ...base, outcome: "completed", attemptFailed: false, next: undefined, error: undefined };
   }
-  const published = await publishHop(runner.streams, next, reply.payload, toNatsHeaders(headers), hopMessageId(slip.id, slip.position + 1, slip.replay));
+  const published = await publishHop(runner.streams, next, reply.payload, headers, hopMessageId(slip.id, slip.position + 1, slip.replay));
   if (published.unknownStop) {
     return refuse(`unknown stop ${next}: the route of stop ${policy.name} goes on to ${next}, which has no stream ${PipelineNames.stopStream(next)}`, attempt, Code.NotFound);
   }
@@ -213,7 +213,7 @@ async function attemptAt(
  */
 async function deadLetter(runner: StopRunner, msg: JsMsg, slip: RouteSlip | undefined, routeId: string, stop: string, reason: string, attempts: number, error: RpcError | undefined): Promise<void> {
   await runner.streams.ensureDead();
-  const headers = carriedHeaders(msg.headers);
+  const headers = toFetchHeaders(carriedHeaders(msg.headers));
   headers.set(HeaderName.PipelineRouteId, routeId);
   headers.set(HeaderName.PipelineStop, stop);
   headers.set(HeaderName.PipelineReason, reason);
@@ -230,9 +230,9 @@ async function deadLetter(runner: StopRunner, msg: JsMsg, slip: RouteSlip | unde
 
 // Tells whoever follows the pipeline's ends that a route reached its last stop, with the last
 // reply and the slip; core NATS, so nobody listening costs nothing.
-function announceEnd(runner: StopRunner, pipeline: string, payload: Uint8Array, headers: Headers): void {
+function announceEnd(runner: StopRunner, pipeline: string, payload: Uint8Array, headers: MsgHdrs): void {
   try {
-    runner.nc.publish(PipelineNames.doneSubject(pipeline === "" ? "_" : pipeline), payload, { headers: toNatsHeaders(headers) });
+    runner.nc.publish(PipelineNames.doneSubject(pipeline === "" ? "_" : pipeline), payload, { headers });
   } catch {
     // A closed connection: the end is counted all the same.
   }

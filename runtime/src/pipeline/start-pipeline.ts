@@ -70,10 +70,11 @@ export async function startPipeline<Input extends DescMessage>(
   }
   const encoding = options.encoding ?? "binary";
   const payload = encodeMessage(pipeline.input, create(pipeline.input, message), encoding);
-  const headers = new Headers(options.headers);
+  const given = new Headers(options.headers);
   if (encoding === "json") {
-    headers.set(HeaderName.ContentType, jsonContentType);
+    given.set(HeaderName.ContentType, jsonContentType);
   }
+  const headers = toNatsHeaders(given);
   const [first, ...remaining] = route as [string, ...string[]];
   setSlipHeaders(headers, {
     pipeline: pipeline.name,
@@ -91,7 +92,7 @@ export async function startPipeline<Input extends DescMessage>(
   // The declared stops may be started before their servers run; a stop named only in code
   // must exist, so that a misspelt name is an error here rather than a stream nobody reads.
   await Promise.all(pipeline.route.map((stop) => streams.ensureStop(stop)));
-  const published = await publishHop(streams, first, payload, toNatsHeaders(headers), hopMessageId(id, 0, 0));
+  const published = await publishHop(streams, first, payload, headers, hopMessageId(id, 0, 0));
   if (published.unknownStop) {
     throw new RpcError(`pipeline ${pipeline.name}: no stop ${first}: its stream ${PipelineNames.stopStream(first)} does not exist (run a server of the stop first)`, Code.NotFound);
   }

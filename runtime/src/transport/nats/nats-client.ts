@@ -4,4 +4,4 @@
  * own (`@nats-io/nats-core` is a peer dependency), so its connection is the one the runtime takes.
  */
 export type { Msg, MsgHdrs, NatsConnection, Subscription } from "@nats-io/nats-core";
-export { nuid } from "@nats-io/nats-core";
+export { headers as createNatsHeaders, nuid } from "@nats-io/nats-core";
