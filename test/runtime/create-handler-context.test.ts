@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 // createHandlerContext: a handler unit-tested the way a user would, without NATS.
 import { jest } from "@jest/globals";
 import { create } from "@bufbuild/protobuf";
@@ -145,4 +146,12 @@ test("the service and method are the method's own: the service is its parent", (
   expect(context.service).toBe(Calc);
   expect(context.service.typeName).toBe("calc.v1.Calc");
   expect(createHandlerContext({ method: Ledger.method.post }).service).toBe(Ledger);
+});
+
+test("a context whose signal is never read leaves no listener on the given AbortSignal", () => {
+  const controller = new AbortController();
+  const context = createHandlerContext({ method: Calc.method.sum, signal: controller.signal });
+  expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+  expect(context.signal.aborted).toBe(false);
+  expect(getEventListeners(controller.signal, "abort")).toHaveLength(1);
 });

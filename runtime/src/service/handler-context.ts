@@ -164,14 +164,6 @@ class CallContext implements ServerCallContext {
     this.encoding = encoding;
     this.#origin = origin;
     this.#deadline = deadline;
-    const { signal } = origin;
-    if (signal !== undefined) {
-      if (signal.aborted) {
-        this.abort(signal.reason);
-      } else {
-        signal.addEventListener("abort", () => this.abort(signal.reason), { once: true });
-      }
-    }
   }
 
   get service(): DescService {
@@ -202,11 +194,19 @@ class CallContext implements ServerCallContext {
     return (this.#responseTrailer ??= new Headers());
   }
 
+  // Made when first read, and only then made to follow the origin's signal: most handlers never
+  // read it, and a listener per call costs as much as the rest of the context.
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
-      this.#controller = new AbortController();
+      const controller = new AbortController();
+      this.#controller = controller;
+      const origin = this.#origin.signal;
       if (this.#abortReason !== undefined) {
-        this.#controller.abort(this.#abortReason.reason);
+        controller.abort(this.#abortReason.reason);
+      } else if (origin?.aborted === true) {
+        controller.abort(origin.reason);
+      } else {
+        origin?.addEventListener("abort", () => this.abort(origin.reason), { once: true });
       }
     }
     return this.#controller.signal;
@@ -226,7 +226,9 @@ class CallContext implements ServerCallContext {
   }
 
   abort(reason: unknown): void {
-    this.#abortReason ??= { reason };
+    // The origin's reason when it was aborted first, as though the signal followed it all along.
+    const origin = this.#origin.signal;
+    this.#abortReason ??= { reason: origin?.aborted === true ? origin.reason : reason };
     this.#controller?.abort(reason);
   }
 
