@@ -9,8 +9,8 @@ import { JetStreamAttemptRequest } from "../transport/nats/jetstream-attempt-req
 export class JobRequest extends JetStreamAttemptRequest {
   readonly job: JobContext;
 
-  constructor(msg: JsMsg, attemptTimeoutMs: number, signal: AbortSignal, job: JobContext) {
-    super(msg, attemptTimeoutMs, signal);
+  constructor(msg: JsMsg, attemptTimeoutMs: number, stopSignal: AbortSignal, job: JobContext) {
+    super(msg, attemptTimeoutMs, stopSignal);
     this.job = job;
   }
 }

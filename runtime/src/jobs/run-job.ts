@@ -163,16 +163,12 @@ async function runAttempt(worker: JobWorker, endpoint: HostEndpoint, msg: JsMsg,
       return progressWrites;
     },
   };
-  // The attempt's own signal, so that the worker's stop signal does not collect a listener per job.
-  const attemptController = new AbortController();
-  const stop = () => attemptController.abort(worker.stopSignal.reason);
-  worker.stopSignal.addEventListener("abort", stop, { once: true });
-  const request = new JobRequest(msg, policy.attemptTimeoutMs, attemptController.signal, job);
+  const request = new JobRequest(msg, policy.attemptTimeoutMs, worker.stopSignal, job);
   try {
     await invokeUnary(endpoint, request);
     await progressWrites;
   } finally {
-    worker.stopSignal.removeEventListener("abort", stop);
+    request.end();
   }
   const { reply } = request;
   if (worker.stopSignal.aborted && (reply === undefined || reply.error !== undefined)) {

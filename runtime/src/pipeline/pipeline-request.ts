@@ -10,8 +10,8 @@ import { JetStreamAttemptRequest } from "../transport/nats/jetstream-attempt-req
 export class PipelineRequest extends JetStreamAttemptRequest {
   readonly route: RouteContext;
 
-  constructor(msg: JsMsg, attemptTimeoutMs: number, signal: AbortSignal, route: RouteContext) {
-    super(msg, attemptTimeoutMs, signal);
+  constructor(msg: JsMsg, attemptTimeoutMs: number, stopSignal: AbortSignal, route: RouteContext) {
+    super(msg, attemptTimeoutMs, stopSignal);
     this.route = route;
   }
 }

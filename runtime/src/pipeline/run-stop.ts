@@ -150,16 +150,12 @@ async function attemptAt(
   ledger: AttemptLedger,
   refuse: (reason: string, attempts: number, code: Code) => Promise<Ended>,
 ): Promise<Ended> {
-  // The attempt's own signal, so that the runner's stop signal does not collect a listener per message.
-  const attemptController = new AbortController();
-  const stop = () => attemptController.abort(runner.stopSignal.reason);
-  runner.stopSignal.addEventListener("abort", stop, { once: true });
   const plan = createRoutePlan(slip, attempt, policy.attempts);
-  const request = new PipelineRequest(msg, policy.attemptTimeoutMs, attemptController.signal, plan);
+  const request = new PipelineRequest(msg, policy.attemptTimeoutMs, runner.stopSignal, plan);
   try {
     await invokeUnary(endpoint, request);
   } finally {
-    runner.stopSignal.removeEventListener("abort", stop);
+    request.end();
   }
   const { reply } = request;
   const base = { pipeline: slip.pipeline, routeId: slip.id };
