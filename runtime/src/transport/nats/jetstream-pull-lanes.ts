@@ -55,9 +55,11 @@ export function startPullLanes(sources: readonly PullSource[], lanesPerSource: n
             msg.nak();
             break;
           }
-          const waiting = setInterval(() => msg.working(), Math.floor(leaseMs / 3));
-          await slots.acquire();
-          clearInterval(waiting);
+          if (!slots.tryAcquire()) {
+            const waiting = setInterval(() => msg.working(), Math.floor(leaseMs / 3));
+            await slots.acquire();
+            clearInterval(waiting);
+          }
           if (stopping) {
             // Taken while the worker waited for a place, and the worker is stopping: back to the stream.
             msg.nak();

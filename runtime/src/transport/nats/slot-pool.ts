@@ -3,6 +3,8 @@
  */
 export interface SlotPool {
   acquire(): Promise<void>;
+  /** Takes a free place at once if there is one. */
+  tryAcquire(): boolean;
   release(): void;
 }
 
@@ -17,6 +19,13 @@ export function createSlotPool(size: number): SlotPool {
         return Promise.resolve();
       }
       return new Promise((resolve) => waiting.push(resolve));
+    },
+    tryAcquire() {
+      if (free > 0) {
+        free -= 1;
+        return true;
+      }
+      return false;
     },
     release() {
       const next = waiting.shift();
