@@ -1,6 +1,6 @@
 import { headers } from "@nats-io/nats-core";
 import { HeaderName } from "../../runtime/src/protocol/header-name.js";
-import { carriedHeaders, readSlip, setSlipHeaders, type RouteSlip } from "../../runtime/src/pipeline/route-slip.js";
+import { carriedHeaders, forwardedHeaders, readSlip, setSlipHeaders, type RouteSlip } from "../../runtime/src/pipeline/route-slip.js";
 import { deleteNatsHeader, natsHeader, natsHeaderReader } from "../../runtime/src/transport/nats/message-headers.js";
 
 const slip: RouteSlip = {
@@ -69,4 +69,17 @@ test("carried headers keep every header and value but those that steer one publi
   carried.append("X-Tag", "c");
   expect(sent.values("X-Tag")).toEqual(["a", "b"]);
   expect(carriedHeaders(undefined).keys()).toEqual([]);
+});
+
+test("forwarded headers leave out the slip, the attempt's timeout and what steers one publish", () => {
+  const sent = headers();
+  setSlipHeaders(sent, slip);
+  sent.append("nats-pipeline-stop", "Stray");
+  sent.append("Nats-Rpc-Timeout-Ms", "5000");
+  sent.append("Nats-Msg-Id", "r1.1");
+  sent.append("Traceparent", "00-1-2-01");
+  const forwarded = forwardedHeaders(sent);
+  expect(forwarded.keys()).toEqual(["Traceparent"]);
+  setSlipHeaders(forwarded, { ...slip, stop: "Label", remaining: ["Print"], position: 2 });
+  expect(readSlip(natsHeaderReader(forwarded)).slip).toMatchObject({ stop: "Label", remaining: ["Print"], position: 2 });
 });

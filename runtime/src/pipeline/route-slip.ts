@@ -124,17 +124,35 @@ function stopList(value: string): string[] {
 const publishOnlyHeaders = /^nats-(msg-id|expected-.*)$/i;
 
 /**
- * The headers of a pipeline message that travel on with it to the next stop, a dead letter or a
- * replay: all of them (the starter's own, the slip) but those that steer one publish.
+ * The headers of a pipeline message that travel on with it to a dead letter or a replay: all of
+ * them (the starter's own, the slip) but those that steer one publish.
  */
 export function carriedHeaders(headers: MsgHdrs | undefined): MsgHdrs {
-  const carried = createNatsHeaders();
+  return copyHeaders(headers, (name) => !publishOnlyHeaders.test(name));
+}
+
+/**
+ * The headers a stop forwards with its reply, before the next slip is set on them: the carried
+ * ones but the slip and the attempt's timeout. (Left out here rather than deleted after: each
+ * NATS header added costs a pass over those already there.)
+ */
+export function forwardedHeaders(headers: MsgHdrs | undefined): MsgHdrs {
+  return copyHeaders(headers, (name) => {
+    const lower = name.toLowerCase();
+    return !slipHeaderNames.has(lower) && lower !== timeoutHeader && !publishOnlyHeaders.test(name);
+  });
+}
+
+const timeoutHeader = HeaderName.Timeout.toLowerCase();
+
+function copyHeaders(headers: MsgHdrs | undefined, keep: (name: string) => boolean): MsgHdrs {
+  const copy = createNatsHeaders();
   if (headers !== undefined) {
     for (const [name, values] of headers) {
-      if (!publishOnlyHeaders.test(name)) {
-        values.forEach((value) => carried.append(name, value));
+      if (keep(name)) {
+        values.forEach((value) => copy.append(name, value));
       }
     }
   }
-  return carried;
+  return copy;
 }

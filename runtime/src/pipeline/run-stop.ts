@@ -8,14 +8,14 @@ import { jobBackoffMs } from "../service/job-policy.js";
 import type { StopPolicy } from "../service/stop-policy.js";
 import type { MsgHdrs, NatsConnection } from "../transport/nats/nats-client.js";
 import type { JsMsg } from "../transport/nats/jetstream-client.js";
-import { deleteNatsHeader, natsHeaderReader, toFetchHeaders, toNatsHeaders } from "../transport/nats/message-headers.js";
+import { natsHeaderReader, toFetchHeaders, toNatsHeaders } from "../transport/nats/message-headers.js";
 import { hopMessageId, PipelineNames } from "./pipeline-names.js";
 import { PipelineRequest } from "./pipeline-request.js";
 import { readAttempts, type AttemptLedger } from "./attempt-ledger.js";
 import type { PipelineStreams } from "./pipeline-streams.js";
 import { publishHop } from "./publish-hop.js";
 import { createRoutePlan } from "./route-plan.js";
-import { carriedHeaders, readSlip, setSlipHeaders, type RouteSlip } from "./route-slip.js";
+import { carriedHeaders, forwardedHeaders, readSlip, setSlipHeaders, type RouteSlip } from "./route-slip.js";
 import type { StopOutcome } from "./stop-counters.js";
 
 /** What every message the stops of a host run shares. */
@@ -180,8 +180,7 @@ async function attemptAt(
     return { ...base, outcome: "dropped", attemptFailed: false, next: undefined, error: undefined };
   }
   const [next, ...rest] = plan.remaining;
-  const headers = carriedHeaders(msg.headers);
-  deleteNatsHeader(headers, HeaderName.Timeout);
+  const headers = forwardedHeaders(msg.headers);
   setSlipHeaders(headers, {
     ...slip,
     stop: next ?? policy.name,
