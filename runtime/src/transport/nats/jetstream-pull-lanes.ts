@@ -72,6 +72,10 @@ export function startPullLanes(sources: readonly PullSource[], lanesPerSource: n
             slots.release();
           }
         }
+        if (!stopping) {
+          // The iterator ended by itself (nats.js gave up on the consumer): not in a tight loop.
+          await pause(1_000, stoppingController.signal);
+        }
       } catch {
         await pause(1_000, stoppingController.signal);
       } finally {
