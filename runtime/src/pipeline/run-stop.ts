@@ -118,7 +118,7 @@ async function deliver(runner: StopRunner, endpoint: HostEndpoint, policy: StopP
     () => runner.streams.attempts(),
     PipelineNames.attemptsKey(policy.name, slip.id, slip.position, slip.replay),
     msg.info.deliveryCount,
-    Date.now() - Date.parse(msg.timestamp),
+    Date.now() - msg.info.timestampNanos / 1e6,
     runner.leaseMs,
   );
   if (ledger.previous >= policy.attempts) {
