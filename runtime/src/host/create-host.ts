@@ -43,7 +43,9 @@ export interface HostOptions extends ServiceDefinitionOptions, ConcurrencyLimits
   /**
    * Serves only these methods (proto method names, as `$SRV.INFO` shows them: `"Average"`), so
    * that one method of a service can run on machines of its own; every method unless set.
-   * Discovery shows each instance's own endpoints. Handlers are needed for these methods only.
+   * Discovery shows each instance's own endpoints. Handlers are needed for these methods only:
+   * `serveCalc(nc, { average }, { methods: ["Average"] })` type-checks, and a served method
+   * without its handler does not.
    */
   methods?: readonly string[];
   /**
@@ -115,10 +117,22 @@ export interface ServiceHost {
  * // ...
  * await host.stop();
  */
+export function createHost<Service extends DescService>(nc: NatsConnection, service: Service, handlers: ServiceHandlers<Service>, options?: HostOptions): Promise<ServiceHost>;
+/**
+ * Serves only `options.methods`: handlers are needed for those only (checked as the host starts,
+ * since a descriptor's type does not say which handler serves which proto method name; the
+ * generated `serve<Service>` says it in the types).
+ */
+export function createHost<Service extends DescService>(
+  nc: NatsConnection,
+  service: Service,
+  handlers: Partial<ServiceHandlers<Service>>,
+  options: HostOptions & { methods: readonly string[] },
+): Promise<ServiceHost>;
 export async function createHost<Service extends DescService>(
   nc: NatsConnection,
   service: Service,
-  handlers: ServiceHandlers<Service>,
+  handlers: Partial<ServiceHandlers<Service>>,
   options: HostOptions = {},
 ): Promise<ServiceHost> {
   const definition = servedDefinition(defineService(service, options), options.methods);
