@@ -65,13 +65,34 @@ export function generateService(f: GeneratedFile, definition: ServiceDefinition,
       : [];
     const hostOptions: Printable =
       Object.keys(defaults).length === 0 && !options.validate ? "options" : ["{ ", defaultsPart, "...options", validation, " }"];
+    const hostOptionsType = runtime("HostOptions", true);
+    const serviceHost = runtime("ServiceHost", true);
+    if (methods.length > 0) {
+      // With `methods`, handlers for those methods only: the proto names map to handler names here.
+      const methodNames = methods.map((method) => JSON.stringify(method.name)).join(" | ");
+      const handlerNames = methods.map((method) => `${method.name}: ${JSON.stringify(method.localName)}`).join("; ");
+      const example = JSON.stringify(methods[0]!.name);
+      f.print(f.jsDoc(`Serves only the methods that \`options.methods\` names (proto names, as $SRV.INFO shows them:\n\`${example}\`), with handlers for those methods only.`));
+      f.print(f.export("function", names.serve), "<Method extends ", methodNames, ">(");
+      f.print("  nc: ", natsConnection, ",");
+      f.print("  handlers: Pick<", names.handlers, ", { ", handlerNames, " }[Method]>,");
+      f.print("  options: ", hostOptionsType, " & { methods: readonly Method[] },");
+      f.print("): Promise<", serviceHost, ">;");
+    }
+    // The common form last: `Parameters<typeof serve…>` gives the last overload.
     f.print(f.jsDoc(`Serves ${service.typeName} on a NATS connection as the NATS micro service "${definition.name}" (ADR-32), with\n$SRV discovery and stats, on these subjects:\n\n${endpointList(definition)}\n\nResolves once the server has every subscription; stop it with \`host.stop()\`, which drains\nin-flight requests.${options.validate ? "\n\nAnswers a request that breaks its buf.validate rules with `invalid_argument` and the\nviolations, before its handler runs (plugin option validate=true)." : ""}`));
     f.print(f.export("function", names.serve), "(");
     f.print("  nc: ", natsConnection, ",");
     f.print("  handlers: ", names.handlers, ",");
-    f.print("  options?: ", runtime("HostOptions", true), ",");
-    f.print("): Promise<", runtime("ServiceHost", true), "> {");
-    f.print("  return ", runtime("createHost"), "(nc, ", serviceDescriptor, ", handlers, ", hostOptions, ");");
+    f.print("  options?: ", hostOptionsType, ",");
+    f.print("): Promise<", serviceHost, ">;");
+    f.print(f.export("function", names.serve), "(");
+    f.print("  nc: ", natsConnection, ",");
+    f.print("  handlers: Partial<", names.handlers, ">,");
+    f.print("  options?: ", hostOptionsType, ",");
+    f.print("): Promise<", serviceHost, "> {");
+    // The host checks that every method it serves has its handler.
+    f.print("  return ", runtime("createHost"), "(nc, ", serviceDescriptor, ", handlers as ", names.handlers, ", ", hostOptions, ");");
     f.print("}");
   }
   if (options.emit === "both") {

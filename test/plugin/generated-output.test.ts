@@ -45,8 +45,11 @@ test.each([
 ])("the service %s gets a handlers interface, a serve function and a client class", (service, hostOptions) => {
   const orders = generated("shop/v1/orders_nats.ts");
   expect(orders).toContain(`export interface ${service}Handlers {`);
-  expect(orders).toContain(`export function serve${service}(\n  nc: NatsConnection,\n  handlers: ${service}Handlers,\n  options?: HostOptions,\n): Promise<ServiceHost> {`);
-  expect(orders).toContain(`  return createHost(nc, ${service}, handlers, ${hostOptions});\n}\n`);
+  expect(orders).toContain(`export function serve${service}(\n  nc: NatsConnection,\n  handlers: ${service}Handlers,\n  options?: HostOptions,\n): Promise<ServiceHost>;`);
+  // With `methods`, handlers for those methods only.
+  expect(orders).toMatch(new RegExp(`export function serve${service}<Method extends "\\w+"( \\| "\\w+")*>\\(\\n  nc: NatsConnection,\\n  handlers: Pick<${service}Handlers, \\{ \\w+: "[\\w$]+"(; \\w+: "[\\w$]+")* \\}\\[Method\\]>,\\n  options: HostOptions & \\{ methods: readonly Method\\[\\] \\},\\n\\): Promise<ServiceHost>;`));
+  expect(orders).toContain(`export function serve${service}(\n  nc: NatsConnection,\n  handlers: Partial<${service}Handlers>,\n  options?: HostOptions,\n): Promise<ServiceHost> {`);
+  expect(orders).toContain(`  return createHost(nc, ${service}, handlers as ${service}Handlers, ${hostOptions});\n}\n`);
   expect(orders).toContain(`export class ${service}Client {`);
   expect(orders).toContain(`    this.#client = createClient(nc, ${service}, options);`);
 });

@@ -128,11 +128,11 @@ test("without import_extension, relative imports have no extension and packages 
 
 
 test("a service without a comment is served with the caller's options as they are", () => {
-  expect(generated("standard")).toContain("  return createHost(nc, Echo, handlers, options);\n}\n");
+  expect(generated("standard")).toContain("  return createHost(nc, Echo, handlers as EchoHandlers, options);\n}\n");
 });
 
 test("a service with a comment passes it to the runtime as the default description", () => {
-  expect(generated("standard")).toContain('  return createHost(nc, Loud, handlers, { defaults: { description: "Loud echoes in capitals." }, ...options });\n}\n');
+  expect(generated("standard")).toContain('  return createHost(nc, Loud, handlers as LoudHandlers, { defaults: { description: "Loud echoes in capitals." }, ...options });\n}\n');
 });
 
 test("emit=both is the default", () => {
@@ -174,8 +174,8 @@ test("a value of emit other than both, host and client fails generation with the
 
 test("default_version is passed to the runtime as the default version of every service, beside the comment", () => {
   const code = generated("defaultVersion");
-  expect(code).toContain('  return createHost(nc, Echo, handlers, { defaults: { version: "1.4.0" }, ...options });\n');
-  expect(code).toContain('  return createHost(nc, Loud, handlers, { defaults: { description: "Loud echoes in capitals.", version: "1.4.0" }, ...options });\n');
+  expect(code).toContain('  return createHost(nc, Echo, handlers as EchoHandlers, { defaults: { version: "1.4.0" }, ...options });\n');
+  expect(code).toContain('  return createHost(nc, Loud, handlers as LoudHandlers, { defaults: { description: "Loud echoes in capitals.", version: "1.4.0" }, ...options });\n');
 });
 
 test("a default_version that is not a semantic version fails generation with a message that names the option", () => {

@@ -405,9 +405,9 @@ describe("valid options", () => {
   // the runtime prefers the proto options to these defaults.
   test("the serve functions pass the comment and default_version as defaults, never the options' values", () => {
     const code = generated();
-    expect(code).toContain('  return createHost(nc, Ledger, handlers, { defaults: { description: "Ledger keeps the books.", version: "1.4.0" }, ...options });\n');
-    expect(code).toContain('  return createHost(nc, Cache, handlers, { defaults: { description: "Cache is a cache.", version: "1.4.0" }, ...options });\n');
-    expect(code).toContain('  return createHost(nc, Quiet, handlers, { defaults: { version: "1.4.0" }, ...options });\n');
+    expect(code).toContain('  return createHost(nc, Ledger, handlers as LedgerHandlers, { defaults: { description: "Ledger keeps the books.", version: "1.4.0" }, ...options });\n');
+    expect(code).toContain('  return createHost(nc, Cache, handlers as CacheHandlers, { defaults: { description: "Cache is a cache.", version: "1.4.0" }, ...options });\n');
+    expect(code).toContain('  return createHost(nc, Quiet, handlers as QuietHandlers, { defaults: { version: "1.4.0" }, ...options });\n');
     expect(code).not.toContain("Drops keys on every instance.");
     expect(code).not.toContain("Answers quietly.");
     expect(code).not.toContain("1.2.0");

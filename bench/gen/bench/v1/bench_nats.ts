@@ -27,6 +27,15 @@ export interface BenchHandlers {
 }
 
 /**
+ * Serves only the methods that `options.methods` names (proto names, as $SRV.INFO shows them:
+ * `"Score"`), with handlers for those methods only.
+ */
+export function serveBench<Method extends "Score">(
+  nc: NatsConnection,
+  handlers: Pick<BenchHandlers, { Score: "score" }[Method]>,
+  options: HostOptions & { methods: readonly Method[] },
+): Promise<ServiceHost>;
+/**
  * Serves bench.v1.Bench on a NATS connection as the NATS micro service "Bench" (ADR-32), with
  * $SRV discovery and stats, on these subjects:
  *
@@ -39,8 +48,13 @@ export function serveBench(
   nc: NatsConnection,
   handlers: BenchHandlers,
   options?: HostOptions,
+): Promise<ServiceHost>;
+export function serveBench(
+  nc: NatsConnection,
+  handlers: Partial<BenchHandlers>,
+  options?: HostOptions,
 ): Promise<ServiceHost> {
-  return createHost(nc, Bench, handlers, { defaults: { description: "Bench is the service every benchmark case calls: the same messages over NATS, gRPC and HTTP." }, ...options });
+  return createHost(nc, Bench, handlers as BenchHandlers, { defaults: { description: "Bench is the service every benchmark case calls: the same messages over NATS, gRPC and HTTP." }, ...options });
 }
 
 /**

@@ -25,6 +25,15 @@ export interface TicksHandlers {
 }
 
 /**
+ * Serves only the methods that `options.methods` names (proto names, as $SRV.INFO shows them:
+ * `"Watch"`), with handlers for those methods only.
+ */
+export function serveTicks<Method extends "Watch">(
+  nc: NatsConnection,
+  handlers: Pick<TicksHandlers, { Watch: "watch" }[Method]>,
+  options: HostOptions & { methods: readonly Method[] },
+): Promise<ServiceHost>;
+/**
  * Serves bench.v1.Ticks on a NATS connection as the NATS micro service "Ticks" (ADR-32), with
  * $SRV discovery and stats, on these subjects:
  *
@@ -37,8 +46,13 @@ export function serveTicks(
   nc: NatsConnection,
   handlers: TicksHandlers,
   options?: HostOptions,
+): Promise<ServiceHost>;
+export function serveTicks(
+  nc: NatsConnection,
+  handlers: Partial<TicksHandlers>,
+  options?: HostOptions,
 ): Promise<ServiceHost> {
-  return createHost(nc, Ticks, handlers, { defaults: { description: "Ticks streams small messages, for the streaming benchmark: the same messages over NATS and gRPC." }, ...options });
+  return createHost(nc, Ticks, handlers as TicksHandlers, { defaults: { description: "Ticks streams small messages, for the streaming benchmark: the same messages over NATS and gRPC." }, ...options });
 }
 
 /**

@@ -29,6 +29,15 @@ export interface InventoryHandlers {
 }
 
 /**
+ * Serves only the methods that `options.methods` names (proto names, as $SRV.INFO shows them:
+ * `"Lookup"`), with handlers for those methods only.
+ */
+export function serveInventory<Method extends "Lookup">(
+  nc: NatsConnection,
+  handlers: Pick<InventoryHandlers, { Lookup: "lookup" }[Method]>,
+  options: HostOptions & { methods: readonly Method[] },
+): Promise<ServiceHost>;
+/**
  * Serves testing.v1.Inventory on a NATS connection as the NATS micro service "Inventory" (ADR-32), with
  * $SRV discovery and stats, on these subjects:
  *
@@ -41,8 +50,13 @@ export function serveInventory(
   nc: NatsConnection,
   handlers: InventoryHandlers,
   options?: HostOptions,
+): Promise<ServiceHost>;
+export function serveInventory(
+  nc: NatsConnection,
+  handlers: Partial<InventoryHandlers>,
+  options?: HostOptions,
 ): Promise<ServiceHost> {
-  return createHost(nc, Inventory, handlers, { defaults: { description: "Inventory uses messages from another file of the package." }, ...options });
+  return createHost(nc, Inventory, handlers as InventoryHandlers, { defaults: { description: "Inventory uses messages from another file of the package." }, ...options });
 }
 
 /**

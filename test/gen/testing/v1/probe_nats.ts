@@ -63,6 +63,15 @@ export interface ProbeHandlers {
 }
 
 /**
+ * Serves only the methods that `options.methods` names (proto names, as $SRV.INFO shows them:
+ * `"Echo"`), with handlers for those methods only.
+ */
+export function serveProbe<Method extends "Echo" | "Fail" | "Sleep" | "Now" | "Nest">(
+  nc: NatsConnection,
+  handlers: Pick<ProbeHandlers, { Echo: "echo"; Fail: "fail"; Sleep: "sleep"; Now: "now"; Nest: "nest" }[Method]>,
+  options: HostOptions & { methods: readonly Method[] },
+): Promise<ServiceHost>;
+/**
  * Serves testing.v1.Probe on a NATS connection as the NATS micro service "Probe" (ADR-32), with
  * $SRV discovery and stats, on these subjects:
  *
@@ -79,8 +88,13 @@ export function serveProbe(
   nc: NatsConnection,
   handlers: ProbeHandlers,
   options?: HostOptions,
+): Promise<ServiceHost>;
+export function serveProbe(
+  nc: NatsConnection,
+  handlers: Partial<ProbeHandlers>,
+  options?: HostOptions,
 ): Promise<ServiceHost> {
-  return createHost(nc, Probe, handlers, { defaults: { description: "Probe reports what the host saw of a call, and can fail or wait on request." }, ...options });
+  return createHost(nc, Probe, handlers as ProbeHandlers, { defaults: { description: "Probe reports what the host saw of a call, and can fail or wait on request." }, ...options });
 }
 
 /**
@@ -200,6 +214,15 @@ export interface ReservedHandlers {
 }
 
 /**
+ * Serves only the methods that `options.methods` names (proto names, as $SRV.INFO shows them:
+ * `"Delete"`), with handlers for those methods only.
+ */
+export function serveReserved<Method extends "Delete" | "Function" | "Class" | "Constructor" | "ToString">(
+  nc: NatsConnection,
+  handlers: Pick<ReservedHandlers, { Delete: "delete"; Function: "function"; Class: "class"; Constructor: "constructor$"; ToString: "toString$" }[Method]>,
+  options: HostOptions & { methods: readonly Method[] },
+): Promise<ServiceHost>;
+/**
  * Serves testing.v1.Reserved on a NATS connection as the NATS micro service "Reserved" (ADR-32), with
  * $SRV discovery and stats, on these subjects:
  *
@@ -216,8 +239,13 @@ export function serveReserved(
   nc: NatsConnection,
   handlers: ReservedHandlers,
   options?: HostOptions,
+): Promise<ServiceHost>;
+export function serveReserved(
+  nc: NatsConnection,
+  handlers: Partial<ReservedHandlers>,
+  options?: HostOptions,
 ): Promise<ServiceHost> {
-  return createHost(nc, Reserved, handlers, { defaults: { description: "Reserved has methods whose names are reserved words or built-in properties in JavaScript." }, ...options });
+  return createHost(nc, Reserved, handlers as ReservedHandlers, { defaults: { description: "Reserved has methods whose names are reserved words or built-in properties in JavaScript." }, ...options });
 }
 
 /**

@@ -39,6 +39,15 @@ export interface CalcHandlers {
 }
 
 /**
+ * Serves only the methods that `options.methods` names (proto names, as $SRV.INFO shows them:
+ * `"Average"`), with handlers for those methods only.
+ */
+export function serveCalc<Method extends "Average" | "Sum">(
+  nc: NatsConnection,
+  handlers: Pick<CalcHandlers, { Average: "average"; Sum: "sum" }[Method]>,
+  options: HostOptions & { methods: readonly Method[] },
+): Promise<ServiceHost>;
+/**
  * Serves calc.v1.Calc on a NATS connection as the NATS micro service "Calc" (ADR-32), with
  * $SRV discovery and stats, on these subjects:
  *
@@ -55,8 +64,13 @@ export function serveCalc(
   nc: NatsConnection,
   handlers: CalcHandlers,
   options?: HostOptions,
+): Promise<ServiceHost>;
+export function serveCalc(
+  nc: NatsConnection,
+  handlers: Partial<CalcHandlers>,
+  options?: HostOptions,
 ): Promise<ServiceHost> {
-  return createHost(nc, Calc, handlers, { defaults: { description: "Calc does arithmetic on lists of numbers." }, ...options, interceptors: [...(options?.interceptors ?? []), createValidationInterceptor()] });
+  return createHost(nc, Calc, handlers as CalcHandlers, { defaults: { description: "Calc does arithmetic on lists of numbers." }, ...options, interceptors: [...(options?.interceptors ?? []), createValidationInterceptor()] });
 }
 
 /**

@@ -30,6 +30,15 @@ export interface RelayHandlers {
 }
 
 /**
+ * Serves only the methods that `options.methods` names (proto names, as $SRV.INFO shows them:
+ * `"Echo"`), with handlers for those methods only.
+ */
+export function serveRelay<Method extends "Echo">(
+  nc: NatsConnection,
+  handlers: Pick<RelayHandlers, { Echo: "echo" }[Method]>,
+  options: HostOptions & { methods: readonly Method[] },
+): Promise<ServiceHost>;
+/**
  * Serves testing.envelope.v1.Relay on a NATS connection as the NATS micro service "Relay" (ADR-32), with
  * $SRV discovery and stats, on these subjects:
  *
@@ -42,8 +51,13 @@ export function serveRelay(
   nc: NatsConnection,
   handlers: RelayHandlers,
   options?: HostOptions,
+): Promise<ServiceHost>;
+export function serveRelay(
+  nc: NatsConnection,
+  handlers: Partial<RelayHandlers>,
+  options?: HostOptions,
 ): Promise<ServiceHost> {
-  return createHost(nc, Relay, handlers, { defaults: { description: "Relay hands back whatever it is given, packed in google.protobuf.Any." }, ...options });
+  return createHost(nc, Relay, handlers as RelayHandlers, { defaults: { description: "Relay hands back whatever it is given, packed in google.protobuf.Any." }, ...options });
 }
 
 /**

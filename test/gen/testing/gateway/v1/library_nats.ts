@@ -95,6 +95,15 @@ export interface LibraryHandlers {
 }
 
 /**
+ * Serves only the methods that `options.methods` names (proto names, as $SRV.INFO shows them:
+ * `"GetBook"`), with handlers for those methods only.
+ */
+export function serveLibrary<Method extends "GetBook" | "ListBooks" | "CreateBook" | "UpdateBook" | "DeleteBook" | "MoveBook" | "Search" | "ReadFile" | "Echo">(
+  nc: NatsConnection,
+  handlers: Pick<LibraryHandlers, { GetBook: "getBook"; ListBooks: "listBooks"; CreateBook: "createBook"; UpdateBook: "updateBook"; DeleteBook: "deleteBook"; MoveBook: "moveBook"; Search: "search"; ReadFile: "readFile"; Echo: "echo" }[Method]>,
+  options: HostOptions & { methods: readonly Method[] },
+): Promise<ServiceHost>;
+/**
  * Serves testing.gateway.v1.Library on a NATS connection as the NATS micro service "Library" (ADR-32), with
  * $SRV discovery and stats, on these subjects:
  *
@@ -115,8 +124,13 @@ export function serveLibrary(
   nc: NatsConnection,
   handlers: LibraryHandlers,
   options?: HostOptions,
+): Promise<ServiceHost>;
+export function serveLibrary(
+  nc: NatsConnection,
+  handlers: Partial<LibraryHandlers>,
+  options?: HostOptions,
 ): Promise<ServiceHost> {
-  return createHost(nc, Library, handlers, { defaults: { description: "Books on shelves." }, ...options });
+  return createHost(nc, Library, handlers as LibraryHandlers, { defaults: { description: "Books on shelves." }, ...options });
 }
 
 /**

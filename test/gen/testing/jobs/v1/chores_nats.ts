@@ -44,6 +44,15 @@ export interface ChoresHandlers {
 }
 
 /**
+ * Serves only the methods that `options.methods` names (proto names, as $SRV.INFO shows them:
+ * `"Do"`), with handlers for those methods only.
+ */
+export function serveChores<Method extends "Do" | "Slow" | "Serial">(
+  nc: NatsConnection,
+  handlers: Pick<ChoresHandlers, { Do: "do"; Slow: "slow"; Serial: "serial" }[Method]>,
+  options: HostOptions & { methods: readonly Method[] },
+): Promise<ServiceHost>;
+/**
  * Serves testing.jobs.v1.Chores on a NATS connection as the NATS micro service "chores" (ADR-32), with
  * $SRV discovery and stats, on these subjects:
  *
@@ -58,8 +67,13 @@ export function serveChores(
   nc: NatsConnection,
   handlers: ChoresHandlers,
   options?: HostOptions,
+): Promise<ServiceHost>;
+export function serveChores(
+  nc: NatsConnection,
+  handlers: Partial<ChoresHandlers>,
+  options?: HostOptions,
 ): Promise<ServiceHost> {
-  return createHost(nc, Chores, handlers, options);
+  return createHost(nc, Chores, handlers as ChoresHandlers, options);
 }
 
 /**

@@ -55,6 +55,15 @@ export interface LedgerHandlers {
 }
 
 /**
+ * Serves only the methods that `options.methods` names (proto names, as $SRV.INFO shows them:
+ * `"Post"`), with handlers for those methods only.
+ */
+export function serveLedger<Method extends "Post" | "Balance" | "Audit" | "Wait">(
+  nc: NatsConnection,
+  handlers: Pick<LedgerHandlers, { Post: "post"; Balance: "balance"; Audit: "audit"; Wait: "wait" }[Method]>,
+  options: HostOptions & { methods: readonly Method[] },
+): Promise<ServiceHost>;
+/**
  * Serves testing.options.v1.Ledger on a NATS connection as the NATS micro service "ledger" (ADR-32), with
  * $SRV discovery and stats, on these subjects:
  *
@@ -70,8 +79,13 @@ export function serveLedger(
   nc: NatsConnection,
   handlers: LedgerHandlers,
   options?: HostOptions,
+): Promise<ServiceHost>;
+export function serveLedger(
+  nc: NatsConnection,
+  handlers: Partial<LedgerHandlers>,
+  options?: HostOptions,
 ): Promise<ServiceHost> {
-  return createHost(nc, Ledger, handlers, { defaults: { description: "Ledger uses every service option, and every method option." }, ...options });
+  return createHost(nc, Ledger, handlers as LedgerHandlers, { defaults: { description: "Ledger uses every service option, and every method option." }, ...options });
 }
 
 /**
@@ -157,6 +171,15 @@ export interface CacheHandlers {
 }
 
 /**
+ * Serves only the methods that `options.methods` names (proto names, as $SRV.INFO shows them:
+ * `"Invalidate"`), with handlers for those methods only.
+ */
+export function serveCache<Method extends "Invalidate">(
+  nc: NatsConnection,
+  handlers: Pick<CacheHandlers, { Invalidate: "invalidate" }[Method]>,
+  options: HostOptions & { methods: readonly Method[] },
+): Promise<ServiceHost>;
+/**
  * Serves testing.options.v1.Cache on a NATS connection as the NATS micro service "cache" (ADR-32), with
  * $SRV discovery and stats, on these subjects:
  *
@@ -169,8 +192,13 @@ export function serveCache(
   nc: NatsConnection,
   handlers: CacheHandlers,
   options?: HostOptions,
+): Promise<ServiceHost>;
+export function serveCache(
+  nc: NatsConnection,
+  handlers: Partial<CacheHandlers>,
+  options?: HostOptions,
 ): Promise<ServiceHost> {
-  return createHost(nc, Cache, handlers, { defaults: { description: "Cache has no queue group: every instance gets every request." }, ...options });
+  return createHost(nc, Cache, handlers as CacheHandlers, { defaults: { description: "Cache has no queue group: every instance gets every request." }, ...options });
 }
 
 /**

@@ -69,6 +69,15 @@ export interface ParcelsHandlers {
 }
 
 /**
+ * Serves only the methods that `options.methods` names (proto names, as $SRV.INFO shows them:
+ * `"Intake"`), with handlers for those methods only.
+ */
+export function serveParcels<Method extends "Intake" | "Weigh" | "MakeLabel" | "Print" | "Track">(
+  nc: NatsConnection,
+  handlers: Pick<ParcelsHandlers, { Intake: "intake"; Weigh: "weigh"; MakeLabel: "makeLabel"; Print: "print"; Track: "track" }[Method]>,
+  options: HostOptions & { methods: readonly Method[] },
+): Promise<ServiceHost>;
+/**
  * Serves testing.pipeline.v1.Parcels on a NATS connection as the NATS micro service "Parcels" (ADR-32), with
  * $SRV discovery and stats, on these subjects:
  *
@@ -85,8 +94,13 @@ export function serveParcels(
   nc: NatsConnection,
   handlers: ParcelsHandlers,
   options?: HostOptions,
+): Promise<ServiceHost>;
+export function serveParcels(
+  nc: NatsConnection,
+  handlers: Partial<ParcelsHandlers>,
+  options?: HostOptions,
 ): Promise<ServiceHost> {
-  return createHost(nc, Parcels, handlers, { defaults: { description: "Parcel handling, stop by stop." }, ...options });
+  return createHost(nc, Parcels, handlers as ParcelsHandlers, { defaults: { description: "Parcel handling, stop by stop." }, ...options });
 }
 
 /**

@@ -46,6 +46,15 @@ export interface TallyHandlers {
 }
 
 /**
+ * Serves only the methods that `options.methods` names (proto names, as $SRV.INFO shows them:
+ * `"Get"`), with handlers for those methods only.
+ */
+export function serveTally<Method extends "Get" | "Set" | "Add">(
+  nc: NatsConnection,
+  handlers: Pick<TallyHandlers, { Get: "get"; Set: "set"; Add: "add" }[Method]>,
+  options: HostOptions & { methods: readonly Method[] },
+): Promise<ServiceHost>;
+/**
  * Serves testing.reliability.v1.Tally on a NATS connection as the NATS micro service "Tally" (ADR-32), with
  * $SRV discovery and stats, on these subjects:
  *
@@ -60,8 +69,13 @@ export function serveTally(
   nc: NatsConnection,
   handlers: TallyHandlers,
   options?: HostOptions,
+): Promise<ServiceHost>;
+export function serveTally(
+  nc: NatsConnection,
+  handlers: Partial<TallyHandlers>,
+  options?: HostOptions,
 ): Promise<ServiceHost> {
-  return createHost(nc, Tally, handlers, { defaults: { description: "Tally keeps one count per key. Its methods declare with protobuf's own idempotency_level\nwhether they are safe to retry, which decides whether a client with a retry policy retries them." }, ...options });
+  return createHost(nc, Tally, handlers as TallyHandlers, { defaults: { description: "Tally keeps one count per key. Its methods declare with protobuf's own idempotency_level\nwhether they are safe to retry, which decides whether a client with a retry policy retries them." }, ...options });
 }
 
 /**

@@ -29,6 +29,15 @@ export interface ArborHandlers {
 }
 
 /**
+ * Serves only the methods that `options.methods` names (proto names, as $SRV.INFO shows them:
+ * `"Measure"`), with handlers for those methods only.
+ */
+export function serveArbor<Method extends "Measure">(
+  nc: NatsConnection,
+  handlers: Pick<ArborHandlers, { Measure: "measure" }[Method]>,
+  options: HostOptions & { methods: readonly Method[] },
+): Promise<ServiceHost>;
+/**
  * Serves testing.reliability.v1.Arbor on a NATS connection as the NATS micro service "Arbor" (ADR-32), with
  * $SRV discovery and stats, on these subjects:
  *
@@ -41,8 +50,13 @@ export function serveArbor(
   nc: NatsConnection,
   handlers: ArborHandlers,
   options?: HostOptions,
+): Promise<ServiceHost>;
+export function serveArbor(
+  nc: NatsConnection,
+  handlers: Partial<ArborHandlers>,
+  options?: HostOptions,
 ): Promise<ServiceHost> {
-  return createHost(nc, Arbor, handlers, { defaults: { description: "Arbor measures trees: a recursive message, so that hostile input can nest it deeply." }, ...options });
+  return createHost(nc, Arbor, handlers as ArborHandlers, { defaults: { description: "Arbor measures trees: a recursive message, so that hostile input can nest it deeply." }, ...options });
 }
 
 /**

@@ -47,6 +47,15 @@ export interface StreamsHandlers {
 }
 
 /**
+ * Serves only the methods that `options.methods` names (proto names, as $SRV.INFO shows them:
+ * `"Count"`), with handlers for those methods only.
+ */
+export function serveStreams<Method extends "Count" | "Sum" | "Echo" | "Ping">(
+  nc: NatsConnection,
+  handlers: Pick<StreamsHandlers, { Count: "count"; Sum: "sum"; Echo: "echo"; Ping: "ping" }[Method]>,
+  options: HostOptions & { methods: readonly Method[] },
+): Promise<ServiceHost>;
+/**
  * Serves testing.streams.v1.Streams on a NATS connection as the NATS micro service "Streams" (ADR-32), with
  * $SRV discovery and stats, on these subjects:
  *
@@ -62,8 +71,13 @@ export function serveStreams(
   nc: NatsConnection,
   handlers: StreamsHandlers,
   options?: HostOptions,
+): Promise<ServiceHost>;
+export function serveStreams(
+  nc: NatsConnection,
+  handlers: Partial<StreamsHandlers>,
+  options?: HostOptions,
 ): Promise<ServiceHost> {
-  return createHost(nc, Streams, handlers, { defaults: { description: "Streams sends and takes items in every way a method can." }, ...options });
+  return createHost(nc, Streams, handlers as StreamsHandlers, { defaults: { description: "Streams sends and takes items in every way a method can." }, ...options });
 }
 
 /**

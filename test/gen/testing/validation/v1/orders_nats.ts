@@ -37,6 +37,15 @@ export interface OrdersHandlers {
 }
 
 /**
+ * Serves only the methods that `options.methods` names (proto names, as $SRV.INFO shows them:
+ * `"Place"`), with handlers for those methods only.
+ */
+export function serveOrders<Method extends "Place" | "Broken">(
+  nc: NatsConnection,
+  handlers: Pick<OrdersHandlers, { Place: "place"; Broken: "broken" }[Method]>,
+  options: HostOptions & { methods: readonly Method[] },
+): Promise<ServiceHost>;
+/**
  * Serves testing.validation.v1.Orders on a NATS connection as the NATS micro service "Orders" (ADR-32), with
  * $SRV discovery and stats, on these subjects:
  *
@@ -50,8 +59,13 @@ export function serveOrders(
   nc: NatsConnection,
   handlers: OrdersHandlers,
   options?: HostOptions,
+): Promise<ServiceHost>;
+export function serveOrders(
+  nc: NatsConnection,
+  handlers: Partial<OrdersHandlers>,
+  options?: HostOptions,
 ): Promise<ServiceHost> {
-  return createHost(nc, Orders, handlers, { defaults: { description: "Orders takes orders whose fields carry buf.validate rules." }, ...options });
+  return createHost(nc, Orders, handlers as OrdersHandlers, { defaults: { description: "Orders takes orders whose fields carry buf.validate rules." }, ...options });
 }
 
 /**

@@ -34,6 +34,15 @@ export interface FootballHandlers {
 }
 
 /**
+ * Serves only the methods that `options.methods` names (proto names, as $SRV.INFO shows them:
+ * `"Predict"`), with handlers for those methods only.
+ */
+export function serveFootball<Method extends "Predict">(
+  nc: NatsConnection,
+  handlers: Pick<FootballHandlers, { Predict: "predict" }[Method]>,
+  options: HostOptions & { methods: readonly Method[] },
+): Promise<ServiceHost>;
+/**
  * Serves football.v1.Football on a NATS connection as the NATS micro service "Football" (ADR-32), with
  * $SRV discovery and stats, on these subjects:
  *
@@ -49,8 +58,13 @@ export function serveFootball(
   nc: NatsConnection,
   handlers: FootballHandlers,
   options?: HostOptions,
+): Promise<ServiceHost>;
+export function serveFootball(
+  nc: NatsConnection,
+  handlers: Partial<FootballHandlers>,
+  options?: HostOptions,
 ): Promise<ServiceHost> {
-  return createHost(nc, Football, handlers, { defaults: { description: "Football prices football matches from the goals each team is expected to score." }, ...options, interceptors: [...(options?.interceptors ?? []), createValidationInterceptor()] });
+  return createHost(nc, Football, handlers as FootballHandlers, { defaults: { description: "Football prices football matches from the goals each team is expected to score." }, ...options, interceptors: [...(options?.interceptors ?? []), createValidationInterceptor()] });
 }
 
 /**

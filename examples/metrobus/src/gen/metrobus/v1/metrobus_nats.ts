@@ -64,6 +64,15 @@ export interface MetrobusHandlers {
 }
 
 /**
+ * Serves only the methods that `options.methods` names (proto names, as $SRV.INFO shows them:
+ * `"BusDriver"`), with handlers for those methods only.
+ */
+export function serveMetrobus<Method extends "BusDriver" | "ContactPoint" | "Whitelist" | "LogStop">(
+  nc: NatsConnection,
+  handlers: Pick<MetrobusHandlers, { BusDriver: "busDriver"; ContactPoint: "contactPoint"; Whitelist: "whitelist"; LogStop: "logStop" }[Method]>,
+  options: HostOptions & { methods: readonly Method[] },
+): Promise<ServiceHost>;
+/**
  * Serves metrobus.v1.Metrobus on a NATS connection as the NATS micro service "Metrobus" (ADR-32), with
  * $SRV discovery and stats, on these subjects:
  *
@@ -79,8 +88,13 @@ export function serveMetrobus(
   nc: NatsConnection,
   handlers: MetrobusHandlers,
   options?: HostOptions,
+): Promise<ServiceHost>;
+export function serveMetrobus(
+  nc: NatsConnection,
+  handlers: Partial<MetrobusHandlers>,
+  options?: HostOptions,
 ): Promise<ServiceHost> {
-  return createHost(nc, Metrobus, handlers, { defaults: { description: "The stops of the bus, each run by `metrobus serve --pipeline` from its own durable consumer." }, ...options });
+  return createHost(nc, Metrobus, handlers as MetrobusHandlers, { defaults: { description: "The stops of the bus, each run by `metrobus serve --pipeline` from its own durable consumer." }, ...options });
 }
 
 /**

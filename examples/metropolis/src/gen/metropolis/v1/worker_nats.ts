@@ -30,6 +30,15 @@ export interface WorkerHandlers {
 }
 
 /**
+ * Serves only the methods that `options.methods` names (proto names, as $SRV.INFO shows them:
+ * `"Reverse"`), with handlers for those methods only.
+ */
+export function serveWorker<Method extends "Reverse">(
+  nc: NatsConnection,
+  handlers: Pick<WorkerHandlers, { Reverse: "reverse" }[Method]>,
+  options: HostOptions & { methods: readonly Method[] },
+): Promise<ServiceHost>;
+/**
  * Serves metropolis.v1.Worker on a NATS connection as the NATS micro service "Worker" (ADR-32), with
  * $SRV discovery and stats, on these subjects:
  *
@@ -42,8 +51,13 @@ export function serveWorker(
   nc: NatsConnection,
   handlers: WorkerHandlers,
   options?: HostOptions,
+): Promise<ServiceHost>;
+export function serveWorker(
+  nc: NatsConnection,
+  handlers: Partial<WorkerHandlers>,
+  options?: HostOptions,
 ): Promise<ServiceHost> {
-  return createHost(nc, Worker, handlers, { defaults: { description: "Worker runs the tasks behind the gateway." }, ...options });
+  return createHost(nc, Worker, handlers as WorkerHandlers, { defaults: { description: "Worker runs the tasks behind the gateway." }, ...options });
 }
 
 /**

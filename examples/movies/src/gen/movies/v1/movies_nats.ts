@@ -72,6 +72,15 @@ export interface MoviesHandlers {
 }
 
 /**
+ * Serves only the methods that `options.methods` names (proto names, as $SRV.INFO shows them:
+ * `"ListMovies"`), with handlers for those methods only.
+ */
+export function serveMovies<Method extends "ListMovies" | "CreateMovie" | "GetMovie" | "UpdateMovie" | "DeleteMovie">(
+  nc: NatsConnection,
+  handlers: Pick<MoviesHandlers, { ListMovies: "listMovies"; CreateMovie: "createMovie"; GetMovie: "getMovie"; UpdateMovie: "updateMovie"; DeleteMovie: "deleteMovie" }[Method]>,
+  options: HostOptions & { methods: readonly Method[] },
+): Promise<ServiceHost>;
+/**
  * Serves movies.v1.Movies on a NATS connection as the NATS micro service "movies" (ADR-32), with
  * $SRV discovery and stats, on these subjects:
  *
@@ -91,8 +100,13 @@ export function serveMovies(
   nc: NatsConnection,
   handlers: MoviesHandlers,
   options?: HostOptions,
+): Promise<ServiceHost>;
+export function serveMovies(
+  nc: NatsConnection,
+  handlers: Partial<MoviesHandlers>,
+  options?: HostOptions,
 ): Promise<ServiceHost> {
-  return createHost(nc, Movies, handlers, { defaults: { description: "Movies keeps the catalogue: each movie added is downloaded from its source URL." }, ...options, interceptors: [...(options?.interceptors ?? []), createValidationInterceptor()] });
+  return createHost(nc, Movies, handlers as MoviesHandlers, { defaults: { description: "Movies keeps the catalogue: each movie added is downloaded from its source URL." }, ...options, interceptors: [...(options?.interceptors ?? []), createValidationInterceptor()] });
 }
 
 /**
@@ -201,6 +215,15 @@ export interface DownloadsHandlers {
 }
 
 /**
+ * Serves only the methods that `options.methods` names (proto names, as $SRV.INFO shows them:
+ * `"DownloadMovie"`), with handlers for those methods only.
+ */
+export function serveDownloads<Method extends "DownloadMovie">(
+  nc: NatsConnection,
+  handlers: Pick<DownloadsHandlers, { DownloadMovie: "downloadMovie" }[Method]>,
+  options: HostOptions & { methods: readonly Method[] },
+): Promise<ServiceHost>;
+/**
  * Serves movies.v1.Downloads on a NATS connection as the NATS micro service "movies-downloads" (ADR-32), with
  * $SRV discovery and stats, on these subjects:
  *
@@ -216,8 +239,13 @@ export function serveDownloads(
   nc: NatsConnection,
   handlers: DownloadsHandlers,
   options?: HostOptions,
+): Promise<ServiceHost>;
+export function serveDownloads(
+  nc: NatsConnection,
+  handlers: Partial<DownloadsHandlers>,
+  options?: HostOptions,
 ): Promise<ServiceHost> {
-  return createHost(nc, Downloads, handlers, { defaults: { description: "Downloads runs the download of each movie as a durable job, its id the movie's: the engine\nenqueues one per movie created. Not served by the gateway." }, ...options, interceptors: [...(options?.interceptors ?? []), createValidationInterceptor()] });
+  return createHost(nc, Downloads, handlers as DownloadsHandlers, { defaults: { description: "Downloads runs the download of each movie as a durable job, its id the movie's: the engine\nenqueues one per movie created. Not served by the gateway." }, ...options, interceptors: [...(options?.interceptors ?? []), createValidationInterceptor()] });
 }
 
 /**
