@@ -40,7 +40,7 @@ const handlers = {
     }
     return request;
   },
-} satisfies Partial<LibraryHandlers> as unknown as LibraryHandlers;
+} satisfies Partial<LibraryHandlers>;
 
 async function start(options: GatewayOptions = {}): Promise<{ gateway: Gateway; host: ServiceHost }> {
   const host = await serveLibrary(fixture.nc, handlers, { methods: ["GetBook", "Echo"] });
