@@ -139,8 +139,8 @@ export function createJobClient<Service extends DescService>(nc: NatsConnection,
       const opened = await store();
       const limit = listOptions.limit ?? 1_000;
       const found: JobStatus[] = [];
-      for await (const key of distinctKeys(opened)) {
-        const stored = await opened.read(key);
+      for (const id of await opened.ids()) {
+        const stored = await opened.read(id);
         if (stored !== undefined && (listOptions.state === undefined || stored.record.state === listOptions.state) && (listOptions.method === undefined || stored.record.method === listOptions.method)) {
           found.push(statusOf(stored.record));
         }
@@ -160,29 +160,17 @@ export function createJobClient<Service extends DescService>(nc: NatsConnection,
       const queued = (await opened.jsm.streams.purge(opened.names.workStream)).purged;
       const dead = (await opened.jsm.streams.purge(opened.names.deadStream)).purged;
       let records = 0;
-      for await (const key of distinctKeys(opened)) {
-        await opened.kv.purge(key);
-        records += 1;
+      for (const id of await opened.ids()) {
+        if ((await opened.read(id)) !== undefined) {
+          records += 1;
+        }
+        await opened.kv.purge(id);
       }
       return { queued, dead, records };
     },
     store,
     open,
   };
-}
-
-/**
- * The keys of the records, each once: the bucket's key listing also yields a key again when its
- * record changes while the listing runs (a worker at work).
- */
-async function* distinctKeys(store: JobStore): AsyncGenerator<string> {
-  const seen = new Set<string>();
-  for await (const key of await store.kv.keys()) {
-    if (!seen.has(key)) {
-      seen.add(key);
-      yield key;
-    }
-  }
 }
 
 /**

@@ -16,7 +16,7 @@ import {
 } from "../transport/nats/jetstream-client.js";
 import { ensureStream, nanos } from "../transport/nats/jetstream-streams.js";
 import { decodeJobRecord, encodeJobRecord, type JobRecord } from "./job-record.js";
-import { checkJobId, jobNames, type JobNames } from "./job-names.js";
+import { checkJobId, isJobId, jobNames, type JobNames } from "./job-names.js";
 
 /** How long the work-queue stream remembers enqueued ids, to drop a second enqueue of one (docs/jobs.md). */
 export const defaultDuplicateWindowMs = 2 * 60_000;
@@ -52,6 +52,12 @@ export interface JobStore {
   create(record: JobRecord): Promise<StoredJob | undefined>;
   /** Replaces the record at `revision`; `undefined` when someone else changed it first. */
   update(record: JobRecord, revision: number): Promise<StoredJob | undefined>;
+  /**
+   * The ids the bucket has an entry for now (a deleted record's among them: `read` says), each
+   * once. From the server's list of the bucket's subjects, one snapshot: the bucket's key
+   * listing, a consumer that walks the stream, misses records that workers change while it walks.
+   */
+  ids(): Promise<string[]>;
 }
 
 /**
@@ -120,6 +126,15 @@ async function provision(nc: NatsConnection, definition: ServiceDefinition, opti
         }
         throw error;
       }
+    },
+    async ids() {
+      const stream = `KV_${names.bucket}`;
+      const prefix = `$KV.${names.bucket}.`;
+      const info = await jsm.streams.info(stream, { subjects_filter: ">" });
+      return Object.keys(info.state.subjects ?? {})
+        .filter((subject) => subject.startsWith(prefix))
+        .map((subject) => subject.slice(prefix.length))
+        .filter(isJobId);
     },
     async update(record, revision) {
       try {
