@@ -33,6 +33,7 @@ import "google/protobuf/wrappers.proto";
 service Library {
   // Gets one book by its resource name.
   rpc GetBook(GetBookRequest) returns (Book) {
+    option idempotency_level = NO_SIDE_EFFECTS;
     option (google.api.http) = {get: "/v1/{name=shelves/*/books/*}"};
   }
 
@@ -349,6 +350,11 @@ describe("openapi=true", () => {
     expect(at(document, "paths", "/v1/{parent}/books", "post", "operationId")).toBe("Library_CreateBook");
     expect(at(document, "paths", "/lib.v1.Library/Echo", "post", "operationId")).toBe("Library_Echo_Connect");
     expect(Object.keys(at(document, "paths", "/lib.v1.Library/Echo"))).toEqual(["post"]);
+    // A method without side effects is also served by Connect's GET.
+    expect(Object.keys(at(document, "paths", "/lib.v1.Library/GetBook"))).toEqual(["get", "post"]);
+    expect(at(document, "paths", "/lib.v1.Library/GetBook", "get", "operationId")).toBe("Library_GetBook_ConnectGet");
+    expect(parameterNames("/lib.v1.Library/GetBook", "get")).toEqual(["query:message", "query:encoding", "query:base64", "query:compression", "query:connect"]);
+    expect(at(parameter("/lib.v1.Library/GetBook", "get", "message"), "content")).toEqual({ "application/json": { schema: { $ref: "#/components/schemas/lib.v1.GetBookRequest" } } });
     expect(at(document, "paths", "/v1/{name}:move", "post", "tags")).toEqual(["lib.v1.Library"]);
     expect(at(document, "tags")).toEqual([{ name: "lib.v1.Library", description: "Books on shelves." }]);
   });

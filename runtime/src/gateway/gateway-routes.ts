@@ -33,7 +33,7 @@ export function gatewayRoutes(services: readonly DescService[]): Route<GatewayTa
       }
       const template = parsePathTemplate(connectPath(method));
       routes.push({ httpMethod: "POST", template, value: { protocol: "connect", method } });
-      if (method.methodKind === "unary" && method.idempotency === MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS) {
+      if (hasConnectGet(method)) {
         routes.push({ httpMethod: "GET", template, value: { protocol: "connect", method } });
       }
     }
@@ -48,6 +48,11 @@ export function gatewayRoutes(services: readonly DescService[]): Route<GatewayTa
 /** Whether a gateway serves a method: unary and server-streaming methods are; the others need a stream from the client. */
 export function isRoutable(method: DescMethod): boolean {
   return method.methodKind === "unary" || method.methodKind === "server_streaming";
+}
+
+/** Whether a method is also served by Connect's unary GET: unary methods marked `NO_SIDE_EFFECTS`. */
+export function hasConnectGet(method: DescMethod): boolean {
+  return method.methodKind === "unary" && method.idempotency === MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS;
 }
 
 /** The Connect protocol's path of a method: `/<package>.<Service>/<Method>`. */

@@ -1,7 +1,7 @@
 import type { DescField, DescMessage, DescMethod, DescService, JsonObject } from "@bufbuild/protobuf";
 import { Code } from "../protocol/code.js";
 import { isTextField } from "./field-text.js";
-import { connectPath, isRoutable } from "./gateway-routes.js";
+import { connectPath, hasConnectGet, isRoutable } from "./gateway-routes.js";
 import { httpBindings, type HttpBinding } from "./http-binding.js";
 import { createSchemaSet, type DescribeElement, type SchemaSet } from "./openapi-schema.js";
 import { openApiPath, type PathTemplate, type TemplateVariable } from "./path-template.js";
@@ -43,10 +43,10 @@ const openApiMethods: ReadonlySet<string> = new Set(["get", "put", "post", "dele
  * binding of a unary or server-streaming method (path and query parameters, request body, the
  * response or its `response_body` field, `google.rpc.Status` errors), and each such method's
  * Connect route `POST /<package>.<Service>/<Method>` (the request and response messages, Connect
- * errors). A server-streaming method's 200 response has the media types `application/x-ndjson`
+ * errors), and its `GET` for methods marked `NO_SIDE_EFFECTS` (the request in the query). A server-streaming method's 200 response has the media types `application/x-ndjson`
  * and `text/event-stream`, with the schema of one reply: OpenAPI has no schema for a sequence.
  * Operations are tagged with their service's full name; their ids are `<Service>_<Method>`, with
- * `2`, `3`, ... for additional bindings and `_Connect` for the Connect route.
+ * `2`, `3`, ... for additional bindings, `_Connect` for the Connect route and `_ConnectGet` for its GET.
  *
  * Schemas follow the proto3 JSON mapping and live in `components.schemas` under the full names of
  * the messages and enums: 64-bit integers are strings (`format: int64`/`uint64`), floating point
@@ -102,6 +102,9 @@ export function openApiDocument(services: readonly DescService[], options: OpenA
         add(openApiPath(binding.template), httpMethod, () => restOperation(binding, uniqueId(id), schemas, describe));
       });
       add(connectPath(method), "post", () => connectOperation(method, uniqueId(`${service.name}_${method.name}_Connect`), schemas, describe));
+      if (hasConnectGet(method)) {
+        add(connectPath(method), "get", () => connectGetOperation(method, uniqueId(`${service.name}_${method.name}_ConnectGet`), schemas, describe));
+      }
     }
   }
 
@@ -141,6 +144,31 @@ function connectOperation(method: DescMethod, operationId: string, schemas: Sche
   return {
     ...operationHead(method, operationId, describe),
     requestBody: { required: true, content: { "application/json": { schema: schemas.messageRef(method.input) } } },
+    responses: {
+      "200": successResponse(method, method.output.typeName, schemas.messageRef(method.output)),
+      default: { description: "An error, in the Connect protocol", content: { "application/json": { schema: connectErrorRef(schemas) } } },
+    },
+  };
+}
+
+// Connect's unary GET: the request in the query (https://connectrpc.com/docs/protocol/#unary-get-request).
+function connectGetOperation(method: DescMethod, operationId: string, schemas: SchemaSet, describe: DescribeElement): JsonObject {
+  const query = (name: string, required: boolean, description: string, schema: JsonObject) => ({ name, in: "query", required, description, schema });
+  return {
+    ...operationHead(method, operationId, describe),
+    parameters: [
+      {
+        name: "message",
+        in: "query",
+        required: true,
+        description: `The ${method.input.typeName} request in the encoding that "encoding" names: its JSON, or with "base64=1" its bytes in unpadded base64url.`,
+        content: { "application/json": { schema: schemas.messageRef(method.input) } },
+      },
+      query("encoding", true, "The request's encoding: json, or proto (binary).", { type: "string", enum: ["json", "proto"] }),
+      query("base64", false, 'Set to "1" when "message" is base64url.', { type: "string", enum: ["1"] }),
+      query("compression", false, "The request's compression: none (identity) is the only one taken.", { type: "string", enum: ["identity"] }),
+      query("connect", false, "The Connect protocol version.", { type: "string", enum: ["v1"] }),
+    ],
     responses: {
       "200": successResponse(method, method.output.typeName, schemas.messageRef(method.output)),
       default: { description: "An error, in the Connect protocol", content: { "application/json": { schema: connectErrorRef(schemas) } } },
