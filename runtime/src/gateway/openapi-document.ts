@@ -43,10 +43,12 @@ const openApiMethods: ReadonlySet<string> = new Set(["get", "put", "post", "dele
  * binding of a unary or server-streaming method (path and query parameters, request body, the
  * response or its `response_body` field, `google.rpc.Status` errors), and each such method's
  * Connect route `POST /<package>.<Service>/<Method>` (the request and response messages, Connect
- * errors), and its `GET` for methods marked `NO_SIDE_EFFECTS` (the request in the query). A server-streaming method's 200 response has the media types `application/x-ndjson`
- * and `text/event-stream`, with the schema of one reply: OpenAPI has no schema for a sequence.
+ * errors), and its `GET` for methods marked `NO_SIDE_EFFECTS` (the request in the query). A
+ * server-streaming method's 200 response has the media types `application/x-ndjson` and
+ * `text/event-stream`, with the schema of one reply: OpenAPI has no schema for a sequence.
  * Operations are tagged with their service's full name; their ids are `<Service>_<Method>`, with
- * `2`, `3`, ... for additional bindings, `_Connect` for the Connect route and `_ConnectGet` for its GET.
+ * `2`, `3`, ... for additional bindings, `_Connect` for the Connect route and `_ConnectGet` for
+ * its GET.
  *
  * Schemas follow the proto3 JSON mapping and live in `components.schemas` under the full names of
  * the messages and enums: 64-bit integers are strings (`format: int64`/`uint64`), floating point

@@ -127,15 +127,6 @@ async function provision(nc: NatsConnection, definition: ServiceDefinition, opti
         throw error;
       }
     },
-    async ids() {
-      const stream = `KV_${names.bucket}`;
-      const prefix = `$KV.${names.bucket}.`;
-      const info = await jsm.streams.info(stream, { subjects_filter: ">" });
-      return Object.keys(info.state.subjects ?? {})
-        .filter((subject) => subject.startsWith(prefix))
-        .map((subject) => subject.slice(prefix.length))
-        .filter(isJobId);
-    },
     async update(record, revision) {
       try {
         return { record, revision: await kv.update(record.id, encodeJobRecord(record), revision) };
@@ -146,6 +137,15 @@ async function provision(nc: NatsConnection, definition: ServiceDefinition, opti
         }
         throw error;
       }
+    },
+    async ids() {
+      const stream = `KV_${names.bucket}`;
+      const prefix = `$KV.${names.bucket}.`;
+      const info = await jsm.streams.info(stream, { subjects_filter: ">" });
+      return Object.keys(info.state.subjects ?? {})
+        .filter((subject) => subject.startsWith(prefix))
+        .map((subject) => subject.slice(prefix.length))
+        .filter(isJobId);
     },
   };
 }
