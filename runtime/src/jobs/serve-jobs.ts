@@ -104,7 +104,7 @@ async function startWorker(host: EntryPointHost, options: JobWorkerOptions, conc
     const consumer = await store.js.consumers.get(store.names.workStream, store.names.consumer(endpoint.definition.name));
     sources.push({ consumer, run: (msg) => runJob(worker, endpoint, msg) });
   }
-  const lanes = startPullLanes(sources, concurrency, createSlotPool(concurrency), leaseMs);
+  const lanes = startPullLanes(sources, createSlotPool(concurrency), { lanes: concurrency, batch: 1, leaseMs });
 
   const queueStats = setInterval(() => void refreshQueueStats(store, host.endpoints, counters, metrics, definition.name), options.queueStatsIntervalMs ?? 5_000);
   queueStats.unref();

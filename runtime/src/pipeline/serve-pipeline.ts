@@ -16,7 +16,10 @@ import { createStopCounters, recordLatency, stopStatsData, type StopCounters } f
 
 /** Options of {@link servePipeline}. */
 export interface PipelineServeOptions extends PipelineStreamOptions {
-  /** The most messages this host handles at once, over all its stops; 8 unless set. */
+  /**
+   * The most messages this host handles at once, over all its stops; 8 unless set. Each stop
+   * takes its share (this divided by the stops, rounded up) at once.
+   */
   concurrency?: number;
   /**
    * How long a message stays taken without a sign of life from its stop, in milliseconds: a stop
@@ -108,7 +111,10 @@ async function startStops(host: EntryPointHost, options: PipelineServeOptions, c
     const consumer = await streams.js.consumers.get(PipelineNames.stopStream(name), PipelineNames.consumer(name));
     sources.push({ consumer, run: (msg) => runStop(runner, endpoint, msg) });
   }
-  const lanes = startPullLanes(sources, concurrency, createSlotPool(concurrency), leaseMs, pullExpiresMs);
+  // One pull per stop, for its share of the places: a message waits in the process at most for
+  // the running ones to end, and many messages cost one pull rather than one pull each.
+  const batch = Math.ceil(concurrency / sources.length);
+  const lanes = startPullLanes(sources, createSlotPool(concurrency), { lanes: 1, batch, leaseMs, pullExpiresMs });
 
   let stopped: Promise<void> | undefined;
   return {

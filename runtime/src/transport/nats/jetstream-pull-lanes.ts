@@ -1,11 +1,23 @@
 import type { Consumer, ConsumerMessages, JsMsg } from "./jetstream-client.js";
-import type { SlotPool } from "./slot-pool.js";
+import { createSlotPool, type SlotPool } from "./slot-pool.js";
 
 /** One consumer whose messages the lanes pull, and what runs each message. */
 export interface PullSource {
   readonly consumer: Consumer;
   /** Runs one message to its end (ack, nak, or left for redelivery); never throws. */
   run(msg: JsMsg): Promise<void>;
+}
+
+/** How {@link startPullLanes} pulls. */
+export interface PullLaneOptions {
+  /** Lanes per consumer: each is one long-lived `consume()`. */
+  lanes: number;
+  /** Messages a lane asks for, and runs, at once. */
+  batch: number;
+  /** The consumers' `ack_wait`: a message that waits for a place is renewed every third of it. */
+  leaseMs: number;
+  /** How long one pull waits for messages before it asks again. */
+  pullExpiresMs?: number;
 }
 
 /** Lanes started by {@link startPullLanes}. */
@@ -22,23 +34,28 @@ const defaultPullExpiresMs = 30_000;
 
 /**
  * Runs the messages of durable pull consumers in a worker's places, as the job worker and the
- * pipeline stops do: `lanesPerSource` lanes per consumer, each pulling one message at a time and
- * running it in a free place of `slots`. With one consumer the lanes never hold more messages
- * than there are places; with several, a message may wait for a place, its lease renewed
- * (`working()`) every third of `leaseMs` meanwhile. Each pull waits `pullExpiresMs` for a message
- * before it asks again: the pulls of a process that is killed stay at the server that long.
+ * pipeline stops do: `lanes` lanes per consumer, each a `consume()` of `batch` messages that runs
+ * them in free places of `slots`. A lane asks its iterator for a message only when fewer than
+ * `batch` of its own are running, and nats.js sends the next pull only when the iterator comes
+ * back for more; so a lane holds at most `batch` messages that do not run yet. With a batch of one
+ * a lane never holds a message it cannot run: the next pull goes out after the message has run.
+ * A message that waits for a place of `slots` is renewed (`working()`) every third of `leaseMs`.
+ * Each pull waits `pullExpiresMs` for messages before it asks again: the pulls of a process that
+ * is killed stay at the server that long.
  */
-export function startPullLanes(sources: readonly PullSource[], lanesPerSource: number, slots: SlotPool, leaseMs: number, pullExpiresMs = defaultPullExpiresMs): PullLanes {
+export function startPullLanes(sources: readonly PullSource[], slots: SlotPool, options: PullLaneOptions): PullLanes {
+  const { lanes, batch, leaseMs, pullExpiresMs = defaultPullExpiresMs } = options;
   let stopping = false;
   const stoppingController = new AbortController();
   const pulls = new Set<ConsumerMessages>();
   const runLane = async (source: PullSource) => {
+    // The lane's own room: `batch` messages taken from its iterator and not ended.
+    const room = createSlotPool(batch);
+    const running = new Set<Promise<void>>();
     while (!stopping) {
       let pull: ConsumerMessages;
       try {
-        // One message per pull: the iterator asks for the next one only when the lane comes back
-        // for it, after the message before has run, so a lane never holds a message it cannot run.
-        pull = await source.consumer.consume({ max_messages: 1, expires: pullExpiresMs });
+        pull = await source.consumer.consume({ max_messages: batch, expires: pullExpiresMs });
       } catch {
         // A lost connection or a deleted consumer: wait a little rather than spin, then pull again.
         await pause(1_000, stoppingController.signal);
@@ -49,28 +66,47 @@ export function startPullLanes(sources: readonly PullSource[], lanesPerSource: n
         // Opened while stop() closed the others: it would hold the lane until it expires.
         void pull.close();
       }
+      const messages = pull[Symbol.asyncIterator]();
       try {
-        for await (const msg of pull) {
+        for (;;) {
+          await room.acquire();
           if (stopping) {
-            msg.nak();
+            // Not another step of the iterator: it would send the next pull (nats.js queues it
+            // among the messages), and the server could hand messages to it after the lane is
+            // gone, to wait out their lease. What nats.js still holds comes back after the lease.
+            room.release();
+            await messages.return?.();
             break;
           }
-          if (!slots.tryAcquire()) {
+          const next = await messages.next().catch((error: unknown) => {
+            room.release();
+            throw error;
+          });
+          if (next.done === true) {
+            room.release();
+            break;
+          }
+          const msg = next.value;
+          if (!stopping && !slots.tryAcquire()) {
             const waiting = setInterval(() => msg.working(), Math.floor(leaseMs / 3));
             await slots.acquire();
             clearInterval(waiting);
+            if (stopping) {
+              slots.release();
+            }
           }
           if (stopping) {
-            // Taken while the worker waited for a place, and the worker is stopping: back to the stream.
+            // Taken while the worker stops: given back, for another worker to take at once.
             msg.nak();
-            slots.release();
-            break;
+            room.release();
+            continue;
           }
-          try {
-            await source.run(msg);
-          } finally {
+          const run = source.run(msg).finally(() => {
             slots.release();
-          }
+            room.release();
+            running.delete(run);
+          });
+          running.add(run);
         }
         if (!stopping) {
           // The iterator ended by itself (nats.js gave up on the consumer): not in a tight loop.
@@ -83,11 +119,12 @@ export function startPullLanes(sources: readonly PullSource[], lanesPerSource: n
         void pull.close();
       }
     }
+    await Promise.allSettled(running);
   };
-  const lanes: Promise<void>[] = [];
+  const started: Promise<void>[] = [];
   for (const source of sources) {
-    for (let lane = 0; lane < lanesPerSource; lane += 1) {
-      lanes.push(runLane(source));
+    for (let lane = 0; lane < lanes; lane += 1) {
+      started.push(runLane(source));
     }
   }
   let stopped: Promise<void> | undefined;
@@ -97,7 +134,7 @@ export function startPullLanes(sources: readonly PullSource[], lanesPerSource: n
         stopping = true;
         stoppingController.abort();
         await Promise.allSettled([...pulls].map((pull) => pull.close()));
-        await Promise.allSettled(lanes);
+        await Promise.allSettled(started);
       })();
       return stopped;
     },
