@@ -137,11 +137,10 @@ describe("pipelines", () => {
     const [{ label, headers }] = sink.ended as [Sink["ended"][0]];
     expect(label).toMatchObject({ parcelId: "p1", text: "parcel p1, 3 kg", notes: ["intake", "weigh", "label", "print"] });
     expect(headers?.get(HeaderName.PipelineRouteId)).toBe(started.id);
-    expect(headers?.get(HeaderName.PipelinePosition)).toBe("4");
-    expect(headers?.get(HeaderName.PipelineOriginalRoute)).toBe("Intake,Weigh,Labeller,Print");
-    expect(headers?.get(HeaderName.PipelineType)).toBe("testing.pipeline.v1.Label");
+    const slip = JSON.parse(headers!.get(HeaderName.PipelineSlip)) as { position: number; original: string[]; type: string; history: string[] };
+    expect(slip).toMatchObject({ position: 4, original: ["Intake", "Weigh", "Labeller", "Print"], type: "testing.pipeline.v1.Label" });
     expect(headers?.get(HeaderName.TraceParent)).toBe(traceparent);
-    const history = headers!.get(HeaderName.PipelineHistory).split(",");
+    const { history } = slip;
     expect(history.map((hop) => hop.split("@")[0])).toEqual(["Intake", "Weigh", "Labeller", "Print"]);
     const times = history.map((hop) => Date.parse(hop.split("@")[1]!));
     expect(times.every((time, index) => Number.isFinite(time) && (index === 0 || time >= times[index - 1]!))).toBe(true);
@@ -200,7 +199,7 @@ describe("pipelines", () => {
     expect(replayed).toEqual({ id: started.id, stop: "Weigh", route: ["Weigh", "Labeller", "Print"] });
     await waitUntil("the replayed parcel at the end", () => sink.ended.length === 1);
     expect(sink.ended[0]!.label.notes).toEqual(["intake", "weigh", "label", "print"]);
-    expect(sink.ended[0]!.headers?.get(HeaderName.PipelineReplay)).toBe("1");
+    expect(JSON.parse(sink.ended[0]!.headers!.get(HeaderName.PipelineSlip))).toMatchObject({ replay: 1 });
     expect(calls.runs.filter((run) => run.stop === "Intake")).toHaveLength(1);
     letters = await listPipelineDeadLetters(nc);
     expect(letters).toEqual([]);

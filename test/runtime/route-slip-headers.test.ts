@@ -41,18 +41,42 @@ test("deleteNatsHeader deletes every spelling of a name", () => {
 
 test("a slip written to headers reads back the same, and replaces a slip in another spelling", () => {
   const sent = headers();
-  sent.append("nats-pipeline-stop", "Old");
-  sent.append("NATS-PIPELINE-HISTORY", "Old@2020-01-01T00:00:00.000Z");
+  sent.append("nats-pipeline-slip", JSON.stringify({ stop: "Old", route: [], original: ["Old"], position: 0 }));
+  sent.append("NATS-PIPELINE-ROUTE-ID", "old");
   sent.append("Traceparent", "00-1-2-01");
   setSlipHeaders(sent, slip);
-  expect(sent.values(HeaderName.PipelineStop)).toEqual(["Weigh"]);
-  expect(sent.keys().filter((name) => name.toLowerCase() === HeaderName.PipelineStop.toLowerCase())).toEqual([HeaderName.PipelineStop]);
+  expect(sent.keys()).toEqual(["Traceparent", HeaderName.PipelineRouteId, HeaderName.PipelineSlip]);
+  expect(sent.values(HeaderName.PipelineRouteId)).toEqual(["r1"]);
   expect(readSlip(natsHeaderReader(sent)).slip).toEqual(slip);
   expect(sent.get("Traceparent")).toBe("00-1-2-01");
-  // No history and no replay: their headers are left out.
-  setSlipHeaders(sent, { ...slip, history: [] });
-  expect(natsHeader(sent, HeaderName.PipelineHistory)).toBe("");
-  expect(natsHeader(sent, HeaderName.PipelineReplay)).toBe("");
+  // The slip is one line of JSON that a person can read: stops by name, times in RFC 3339.
+  expect(JSON.parse(sent.get(HeaderName.PipelineSlip))).toEqual({
+    pipeline: "Ship",
+    stop: "Weigh",
+    route: ["Label", "Print"],
+    position: 1,
+    original: ["Intake", "Weigh", "Label", "Print"],
+    history: ["Intake@2026-01-02T03:04:05.006Z"],
+    started: "2026-01-02T03:04:05.000Z",
+    type: "testing.pipeline.v1.Parcel",
+  });
+  setSlipHeaders(sent, { ...slip, replay: 2 });
+  expect(readSlip(natsHeaderReader(sent)).slip).toEqual({ ...slip, replay: 2 });
+});
+
+test("a slip that cannot be read says why", () => {
+  const problem = (values: Record<string, string>) => readSlip((name) => values[name] ?? "").problem;
+  const id = { [HeaderName.PipelineRouteId]: "r1" };
+  const good = { stop: "Weigh", route: ["Print"], original: ["Weigh", "Print"], position: 0 };
+  expect(problem({})).toMatch(/no valid Nats-Pipeline-Route-Id/);
+  expect(problem({ ...id, [HeaderName.PipelineSlip]: "{" })).toMatch(/not JSON/);
+  expect(problem({ ...id, [HeaderName.PipelineSlip]: "[]" })).toMatch(/lacks the stop/);
+  expect(problem({ ...id, [HeaderName.PipelineSlip]: JSON.stringify({ ...good, route: "Print" }) })).toMatch(/lacks the stop/);
+  expect(problem({ ...id, [HeaderName.PipelineSlip]: JSON.stringify({ ...good, route: ["no good"] }) })).toMatch(/"no good", which cannot be a stop/);
+  expect(problem({ ...id, [HeaderName.PipelineSlip]: JSON.stringify({ ...good, position: -1 }) })).toMatch(/position is not a whole number/);
+  expect(problem({ ...id, [HeaderName.PipelineSlip]: JSON.stringify({ ...good, history: ["Intake"] }) })).toMatch(/not stop@time: "Intake"/);
+  // Fields it does not know are left alone; those it can do without take their defaults.
+  expect(readSlip((name) => ({ ...id, [HeaderName.PipelineSlip]: JSON.stringify({ ...good, later: true }) })[name] ?? "").slip).toMatchObject({ pipeline: "", history: [], type: "", replay: 0 });
 });
 
 test("carried headers keep every header and value but those that steer one publish", () => {
@@ -74,7 +98,7 @@ test("carried headers keep every header and value but those that steer one publi
 test("forwarded headers leave out the slip, the attempt's timeout and what steers one publish", () => {
   const sent = headers();
   setSlipHeaders(sent, slip);
-  sent.append("nats-pipeline-stop", "Stray");
+  sent.append("nats-pipeline-slip", "{}");
   sent.append("Nats-Rpc-Timeout-Ms", "5000");
   sent.append("Nats-Msg-Id", "r1.1");
   sent.append("Traceparent", "00-1-2-01");

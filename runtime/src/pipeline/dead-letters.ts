@@ -39,7 +39,7 @@ export interface PipelineDeadLetter {
 }
 
 // Dead-letter headers that a replayed message must not carry back.
-const letterOnlyHeaders = [HeaderName.PipelineReason, HeaderName.PipelineAttempts, HeaderName.ServiceError, HeaderName.ServiceErrorCode, HeaderName.RpcCode];
+const letterOnlyHeaders = [HeaderName.PipelineStop, HeaderName.PipelineReason, HeaderName.PipelineAttempts, HeaderName.ServiceError, HeaderName.ServiceErrorCode, HeaderName.RpcCode];
 
 /** The dead letters of every pipeline, oldest first, at most `limit` (100 unless set). */
 export async function listPipelineDeadLetters(nc: NatsConnection, options: { limit?: number } & PipelineStreamOptions = {}): Promise<PipelineDeadLetter[]> {
@@ -59,7 +59,7 @@ export async function listPipelineDeadLetters(nc: NatsConnection, options: { lim
     const slip = readSlip(get).slip;
     letters.push({
       id: get(HeaderName.PipelineRouteId),
-      pipeline: get(HeaderName.Pipeline),
+      pipeline: slip?.pipeline ?? "",
       stop: get(HeaderName.PipelineStop),
       time: new Date(msg.timestamp),
       reason: get(HeaderName.PipelineReason),

@@ -29,6 +29,7 @@ export function createRoutePlan(slip: RouteSlip, attempt: number, attempts: numb
     attempt,
     attempts,
     original: Object.freeze([...slip.original]),
+    replay: slip.replay,
     history,
     get remaining() {
       return remaining;

@@ -26,21 +26,27 @@ export interface RouteSlip {
   readonly replay: number;
 }
 
-// The headers of the slip, by their lower-case names.
-const slipHeaderNames: ReadonlySet<string> = new Set(
-  [
-    HeaderName.Pipeline,
-    HeaderName.PipelineRouteId,
-    HeaderName.PipelineStop,
-    HeaderName.PipelineRoute,
-    HeaderName.PipelinePosition,
-    HeaderName.PipelineOriginalRoute,
-    HeaderName.PipelineHistory,
-    HeaderName.PipelineStarted,
-    HeaderName.PipelineType,
-    HeaderName.PipelineReplay,
-  ].map((name) => name.toLowerCase()),
-);
+// The headers of the slip, by their lower-case names: the route's id, and the rest in one header.
+// (One header rather than one per field: nats.js and nats-server pay per header line, on every hop.)
+const slipHeaderNames: ReadonlySet<string> = new Set([HeaderName.PipelineRouteId, HeaderName.PipelineSlip].map((name) => name.toLowerCase()));
+
+/**
+ * The slip as `Nats-Pipeline-Slip` carries it: JSON, the stops as names, times as RFC 3339. Fields
+ * it does not know are ignored when read, so that a later version can add some.
+ */
+interface SlipJson {
+  pipeline: string;
+  stop: string;
+  route: string[];
+  position: number;
+  original: string[];
+  /** `stop@time` of each stop the message has been through, oldest first. */
+  history: string[];
+  started: string;
+  type: string;
+  /** Absent: never replayed. */
+  replay?: number;
+}
 
 /**
  * Sets the slip's headers on the NATS headers of a message that a stop or a starter publishes,
@@ -52,20 +58,21 @@ export function setSlipHeaders(headers: MsgHdrs, slip: RouteSlip): void {
       headers.delete(name);
     }
   }
-  headers.append(HeaderName.Pipeline, slip.pipeline);
-  headers.append(HeaderName.PipelineRouteId, slip.id);
-  headers.append(HeaderName.PipelineStop, slip.stop);
-  headers.append(HeaderName.PipelineRoute, slip.remaining.join(","));
-  headers.append(HeaderName.PipelinePosition, String(slip.position));
-  headers.append(HeaderName.PipelineOriginalRoute, slip.original.join(","));
-  if (slip.history.length > 0) {
-    headers.append(HeaderName.PipelineHistory, slip.history.map((hop) => `${hop.stop}@${hop.at.toISOString()}`).join(","));
-  }
-  headers.append(HeaderName.PipelineStarted, slip.started.toISOString());
-  headers.append(HeaderName.PipelineType, slip.type);
+  const json: SlipJson = {
+    pipeline: slip.pipeline,
+    stop: slip.stop,
+    route: [...slip.remaining],
+    position: slip.position,
+    original: [...slip.original],
+    history: slip.history.map((hop) => `${hop.stop}@${hop.at.toISOString()}`),
+    started: slip.started.toISOString(),
+    type: slip.type,
+  };
   if (slip.replay > 0) {
-    headers.append(HeaderName.PipelineReplay, String(slip.replay));
+    json.replay = slip.replay;
   }
+  headers.append(HeaderName.PipelineRouteId, slip.id);
+  headers.append(HeaderName.PipelineSlip, JSON.stringify(json));
 }
 
 /** The slip read back from a message's headers, or why it cannot be read. */
@@ -77,47 +84,57 @@ export function readSlip(header: (name: string) => string): ReadSlip {
   if (!isRouteId(id)) {
     return { problem: `it has no valid ${HeaderName.PipelineRouteId} header (got ${JSON.stringify(id)})` };
   }
-  const stop = header(HeaderName.PipelineStop);
-  const remaining = stopList(header(HeaderName.PipelineRoute));
-  const original = stopList(header(HeaderName.PipelineOriginalRoute));
-  const bad = [stop, ...remaining, ...original].find((name) => checkStopName(name) !== undefined);
+  let json: Partial<Record<keyof SlipJson, unknown>>;
+  try {
+    json = JSON.parse(header(HeaderName.PipelineSlip)) as typeof json;
+  } catch {
+    return { problem: `its ${HeaderName.PipelineSlip} header is not JSON` };
+  }
+  if (typeof json !== "object" || json === null) {
+    return { problem: `its ${HeaderName.PipelineSlip} header is not a JSON object` };
+  }
+  const { pipeline = "", stop, route, original, position, history = [], started, type = "", replay = 0 } = json;
+  if (typeof stop !== "string" || !isStringList(route) || !isStringList(original) || typeof pipeline !== "string" || typeof type !== "string") {
+    return { problem: `its ${HeaderName.PipelineSlip} header lacks the stop, the route or the original route, or has another type for one of them` };
+  }
+  const bad = [stop, ...route, ...original].find((name) => checkStopName(name) !== undefined);
   if (bad !== undefined) {
     return { problem: `its route names ${JSON.stringify(bad)}, which cannot be a stop: ${checkStopName(bad)}` };
   }
-  const position = Number(header(HeaderName.PipelinePosition));
-  if (!Number.isSafeInteger(position) || position < 0) {
-    return { problem: `its ${HeaderName.PipelinePosition} header is not a whole number (got ${JSON.stringify(header(HeaderName.PipelinePosition))})` };
+  if (!Number.isSafeInteger(position) || (position as number) < 0) {
+    return { problem: `its slip's position is not a whole number (got ${JSON.stringify(position)})` };
   }
-  const history: RouteHop[] = [];
-  for (const entry of stopList(header(HeaderName.PipelineHistory))) {
+  if (!isStringList(history)) {
+    return { problem: `its slip's history is not a list of stop@time` };
+  }
+  const hops: RouteHop[] = [];
+  for (const entry of history) {
     const at = entry.lastIndexOf("@");
     const time = new Date(entry.slice(at + 1));
     if (at <= 0 || Number.isNaN(time.getTime())) {
-      return { problem: `its ${HeaderName.PipelineHistory} header has an entry that is not stop@time: ${JSON.stringify(entry)}` };
+      return { problem: `its slip's history has an entry that is not stop@time: ${JSON.stringify(entry)}` };
     }
-    history.push({ stop: entry.slice(0, at), at: time });
+    hops.push({ stop: entry.slice(0, at), at: time });
   }
-  const started = new Date(header(HeaderName.PipelineStarted));
-  const replay = Number(header(HeaderName.PipelineReplay) || "0");
+  const startedAt = new Date(typeof started === "string" ? started : Number.NaN);
   return {
     slip: {
-      pipeline: header(HeaderName.Pipeline),
+      pipeline,
       id,
       stop,
-      remaining,
-      position,
+      remaining: route,
+      position: position as number,
       original,
-      history,
-      started: Number.isNaN(started.getTime()) ? new Date(0) : started,
-      type: header(HeaderName.PipelineType),
-      replay: Number.isSafeInteger(replay) && replay > 0 ? replay : 0,
+      history: hops,
+      started: Number.isNaN(startedAt.getTime()) ? new Date(0) : startedAt,
+      type,
+      replay: Number.isSafeInteger(replay) && (replay as number) > 0 ? (replay as number) : 0,
     },
   };
 }
 
-// A comma-separated list of stops; the empty string is none.
-function stopList(value: string): string[] {
-  return value === "" ? [] : value.split(",").map((name) => name.trim());
+function isStringList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === "string");
 }
 
 // What JetStream reads on a publish (the message id, the stream expected), which a copy must not carry on.

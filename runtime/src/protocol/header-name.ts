@@ -44,26 +44,16 @@ export const HeaderName = {
   JobAttempts: "Nats-Job-Attempts",
   /** On a dead letter: why the job ended there, in words. */
   JobReason: "Nats-Job-Reason",
-  /** On a pipeline message (docs/pipelines.md): the pipeline it was started on. */
-  Pipeline: "Nats-Pipeline",
-  /** On a pipeline message: the route's id, one per started message, kept by every hop, retry and replay. */
+  /** On a pipeline message (docs/pipelines.md): the route's id, one per started message, kept by every hop, retry and replay. */
   PipelineRouteId: "Nats-Pipeline-Route-Id",
-  /** On a pipeline message: the stop it is addressed to. */
+  /**
+   * On a pipeline message: the rest of its routing slip, as JSON: the pipeline, the stop it is
+   * addressed to, the stops after it, the hops made before it, the route it was started with, the
+   * stops it has been through with when, when it was started, its payload's type, its replays.
+   */
+  PipelineSlip: "Nats-Pipeline-Slip",
+  /** On a pipeline dead letter: the stop where the message ended. */
   PipelineStop: "Nats-Pipeline-Stop",
-  /** On a pipeline message: the stops still to visit after the one it is addressed to, comma-separated (empty: that stop is the last). */
-  PipelineRoute: "Nats-Pipeline-Route",
-  /** On a pipeline message: the hops it made before it reached the stop it is addressed to (0 at the first). */
-  PipelinePosition: "Nats-Pipeline-Position",
-  /** On a pipeline message: the route it was started with, comma-separated. */
-  PipelineOriginalRoute: "Nats-Pipeline-Original-Route",
-  /** On a pipeline message: the stops it has been through, each `stop@time` (RFC 3339), comma-separated, oldest first. */
-  PipelineHistory: "Nats-Pipeline-History",
-  /** On a pipeline message: when it was started (RFC 3339). */
-  PipelineStarted: "Nats-Pipeline-Started",
-  /** On a pipeline message: the full proto name of its payload's type, which the stop it reaches must take. */
-  PipelineType: "Nats-Pipeline-Type",
-  /** On a pipeline message: how often it was replayed from the dead letters (absent: never). */
-  PipelineReplay: "Nats-Pipeline-Replay",
   /** On a pipeline dead letter: why the message ended there, in words. */
   PipelineReason: "Nats-Pipeline-Reason",
   /** On a pipeline dead letter: the attempts the message had at its stop. */

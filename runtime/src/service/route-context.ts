@@ -35,6 +35,8 @@ export interface RouteContext {
   readonly attempts: number;
   /** The route the message was started with. */
   readonly original: readonly string[];
+  /** Replays of the route from the dead letters so far: 0 unless it was replayed. */
+  readonly replay: number;
   /** The stops the message has been through, oldest first, with when each was done. */
   readonly history: readonly RouteHop[];
   /** The stops still to visit after this one, with the changes made so far. */
