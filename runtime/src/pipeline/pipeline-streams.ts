@@ -15,6 +15,8 @@ export interface PipelineStreamOptions {
 
 /** The JetStream clients of a connection, and the stop streams it knows to exist. */
 export interface PipelineStreams {
+  /** The connection, for what goes around the JetStream clients (`publishToStream`). */
+  readonly nc: NatsConnection;
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
   /** Creates a stop's stream unless it exists (once per process and stop). */
@@ -64,6 +66,7 @@ async function open(nc: NatsConnection, options: PipelineStreamOptions): Promise
   };
   let attempts: Promise<KV> | undefined;
   return {
+    nc,
     js,
     jsm,
     attempts() {

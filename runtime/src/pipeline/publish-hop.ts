@@ -1,3 +1,4 @@
+import { publishToStream } from "../transport/nats/jetstream-publish.js";
 import type { MsgHdrs } from "../transport/nats/nats-client.js";
 import { PipelineNames } from "./pipeline-names.js";
 import type { PipelineStreams } from "./pipeline-streams.js";
@@ -18,10 +19,10 @@ export interface PublishedHop {
  */
 export async function publishHop(streams: PipelineStreams, stop: string, payload: Uint8Array, headers: MsgHdrs, msgID: string): Promise<PublishedHop> {
   try {
-    const ack = await streams.js.publish(PipelineNames.stopSubject(stop), payload, { msgID, headers, expect: { streamName: PipelineNames.stopStream(stop) } });
+    const ack = await publishToStream(streams.nc, PipelineNames.stopSubject(stop), payload, headers, { msgID, streamName: PipelineNames.stopStream(stop) });
     return { unknownStop: false, duplicate: ack.duplicate };
   } catch (error) {
-    // nats.js reports a subject without a stream as "jetstream is not enabled": ask the server.
+    // A subject without a stream has no responders, as has a server without JetStream: ask the server.
     if (!(await streamExists(streams, stop))) {
       return { unknownStop: true, duplicate: false };
     }

@@ -1,0 +1,48 @@
+// publishToStream (runtime/src/transport/nats/jetstream-publish.ts), which stores a pipeline hop
+// without nc.request, on a real nats-server with JetStream: what it answers for a message stored,
+// one stored again, a subject no stream takes, and a stream other than the one expected.
+import { connect } from "@nats-io/transport-node";
+import { headers, NoRespondersError, type NatsConnection } from "@nats-io/nats-core";
+import { jetstreamManager, RetentionPolicy, type JetStreamManager } from "@nats-io/jetstream";
+import { publishToStream } from "../../runtime/src/transport/nats/jetstream-publish.js";
+import { startNatsProcess, type NatsProcess } from "../helpers/nats-cluster.js";
+
+let server: NatsProcess;
+let nc: NatsConnection;
+let jsm: JetStreamManager;
+
+beforeAll(async () => {
+  server = await startNatsProcess({ name: "jetstream-publish", jetStream: true });
+  nc = await connect({ servers: server.url });
+  jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name: "HOPS", subjects: ["hops.>"], retention: RetentionPolicy.Workqueue });
+});
+
+afterAll(async () => {
+  await nc?.close();
+  await server?.stop();
+});
+
+const payload = new TextEncoder().encode("parcel");
+
+test("stores a message with its id and headers, and stores it once when published again", async () => {
+  const sent = headers();
+  sent.set("X-Tag", "a");
+  const first = await publishToStream(nc, "hops.one", payload, sent, { msgID: "r1.1", streamName: "HOPS" });
+  expect(first).toEqual({ stream: "HOPS", seq: 1, duplicate: false });
+  const again = await publishToStream(nc, "hops.one", payload, headers(), { msgID: "r1.1", streamName: "HOPS" });
+  expect(again).toEqual({ stream: "HOPS", seq: 1, duplicate: true });
+  const stored = await jsm.streams.getMessage("HOPS", { seq: 1 });
+  expect(stored?.header.get("X-Tag")).toBe("a");
+  expect(stored?.header.get("Nats-Msg-Id")).toBe("r1.1");
+  expect((await jsm.streams.info("HOPS")).state.messages).toBe(1);
+});
+
+test("a subject that no stream takes has no responders", async () => {
+  await expect(publishToStream(nc, "nowhere.one", payload, headers(), { msgID: "r2.1", streamName: "HOPS", timeoutMs: 2_000 })).rejects.toBeInstanceOf(NoRespondersError);
+});
+
+test("a stream other than the one expected refuses the message, with the server's reason", async () => {
+  await expect(publishToStream(nc, "hops.two", payload, headers(), { msgID: "r3.1", streamName: "OTHER" })).rejects.toThrow(/hops\.two: JetStream refused the message: expected stream does not match/);
+  expect((await jsm.streams.info("HOPS")).state.messages).toBe(1);
+});
