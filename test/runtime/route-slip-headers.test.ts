@@ -64,6 +64,21 @@ test("a slip written to headers reads back the same, and replaces a slip in anot
   expect(readSlip(natsHeaderReader(sent)).slip).toEqual({ ...slip, replay: 2 });
 });
 
+test("the times of a slip read are written on as they came, and a new hop's in RFC 3339", () => {
+  const sent = headers();
+  sent.append(HeaderName.PipelineRouteId, "r1");
+  sent.append(HeaderName.PipelineSlip, JSON.stringify({ stop: "Label", route: [], original: ["Weigh", "Label"], position: 1, history: ["Weigh@2026-01-02T03:04:05+01:00"], started: "2026-01-02T02:00:00Z" }));
+  const read = readSlip(natsHeaderReader(sent)).slip!;
+  expect(read.history[0]!.at.getTime()).toBe(Date.parse("2026-01-02T02:04:05.000Z"));
+  expect(read.started.getTime()).toBe(Date.parse("2026-01-02T02:00:00.000Z"));
+  const forwarded = forwardedHeaders(sent);
+  setSlipHeaders(forwarded, { ...read, history: [...read.history, { stop: "Label", at: new Date("2026-01-02T02:05:00.000Z") }], position: 2 });
+  expect(JSON.parse(forwarded.get(HeaderName.PipelineSlip))).toMatchObject({
+    history: ["Weigh@2026-01-02T03:04:05+01:00", "Label@2026-01-02T02:05:00.000Z"],
+    started: "2026-01-02T02:00:00Z",
+  });
+});
+
 test("a slip that cannot be read says why", () => {
   const problem = (values: Record<string, string>) => readSlip((name) => values[name] ?? "").problem;
   const id = { [HeaderName.PipelineRouteId]: "r1" };
