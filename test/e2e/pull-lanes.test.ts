@@ -6,6 +6,7 @@ import { connect } from "@nats-io/transport-node";
 import { nanos, type NatsConnection } from "@nats-io/nats-core";
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, type Consumer, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import { startPullLanes, type PullLanes } from "../../runtime/src/transport/nats/jetstream-pull-lanes.js";
+import { createLeaseRenewer } from "../../runtime/src/transport/nats/jetstream-lease-renewer.js";
 import { createSlotPool } from "../../runtime/src/transport/nats/slot-pool.js";
 import { startNatsProcess, waitUntil, type NatsProcess } from "../helpers/nats-cluster.js";
 
@@ -23,6 +24,7 @@ beforeAll(async () => {
 afterEach(async () => {
   await lanes?.stop();
   lanes = undefined;
+  leases.close();
 });
 
 afterAll(async () => {
@@ -31,6 +33,7 @@ afterAll(async () => {
 });
 
 const leaseMs = 30_000;
+const leases = createLeaseRenewer(leaseMs);
 
 /** A work-queue stream holding `count` messages (their index as text) and its durable consumer. */
 async function queueOf(name: string, count: number): Promise<Consumer> {
@@ -90,7 +93,7 @@ const indexes = (count: number) => Array.from({ length: count }, (_, index) => S
 test("a lane of batch one takes the next message only after the one before has run", async () => {
   const consumer = await queueOf("ONE", 5);
   const runs = heldRuns();
-  lanes = startPullLanes([{ consumer, run: (msg) => runs.run(msg) }], createSlotPool(4), { lanes: 1, batch: 1, leaseMs, pullExpiresMs: 2_000 });
+  lanes = startPullLanes([{ consumer, run: (msg) => runs.run(msg) }], createSlotPool(4), { lanes: 1, batch: 1, leases, pullExpiresMs: 2_000 });
   await waitUntil("a message runs", () => runs.running === 1, 5_000);
   // Held long enough for a second pull to be answered, had one gone out.
   await new Promise((resolve) => setTimeout(resolve, 300));
@@ -102,7 +105,7 @@ test("a lane of batch one takes the next message only after the one before has r
 test("a lane of a larger batch runs that many at once, holds no more, and runs each message once", async () => {
   const consumer = await queueOf("BATCH", 20);
   const runs = heldRuns();
-  lanes = startPullLanes([{ consumer, run: (msg) => runs.run(msg) }], createSlotPool(16), { lanes: 1, batch: 4, leaseMs, pullExpiresMs: 2_000 });
+  lanes = startPullLanes([{ consumer, run: (msg) => runs.run(msg) }], createSlotPool(16), { lanes: 1, batch: 4, leases, pullExpiresMs: 2_000 });
   await waitUntil("four messages run", () => runs.running === 4, 5_000);
   await new Promise((resolve) => setTimeout(resolve, 300));
   expect(runs.running).toBe(4);
@@ -117,7 +120,7 @@ test("the worker's places bound the lanes of every consumer together", async () 
   const second = await queueOf("SHARED_B", 10);
   const runs = heldRuns();
   const sources = [first, second].map((consumer) => ({ consumer, run: (msg: JsMsg) => runs.run(msg) }));
-  lanes = startPullLanes(sources, createSlotPool(3), { lanes: 1, batch: 4, leaseMs, pullExpiresMs: 2_000 });
+  lanes = startPullLanes(sources, createSlotPool(3), { lanes: 1, batch: 4, leases, pullExpiresMs: 2_000 });
   await waitUntil("three messages run", () => runs.running === 3, 5_000);
   await new Promise((resolve) => setTimeout(resolve, 300));
   expect(runs.running).toBe(3);
@@ -130,7 +133,7 @@ test("stopping gives back at once the message that waits for a place, sends no p
   const runs = heldRuns();
   // One place, batches of four: message 0 runs, message 1 waits in the lane for the place, and
   // nats.js holds the rest of the batch.
-  lanes = startPullLanes([{ consumer, run: (msg) => runs.run(msg) }], createSlotPool(1), { lanes: 1, batch: 4, leaseMs, pullExpiresMs: 2_000 });
+  lanes = startPullLanes([{ consumer, run: (msg) => runs.run(msg) }], createSlotPool(1), { lanes: 1, batch: 4, leases, pullExpiresMs: 2_000 });
   await waitUntil("a message runs and more wait", async () => runs.running === 1 && (await taken("STOP")) > 1, 5_000);
   let stopped = false;
   const stopping = lanes.stop().then(() => (stopped = true));

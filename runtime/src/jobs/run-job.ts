@@ -10,6 +10,7 @@ import type { JobContext } from "../service/job-context.js";
 import type { NatsConnection } from "../transport/nats/nats-client.js";
 import { natsHeader, toNatsHeaders, toFetchHeaders } from "../transport/nats/message-headers.js";
 import type { JsMsg } from "../transport/nats/jetstream-client.js";
+import type { LeaseRenewer } from "../transport/nats/jetstream-lease-renewer.js";
 import type { JobOutcome } from "./job-counters.js";
 import { isJobId } from "./job-names.js";
 import { encodeJobRecord, isFinished, jobErrorOf, JobState, type JobRecord } from "./job-record.js";
@@ -24,6 +25,8 @@ export interface JobWorker {
   readonly hostId: string;
   /** The consumer's ack wait: a job whose worker stops renewing it is delivered again after it. */
   readonly leaseMs: number;
+  /** Renews the leases of the jobs being run. */
+  readonly leases: LeaseRenewer;
   /** Aborted when a stopping worker gives up waiting for its running jobs: aborts their signals. */
   readonly stopSignal: AbortSignal;
   /** Told of each delivery as it starts. */
@@ -46,7 +49,7 @@ export async function runJob(worker: JobWorker, endpoint: HostEndpoint, msg: JsM
   const startedAt = Date.now();
   worker.started(endpoint);
   // Held while the job waits for its record as much as while it runs.
-  const lease = setInterval(() => msg.working(), Math.max(100, Math.floor(worker.leaseMs / 3)));
+  const release = worker.leases.hold(msg);
   let delivered: Delivered | undefined;
   try {
     delivered = await deliver(worker, endpoint, msg);
@@ -54,7 +57,7 @@ export async function runJob(worker: JobWorker, endpoint: HostEndpoint, msg: JsM
     // The store could not be reached (a lost server, say): the message comes back after its lease.
     msg.nak(worker.leaseMs);
   } finally {
-    clearInterval(lease);
+    release();
     worker.finished(endpoint, delivered?.outcome, startedAt, delivered?.error);
   }
   // Counted before announced, so that whoever the end wakes finds it in the stats.

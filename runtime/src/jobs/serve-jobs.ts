@@ -3,6 +3,7 @@ import { RpcError } from "../protocol/rpc-error.js";
 import type { EntryPointHost, HostEntryPoint, RunningEntryPoint } from "../host/host-entry-point.js";
 import type { HostEndpoint } from "../host/host-endpoint.js";
 import { startPullLanes, type PullSource } from "../transport/nats/jetstream-pull-lanes.js";
+import { createLeaseRenewer } from "../transport/nats/jetstream-lease-renewer.js";
 import { createSlotPool } from "../transport/nats/slot-pool.js";
 import { createJobCounters, jobStatsData, type JobCounters, type JobOutcome } from "./job-counters.js";
 import type { JobMetrics } from "./job-metrics.js";
@@ -80,6 +81,7 @@ async function startWorker(host: EntryPointHost, options: JobWorkerOptions, conc
     store,
     hostId: host.id,
     leaseMs,
+    leases: createLeaseRenewer(leaseMs),
     stopSignal: stopController.signal,
     started(endpoint) {
       counters.get(endpoint.definition.name)!.running += 1;
@@ -104,7 +106,7 @@ async function startWorker(host: EntryPointHost, options: JobWorkerOptions, conc
     const consumer = await store.js.consumers.get(store.names.workStream, store.names.consumer(endpoint.definition.name));
     sources.push({ consumer, run: (msg) => runJob(worker, endpoint, msg) });
   }
-  const lanes = startPullLanes(sources, createSlotPool(concurrency), { lanes: concurrency, batch: 1, leaseMs });
+  const lanes = startPullLanes(sources, createSlotPool(concurrency), { lanes: concurrency, batch: 1, leases: worker.leases });
 
   const queueStats = setInterval(() => void refreshQueueStats(store, host.endpoints, counters, metrics, definition.name), options.queueStatsIntervalMs ?? 5_000);
   queueStats.unref();
@@ -124,6 +126,7 @@ async function startWorker(host: EntryPointHost, options: JobWorkerOptions, conc
         const timer = setTimeout(() => stopController.abort(new RpcError("the job worker is stopping", Code.Unavailable)), grace);
         await settled;
         clearTimeout(timer);
+        worker.leases.close();
       })();
       return stopped;
     },

@@ -8,6 +8,7 @@ import { jobBackoffMs } from "../service/job-policy.js";
 import type { StopPolicy } from "../service/stop-policy.js";
 import type { MsgHdrs, NatsConnection } from "../transport/nats/nats-client.js";
 import type { JsMsg } from "../transport/nats/jetstream-client.js";
+import type { LeaseRenewer } from "../transport/nats/jetstream-lease-renewer.js";
 import { natsHeaderReader, toFetchHeaders, toNatsHeaders } from "../transport/nats/message-headers.js";
 import { hopMessageId, PipelineNames } from "./pipeline-names.js";
 import { PipelineRequest } from "./pipeline-request.js";
@@ -24,6 +25,8 @@ export interface StopRunner {
   readonly streams: PipelineStreams;
   /** The consumers' ack wait: a message whose runner stops renewing it is delivered again after it. */
   readonly leaseMs: number;
+  /** Renews the leases of the messages being run. */
+  readonly leases: LeaseRenewer;
   /** Aborted when a stopping runner gives up waiting for the running messages: aborts their signals. */
   readonly stopSignal: AbortSignal;
   /**
@@ -65,7 +68,7 @@ export async function runStop(runner: StopRunner, endpoint: HostEndpoint, msg: J
   const startedAt = process.hrtime.bigint();
   const policy = endpoint.definition.stop!;
   // Held while the message waits for the server as much as while it runs.
-  const lease = setInterval(() => msg.working(), Math.max(100, Math.floor(runner.leaseMs / 3)));
+  const release = runner.leases.hold(msg);
   let ended: Ended | undefined;
   try {
     ended = await deliver(runner, endpoint, policy, msg);
@@ -73,7 +76,7 @@ export async function runStop(runner: StopRunner, endpoint: HostEndpoint, msg: J
     // The server could not be reached (a restart, say): the message comes back after a while.
     msg.nak(1_000);
   } finally {
-    clearInterval(lease);
+    release();
   }
   if (ended === undefined) {
     return;

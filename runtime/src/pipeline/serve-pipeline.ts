@@ -7,6 +7,7 @@ import type { ServiceDefinition } from "../service/service-definition.js";
 import { AckPolicy, DeliverPolicy } from "../transport/nats/jetstream-client.js";
 import { nanos } from "../transport/nats/jetstream-streams.js";
 import { startPullLanes, type PullSource } from "../transport/nats/jetstream-pull-lanes.js";
+import { createLeaseRenewer } from "../transport/nats/jetstream-lease-renewer.js";
 import { createSlotPool } from "../transport/nats/slot-pool.js";
 import type { PipelineMetrics } from "./pipeline-metrics.js";
 import { PipelineNames } from "./pipeline-names.js";
@@ -99,6 +100,7 @@ async function startStops(host: EntryPointHost, options: PipelineServeOptions, c
     nc: host.nc,
     streams,
     leaseMs,
+    leases: createLeaseRenewer(leaseMs),
     stopSignal: stopController.signal,
     finished(hop) {
       count(counters.get(hop.method)!, hop, definition.name, metrics);
@@ -114,7 +116,7 @@ async function startStops(host: EntryPointHost, options: PipelineServeOptions, c
   // One pull per stop, for its share of the places: a message waits in the process at most for
   // the running ones to end, and many messages cost one pull rather than one pull each.
   const batch = Math.ceil(concurrency / sources.length);
-  const lanes = startPullLanes(sources, createSlotPool(concurrency), { lanes: 1, batch, leaseMs, pullExpiresMs });
+  const lanes = startPullLanes(sources, createSlotPool(concurrency), { lanes: 1, batch, leases: runner.leases, pullExpiresMs });
 
   let stopped: Promise<void> | undefined;
   return {
@@ -128,6 +130,7 @@ async function startStops(host: EntryPointHost, options: PipelineServeOptions, c
         const timer = setTimeout(() => stopController.abort(new RpcError("the pipeline stop is stopping", Code.Unavailable)), options.stopGraceMs ?? 10_000);
         await settled;
         clearTimeout(timer);
+        runner.leases.close();
       })();
       return stopped;
     },

@@ -1,4 +1,5 @@
 import type { Consumer, ConsumerMessages, JsMsg } from "./jetstream-client.js";
+import type { LeaseRenewer } from "./jetstream-lease-renewer.js";
 import { createSlotPool, type SlotPool } from "./slot-pool.js";
 
 /** One consumer whose messages the lanes pull, and what runs each message. */
@@ -14,8 +15,8 @@ export interface PullLaneOptions {
   lanes: number;
   /** Messages a lane asks for, and runs, at once. */
   batch: number;
-  /** The consumers' `ack_wait`: a message that waits for a place is renewed every third of it. */
-  leaseMs: number;
+  /** Renews the lease of a message while it waits for a place. */
+  leases: LeaseRenewer;
   /** How long one pull waits for messages before it asks again. */
   pullExpiresMs?: number;
 }
@@ -39,12 +40,12 @@ const defaultPullExpiresMs = 30_000;
  * `batch` of its own are running, and nats.js sends the next pull only when the iterator comes
  * back for more; so a lane holds at most `batch` messages that do not run yet. With a batch of one
  * a lane never holds a message it cannot run: the next pull goes out after the message has run.
- * A message that waits for a place of `slots` is renewed (`working()`) every third of `leaseMs`.
+ * A message that waits for a place of `slots` has its lease renewed (`leases`).
  * Each pull waits `pullExpiresMs` for messages before it asks again: the pulls of a process that
  * is killed stay at the server that long.
  */
 export function startPullLanes(sources: readonly PullSource[], slots: SlotPool, options: PullLaneOptions): PullLanes {
-  const { lanes, batch, leaseMs, pullExpiresMs = defaultPullExpiresMs } = options;
+  const { lanes, batch, leases, pullExpiresMs = defaultPullExpiresMs } = options;
   let stopping = false;
   const stoppingController = new AbortController();
   const pulls = new Set<ConsumerMessages>();
@@ -88,9 +89,9 @@ export function startPullLanes(sources: readonly PullSource[], slots: SlotPool, 
           }
           const msg = next.value;
           if (!stopping && !slots.tryAcquire()) {
-            const waiting = setInterval(() => msg.working(), Math.floor(leaseMs / 3));
+            const release = leases.hold(msg);
             await slots.acquire();
-            clearInterval(waiting);
+            release();
             if (stopping) {
               slots.release();
             }
