@@ -1,4 +1,4 @@
-import type { MsgHdrs, NatsConnection } from "@nats-io/nats-core";
+import type { MsgHdrs, NatsConnection } from "./nats-client.js";
 import { requestReply } from "./reply-multiplexer.js";
 
 /** The server's acknowledgement of a message stored in a stream. */
