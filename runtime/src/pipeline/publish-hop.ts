@@ -19,7 +19,7 @@ export interface PublishedHop {
  */
 export async function publishHop(streams: PipelineStreams, stop: string, payload: Uint8Array, headers: MsgHdrs, msgID: string): Promise<PublishedHop> {
   try {
-    const ack = await publishToStream(streams.nc, PipelineNames.stopSubject(stop), payload, headers, { msgID, streamName: PipelineNames.stopStream(stop) });
+    const ack = await publishToStream(streams.nc, PipelineNames.stopSubject(stop), payload, headers, { msgID, streamName: PipelineNames.stopStream(stop), atTurnEnd: true });
     return { unknownStop: false, duplicate: ack.duplicate };
   } catch (error) {
     // A subject without a stream has no responders, as has a server without JetStream: ask the server.

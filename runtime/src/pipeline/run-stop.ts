@@ -10,6 +10,7 @@ import type { MsgHdrs, NatsConnection } from "../transport/nats/nats-client.js";
 import type { JsMsg } from "../transport/nats/jetstream-client.js";
 import type { LeaseRenewer } from "../transport/nats/jetstream-lease-renewer.js";
 import { natsHeaderReader, toFetchHeaders, toNatsHeaders } from "../transport/nats/message-headers.js";
+import { publishAtTurnEnd } from "../transport/nats/turn-batch.js";
 import { hopMessageId, PipelineNames } from "./pipeline-names.js";
 import { PipelineRequest } from "./pipeline-request.js";
 import { readAttempts, type AttemptLedger } from "./attempt-ledger.js";
@@ -85,11 +86,23 @@ export async function runStop(runner: StopRunner, endpoint: HostEndpoint, msg: J
   if (ended.outcome === "retried") {
     return; // put back with its back-off already
   }
-  if (ended.outcome === "given_back") {
-    msg.nak();
-    return;
-  }
-  msg.ack();
+  // With the hops and acks of the other messages of this turn, in one write: a write per message
+  // costs this process and nats-server more than the rest of the hop.
+  await new Promise<void>((resolve) =>
+    publishAtTurnEnd(runner.nc, () => {
+      try {
+        if (ended.outcome === "given_back") {
+          msg.nak();
+        } else {
+          msg.ack();
+        }
+      } catch {
+        // A closed connection: the message comes back after its lease.
+      } finally {
+        resolve();
+      }
+    }),
+  );
 }
 
 type Ended = Omit<FinishedHop, "method" | "stop" | "durationMs">;
@@ -229,9 +242,11 @@ async function deadLetter(runner: StopRunner, msg: JsMsg, slip: RouteSlip | unde
 // Tells whoever follows the pipeline's ends that a route reached its last stop, with the last
 // reply and the slip; core NATS, so nobody listening costs nothing.
 function announceEnd(runner: StopRunner, pipeline: string, payload: Uint8Array, headers: MsgHdrs): void {
-  try {
-    runner.nc.publish(PipelineNames.doneSubject(pipeline === "" ? "_" : pipeline), payload, { headers });
-  } catch {
-    // A closed connection: the end is counted all the same.
-  }
+  publishAtTurnEnd(runner.nc, () => {
+    try {
+      runner.nc.publish(PipelineNames.doneSubject(pipeline === "" ? "_" : pipeline), payload, { headers });
+    } catch {
+      // A closed connection: the end is counted all the same.
+    }
+  });
 }

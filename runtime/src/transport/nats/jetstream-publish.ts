@@ -17,6 +17,11 @@ export interface StreamPublishOptions {
   readonly streamName: string;
   /** How long to wait for the acknowledgement; 5 s unless set (as nats.js's JetStream client). */
   readonly timeoutMs?: number;
+  /**
+   * Sent at the end of the event loop's turn with the connection's other deferred publishes, in
+   * one write (see `publishAtTurnEnd`): for a worker storing many messages at once.
+   */
+  readonly atTurnEnd?: boolean;
 }
 
 const defaultTimeoutMs = 5_000;
@@ -33,7 +38,7 @@ const replyDecoder = new TextDecoder();
 export async function publishToStream(nc: NatsConnection, subject: string, payload: Uint8Array, headers: MsgHdrs, options: StreamPublishOptions): Promise<StoredAck> {
   headers.set("Nats-Msg-Id", options.msgID);
   headers.set("Nats-Expected-Stream", options.streamName);
-  const reply = await requestReply(nc, subject, payload, headers, options.timeoutMs ?? defaultTimeoutMs);
+  const reply = await requestReply(nc, subject, payload, headers, options.timeoutMs ?? defaultTimeoutMs, options.atTurnEnd === true);
   const ack = JSON.parse(replyDecoder.decode(reply.data)) as { stream?: string; seq?: number; duplicate?: boolean; error?: { code?: number; err_code?: number; description?: string } };
   if (ack.error !== undefined || typeof ack.stream !== "string" || ack.stream === "") {
     const description = ack.error?.description ?? "invalid acknowledgement";
