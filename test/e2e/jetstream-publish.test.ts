@@ -1,6 +1,7 @@
 // publishToStream (runtime/src/transport/nats/jetstream-publish.ts), which stores a pipeline hop
 // without nc.request, on a real nats-server with JetStream: what it answers for a message stored,
-// one stored again, a subject no stream takes, and a stream other than the one expected.
+// one stored again, a subject no stream takes, a stream other than the one expected, and
+// messages held to the end of the turn.
 import { connect } from "@nats-io/transport-node";
 import { headers, NoRespondersError, type NatsConnection } from "@nats-io/nats-core";
 import { jetstreamManager, RetentionPolicy, type JetStreamManager } from "@nats-io/jetstream";
@@ -45,4 +46,19 @@ test("a subject that no stream takes has no responders", async () => {
 test("a stream other than the one expected refuses the message, with the server's reason", async () => {
   await expect(publishToStream(nc, "hops.two", payload, headers(), { msgID: "r3.1", streamName: "OTHER" })).rejects.toThrow(/hops\.two: JetStream refused the message: expected stream does not match/);
   expect((await jsm.streams.info("HOPS")).state.messages).toBe(1);
+});
+
+test("atTurnEnd: messages published in one turn are sent together at its end, stored in the order published", async () => {
+  const ids = ["r4.1", "r4.2", "r4.3", "r4.4"];
+  const before = (await jsm.streams.info("HOPS")).state.last_seq;
+  const sentBefore = nc.stats().outMsgs;
+  const acks = ids.map((id) => publishToStream(nc, "hops.four", payload, headers(), { msgID: id, streamName: "HOPS", atTurnEnd: true }));
+  // Nothing has gone out yet within this turn.
+  expect(nc.stats().outMsgs).toBe(sentBefore);
+  const stored = await Promise.all(acks);
+  expect(stored.map((ack) => ack.seq)).toEqual(ids.map((_, index) => before + index + 1));
+  for (const [index, id] of ids.entries()) {
+    const message = await jsm.streams.getMessage("HOPS", { seq: before + index + 1 });
+    expect(message?.header.get("Nats-Msg-Id")).toBe(id);
+  }
 });
