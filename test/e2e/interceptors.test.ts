@@ -96,6 +96,35 @@ describe("host interceptors", () => {
     expect((refused as RpcError).rawMessage).toBe("who are you?");
   });
 
+  test("the handler sees the headers as the interceptors left them: changed in place, or replaced by a copy's", async () => {
+    const inPlace: Interceptor = (next) => async (request) => {
+      request.header.set("x-seen-by", "in-place");
+      return next(request);
+    };
+    const replacing: Interceptor = (next) => async (request) => {
+      const header = new Headers(request.header);
+      header.set("x-replaced", "yes");
+      return next({ ...request, header });
+    };
+    const seen: Array<[string | null, string | null, string | null]> = [];
+    const handlers: CalcHandlers = {
+      ...calcHandlers,
+      async sum(request, context) {
+        seen.push([context.requestHeader.get("x-caller"), context.requestHeader.get("x-seen-by"), context.requestHeader.get("x-replaced")]);
+        return calcHandlers.sum(request, context);
+      },
+    };
+    await serve(handlers, { interceptors: [inPlace] });
+    await new CalcClient(fixture.nc).sum({ values: [1] }, { headers: { "x-caller": "ada" } });
+    await hosts.pop()?.stop();
+    await serve(handlers, { interceptors: [inPlace, replacing] });
+    await new CalcClient(fixture.nc).sum({ values: [1] }, { headers: { "x-caller": "ada" } });
+    expect(seen).toEqual([
+      ["ada", "in-place", null],
+      ["ada", "in-place", "yes"],
+    ]);
+  });
+
   test("what an interceptor throws is answered and counted like a handler's error; plain errors stay hidden", async () => {
     let handlerRan = false;
     const broken: Interceptor = () => async () => {

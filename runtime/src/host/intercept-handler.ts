@@ -10,7 +10,12 @@ import { responseMessage } from "./response-message.js";
 // an interceptor passes on (`next({ ...request, header })`) still carries it.
 const callContextKey = Symbol("server call context");
 
-type HostRequest = UnaryRequest & { readonly [callContextKey]?: ServerCallContext };
+// The request the chain starts with and the response it ends with, each on itself: a copy
+// carries the original's, not itself.
+const originalKey = Symbol("original");
+
+type HostRequest = UnaryRequest & { readonly [callContextKey]?: ServerCallContext; [originalKey]?: HostRequest };
+type HostResponse = UnaryResponse & { [originalKey]?: HostResponse };
 
 /**
  * The handler of an endpoint wrapped in the host's interceptors, built once when the host starts:
@@ -29,28 +34,52 @@ export function interceptHandler(definition: EndpointDefinition, handler: AnyUna
     if (context === undefined) {
       throw new RpcError(`an interceptor of ${definition.name} passed on a request that is not the one it was given, nor a copy of it`, Code.Internal);
     }
-    context.useIntercepted(request.header, request.contextValues);
+    if (request[originalKey] !== request) {
+      // A copy, which may carry other headers or values than those the call came with.
+      context.useIntercepted(request.header, request.contextValues);
+    }
     const output: unknown = await handler(request.message as never, context);
-    return { stream: false, service, method, message: responseMessage(definition, output), header: context.responseHeader };
+    // The reply headers are the context's, made when first read (as the request's, below).
+    const response: HostResponse = {
+      stream: false,
+      service,
+      method,
+      message: responseMessage(definition, output),
+      get header() {
+        return context.responseHeader;
+      },
+    };
+    response[originalKey] = response;
+    return response;
   };
   const chain = applyInterceptors(innermost, interceptors);
   return async (message, context) => {
     const serverContext = context as ServerCallContext;
+    // The headers, the signal and the values are the context's, made when an interceptor or the
+    // handler first reads them (a copy, `{ ...request }`, reads them all): most read none, and
+    // made for every call they and the reply headers cost an intercepted call 13 % of its CPU.
     const request: HostRequest = {
       stream: false,
       service,
       method,
       subject: context.subject,
       message,
-      header: context.requestHeader,
-      signal: context.signal,
+      get header() {
+        return serverContext.requestHeader;
+      },
+      get signal() {
+        return serverContext.signal;
+      },
       timeoutMs: () => context.timeoutMs(),
-      contextValues: context.values,
+      get contextValues() {
+        return serverContext.values;
+      },
       [callContextKey]: serverContext,
     };
-    const response = await chain(request);
+    request[originalKey] = request;
+    const response: HostResponse = await chain(request);
     // An interceptor may answer with headers of its own: they go out with the reply.
-    if (response.header !== serverContext.responseHeader) {
+    if (response[originalKey] !== response && response.header !== serverContext.responseHeader) {
       response.header.forEach((value, key) => serverContext.responseHeader.set(key, value));
     }
     return response.message as never;
