@@ -2,7 +2,8 @@
 //   node bench/compare-runtimes/compare-runtimes.mjs ROUNDS CALLS NAME_A NAME_B ...
 // (builds made by build-runtime.sh). For each build, "call" is a generated client calling a generated
 // host, "host" is the host alone (a request with the timeout header as the generated client sends
-// it); "raw" is the same exchange with fixed reply bytes and no codec.
+// it), "intercepted" the host with one interceptor that passes requests on; "raw" is the same
+// exchange with fixed reply bytes and no codec.
 // Each build gets its own fake connection (publish hands the message straight to the subscriber
 // in a microtask); rounds interleave raw and every build, and per-round ratios cancel load drift.
 import { MsgImpl, headers as natsHeaders } from "@nats-io/nats-core/internal";
@@ -56,6 +57,12 @@ for (const name of names) {
   nc.subscribe("hostinbox.*", { callback: (e, m) => resolveHost(m) });
   cases[`${name}:call`] = () => client.score(scoreRequestInit);
   cases[`${name}:host`] = () => new Promise((resolve) => { resolveHost = resolve; nc.publish("bench.v1.Bench.Score", reqBytes, { reply: "hostinbox.1", headers: hostHeaders }); });
+  // The host with one interceptor that passes each request on as it came (as validation does).
+  const interceptedNc = fakeConnection();
+  await runtime.createHost(interceptedNc, Bench, { score: async (request) => score(request) }, { interceptors: [(next) => (request) => next(request)] });
+  let resolveIntercepted;
+  interceptedNc.subscribe("hostinbox.*", { callback: (e, m) => resolveIntercepted(m) });
+  cases[`${name}:intercepted`] = () => new Promise((resolve) => { resolveIntercepted = resolve; interceptedNc.publish("bench.v1.Bench.Score", reqBytes, { reply: "hostinbox.1", headers: hostHeaders }); });
 }
 const run = async (fn) => {
   const before = process.cpuUsage();
@@ -76,7 +83,7 @@ console.log(`load ${(await import("node:os")).loadavg()[0].toFixed(1)}; ns per c
 for (const [k, v] of Object.entries(per)) {
   console.log(`${k.padEnd(16)} ${(q(v, 0) / 1000).toFixed(2).padStart(6)} / ${(med(v) / 1000).toFixed(2).padStart(6)} us   x raw ${med(v.map((x, i) => x / per.raw[i])).toFixed(2)}`);
 }
-for (let i = 1; i < names.length; i++) for (const kind of ["call", "host"]) {
+for (let i = 1; i < names.length; i++) for (const kind of ["call", "host", "intercepted"]) {
   const a = per[`${names[0]}:${kind}`], b = per[`${names[i]}:${kind}`];
   const ratios = b.map((x, j) => x / a[j]);
   console.log(`${names[i]}/${names[0]} ${kind}: median ${med(ratios).toFixed(3)} (p25 ${q(ratios, 0.25).toFixed(3)}, p75 ${q(ratios, 0.75).toFixed(3)}); diff of medians ${((med(b) - med(a)) / 1000).toFixed(2)} us`);
