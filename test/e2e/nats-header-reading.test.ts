@@ -3,7 +3,7 @@ import { connect } from "@nats-io/transport-node";
 import type { Msg, MsgHdrs, MsgHdrsImpl, NatsConnection } from "@nats-io/nats-core";
 import fc from "fast-check";
 import { createConnection, type Socket } from "node:net";
-import { headerLines, headerLineValue, natsHeader, protocolRequestHeaders, toNatsHeaders, wireSize } from "../../runtime/src/transport/nats/message-headers.js";
+import { callerRequestHeaders, headerLines, headerLineValue, natsHeader, protocolRequestHeaders, toNatsHeaders, wireSize } from "../../runtime/src/transport/nats/message-headers.js";
 import { HeaderName } from "../../runtime/src/protocol/header-name.js";
 import { jsonContentType } from "../../runtime/src/protocol/codec.js";
 import { startNatsServer, type NatsServer } from "../helpers/nats-server.js";
@@ -126,5 +126,25 @@ describe("protocolRequestHeaders", () => {
     expect(encoded(ready.headers).toString()).toBe(encoded(built).toString());
     expect(ready.size).toBe(wireSize(new Uint8Array(0), expected));
     expect(ready.size).toBe(encoded(ready.headers).length);
+  });
+});
+
+describe("callerRequestHeaders", () => {
+  test.each([["binary", 5_000], ["json", 250]] as const)("%s: the caller's headers as toNatsHeaders writes them, the protocol's in place of the caller's, and the block's exact size", (encoding, timeoutMs) => {
+    // Latin-1 in a Headers value is UTF-8 bytes, one character per byte, as toFetchHeaders makes it.
+    const utf8AsBytes = Buffer.from("Zoë", "utf8").toString("latin1");
+    const caller = new Headers({ "X-Request-Id": "r1", "NATS-RPC-TIMEOUT-MS": "1", "content-type": "text/plain", "Nats-Service-Error-Code": "400", "x-name": utf8AsBytes });
+    const made = callerRequestHeaders(caller, timeoutMs, encoding);
+    const expected = new Headers(caller);
+    expected.set(HeaderName.Timeout, String(timeoutMs));
+    if (encoding === "json") {
+      expected.set(HeaderName.ContentType, jsonContentType);
+    } else {
+      expected.delete(HeaderName.ContentType);
+    }
+    const lines = (headers: MsgHdrs) => encoded(headers).toString().split("\r\n").filter((line) => line.includes(":")).sort();
+    expect(lines(made.headers)).toEqual(lines(toNatsHeaders(expected)));
+    expect(natsHeader(made.headers, "x-name")).toBe("Zoë");
+    expect(made.size).toBe(encoded(made.headers).length);
   });
 });

@@ -1,12 +1,12 @@
 import { create, type DescMessage, type DescMethod, type MessageInitShape, type MessageShape, type Registry } from "@bufbuild/protobuf";
 import { Code } from "../protocol/code.js";
-import { decodeMessage, encodeMessage, encodingFromContentType, jsonContentType, type Encoding } from "../protocol/codec.js";
+import { decodeMessage, encodeMessage, encodingFromContentType, type Encoding } from "../protocol/codec.js";
 import { errorFromHeaders } from "../protocol/error-headers.js";
 import { HeaderName } from "../protocol/header-name.js";
 import { RpcError } from "../protocol/rpc-error.js";
 import { maxTimeoutMs } from "../protocol/timeout-header.js";
 import type { HeadersInit } from "../protocol/headers-init.js";
-import { natsHeader, protocolRequestHeaders, toFetchHeaders, toNatsHeaders, wireSize } from "../transport/nats/message-headers.js";
+import { callerRequestHeaders, natsHeader, protocolRequestHeaders, toFetchHeaders } from "../transport/nats/message-headers.js";
 import type { MsgHdrs, NatsConnection } from "../transport/nats/nats-client.js";
 import { requestError } from "../transport/nats/nats-errors.js";
 import { requestReply } from "../transport/nats/reply-multiplexer.js";
@@ -79,22 +79,18 @@ function replyEncodingOf(replyHeader: (name: string) => string, requestEncoding:
 /**
  * The NATS headers of a request and the bytes they take on the wire. The protocol's own headers
  * replace any the caller gave, whatever their case. A call without headers of its caller (the
- * common case) takes a ready block (see `protocolRequestHeaders`) rather than a WHATWG `Headers`
- * built, measured and converted on every call.
+ * common case) takes a ready block (see `protocolRequestHeaders`); the caller's are read through
+ * one WHATWG `Headers` (the one given, or one made of a record or pairs), which checks and
+ * lower-cases their names.
  */
 function requestHeaders(callerHeaders: HeadersInit | undefined, timeoutMs: number, encoding: Encoding): { headers: MsgHdrs; headerSize: number } {
   if (callerHeaders === undefined) {
     const ready = protocolRequestHeaders(timeoutMs, encoding);
     return { headers: ready.headers, headerSize: ready.size };
   }
-  const headers = new Headers(callerHeaders);
-  headers.set(HeaderName.Timeout, String(timeoutMs));
-  if (encoding === "json") {
-    headers.set(HeaderName.ContentType, jsonContentType);
-  } else {
-    headers.delete(HeaderName.ContentType);
-  }
-  return { headers: toNatsHeaders(headers), headerSize: wireSize(new Uint8Array(0), headers) };
+  const caller = callerHeaders instanceof Headers ? callerHeaders : new Headers(callerHeaders);
+  const { headers, size } = callerRequestHeaders(caller, timeoutMs, encoding);
+  return { headers, headerSize: size };
 }
 
 /** Throws `invalid_argument` for a call timeout that is not a whole number of milliseconds a timer can wait. */

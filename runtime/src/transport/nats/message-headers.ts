@@ -223,6 +223,34 @@ export function protocolRequestHeaders(timeoutMs: number, encoding: Encoding): P
   return made;
 }
 
+const timeoutKey = HeaderName.Timeout.toLowerCase();
+const contentTypeKey = HeaderName.ContentType.toLowerCase();
+
+/**
+ * The NATS headers of a request with headers of its caller, and the bytes the block takes on the
+ * wire: the caller's, written as `toNatsHeaders` writes them, then the protocol's own (the
+ * content type for JSON, the timeout), which replace any of the caller's. One pass over the
+ * caller's `Headers`, where copying them to set the protocol's, converting and measuring took three.
+ */
+export function callerRequestHeaders(caller: Headers, timeoutMs: number, encoding: Encoding): { headers: MsgHdrs; size: number } {
+  const headers = createNatsHeaders();
+  let size = "NATS/1.0\r\n\r\n".length;
+  const add = (name: string, value: string) => {
+    headers.append(name, value);
+    size += Buffer.byteLength(`${name}: ${value}\r\n`);
+  };
+  caller.forEach((value, key) => {
+    if (key !== timeoutKey && key !== contentTypeKey) {
+      add(contractNames.get(key) ?? key, natsHeaderValue(value));
+    }
+  });
+  if (encoding === "json") {
+    add(HeaderName.ContentType, jsonContentType);
+  }
+  add(HeaderName.Timeout, String(timeoutMs));
+  return { headers, size };
+}
+
 /**
  * Bytes a message counts against the server's max_payload: its payload and its header block
  * (`NATS/1.0`, one `name: value` line per value, a blank line).
