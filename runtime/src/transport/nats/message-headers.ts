@@ -197,6 +197,9 @@ export interface ProtocolRequestHeaders {
 // The last block made for each encoding: a client's calls mostly share one timeout.
 const lastProtocolHeaders: { binary?: ProtocolRequestHeaders; json?: ProtocolRequestHeaders } = {};
 
+// A caller's headers when there are none; only ever read.
+const noHeaders = new Headers();
+
 /**
  * The NATS headers of a request without headers of its caller: what `toNatsHeaders` makes of
  * `Headers` holding the timeout and, for JSON, the content type (the same names and spelling, in
@@ -209,16 +212,7 @@ export function protocolRequestHeaders(timeoutMs: number, encoding: Encoding): P
   if (last !== undefined && last.timeoutMs === timeoutMs) {
     return last;
   }
-  const headers = createNatsHeaders();
-  let size = "NATS/1.0\r\n\r\n".length;
-  if (encoding === "json") {
-    headers.append(HeaderName.ContentType, jsonContentType);
-    size += Buffer.byteLength(`${HeaderName.ContentType}: ${jsonContentType}\r\n`);
-  }
-  const timeout = String(timeoutMs);
-  headers.append(HeaderName.Timeout, timeout);
-  size += Buffer.byteLength(`${HeaderName.Timeout}: ${timeout}\r\n`);
-  const made = { timeoutMs, headers, size };
+  const made = { timeoutMs, ...callerRequestHeaders(noHeaders, timeoutMs, encoding) };
   lastProtocolHeaders[encoding] = made;
   return made;
 }
