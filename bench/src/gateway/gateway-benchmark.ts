@@ -79,6 +79,12 @@ export function gatewayServer(workers: number): string {
   return `gateway, ${workers} process${workers === 1 ? "" : "es"}`;
 }
 
+// The warm-up of each server: [connections, requests] of each ab run.
+const warmupRuns: readonly (readonly [number, number])[] = [
+  [8, 20_000],
+  [64, 5_000],
+];
+
 /**
  * Runs the gateway benchmark. `track` receives everything started (the runner stops it on
  * Ctrl-C); everything is also stopped before this resolves or rejects. `log` gets a line per run.
@@ -105,9 +111,12 @@ export async function runGatewayBenchmark(options: GatewayBenchmarkOptions, trac
     const fastify = own(await startFastify());
     servers.push({ name: fastifyServer, origin: fastify.origin, pid: fastify.pid, viaNats: false });
 
-    // A warm-up per server, so that every measured run meets optimised code.
+    // A warm-up per server, so that every measured run meets optimised code: a gateway still
+    // serves 40% below its steady rate after 2,000 requests and reaches it after about 20,000.
     for (const server of servers) {
-      await runAb({ url: server.origin + footballPath, connections: 8, requests: Math.min(options.requests, 2_000), bodyFile, directory });
+      for (const [connections, requests] of warmupRuns) {
+        await runAb({ url: server.origin + footballPath, connections, requests, bodyFile, directory });
+      }
     }
     const runs: ThroughputRun[] = [];
     for (let repetition = 1; repetition <= options.repetitions; repetition++) {
