@@ -5,8 +5,9 @@
 // on a retry, one that fails every attempt (FAILED, and its dead letter through the job client
 // and the `movies downloads jobs` command), a source that refuses the request (not retried), and
 // a movie deleted while its file downloads, and a movie saved without its job (its engine stopped
-// between the two) found and downloaded, and one whose job ended without a word from its download
-// marked failed.
+// between the two) found and downloaded, one whose job never got its message (its engine stopped
+// half-way through the enqueue) queued again and downloaded, and one whose job ended without a
+// word from its download marked failed.
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -170,7 +171,22 @@ test("a movie saved without its job (its engine stopped between the two) is foun
   expect(seen.at(-1)).toMatchObject({ state: "READY", attempt: 1, progress: { bytes: "20000", percent: 100 } });
   expect(readFileSync(join(downloads, id)).equals(mirrorContent("stranded.mp4", 20_000))).toBe(true);
   expect(await jobs.status(id)).toMatchObject({ state: JobState.Completed, attempt: 1 });
-  expect(engine.cli.logs.filter((line) => line.msg === "download had no job: queued it").map((line) => line.movie)).toEqual([id]);
+  expect(engine.cli.logs.filter((line) => line.msg === "download had no job on its way: queued it").map((line) => line.movie)).toEqual([id]);
+}, 30_000);
+
+test("a movie whose engine stopped half-way through its enqueue (the job's record stored, its message not) is queued again and downloaded", async () => {
+  const id = randomUUID();
+  await database.query("INSERT INTO movies (id, title, source_url, created_at, updated_at) VALUES ($1, 'Half-queued', $2, now() - interval '1 minute', now() - interval '1 minute')", [
+    id,
+    `${mirror.url}/files/half-queued.mp4?size=20000`,
+  ]);
+  const store = await jobs.store();
+  await store.create({ id, method: "DownloadMovie", state: JobState.Queued, run: "lost-run", attempt: 0, attempts: 4, encoding: "binary", enqueuedAt: new Date().toISOString() });
+  const seen = await watchMovie(id, finished, 20_000);
+  expect(seen.at(-1)).toMatchObject({ state: "READY", attempt: 1, progress: { bytes: "20000", percent: 100 } });
+  expect(readFileSync(join(downloads, id)).equals(mirrorContent("half-queued.mp4", 20_000))).toBe(true);
+  expect(await jobs.status(id)).toMatchObject({ state: JobState.Completed, attempt: 1 });
+  expect(engine.cli.logs.filter((line) => line.msg === "download had no job on its way: queued it").map((line) => line.movie)).toContain(id);
 }, 30_000);
 
 test("a movie whose job ended without a word from its download (its worker killed in the last attempt, or the job cancelled) is marked FAILED", async () => {

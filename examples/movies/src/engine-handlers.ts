@@ -50,10 +50,10 @@ export function openEngine(config: Config, lifetime: HandlersLifetime): Engine {
     olderThanMs: config.engine!.strandedCheckSeconds * 2000,
     jobOf: async (id) => {
       const status = await (await jobs).status(id);
-      return status && { state: status.state, error: status.error?.rawMessage };
+      return status && { state: status.state, attempt: status.attempt, error: status.error?.rawMessage };
     },
     enqueue: enqueueDownload,
-    onRequeued: (id) => logger.warn({ movie: id }, "download had no job: queued it"),
+    onRequeued: (id) => logger.warn({ movie: id }, "download had no job on its way: queued it"),
     onFailed: (id, jobState) => logger.warn({ movie: id, job: jobState }, "download job ended without a word from its download: movie marked failed"),
     onError: (error) => logger.warn({ error: error instanceof Error ? error.message : String(error) }, "check of stranded downloads failed: trying again later"),
   });

@@ -4,8 +4,8 @@ import type { Database } from "./database-pool.js";
 /** What the check of stranded downloads needs. */
 export interface StrandedDownloadsSettings {
   readonly database: Database;
-  /** The state of the movie's download job and its last error, or `undefined` when it has no job. */
-  jobOf(id: string): Promise<{ readonly state: string; readonly error?: string | undefined } | undefined>;
+  /** The state of the movie's download job, its attempts so far and its last error, or `undefined` when it has no job. */
+  jobOf(id: string): Promise<{ readonly state: string; readonly attempt: number; readonly error?: string | undefined } | undefined>;
   /** Enqueues the download job of the movie under the movie's id. */
   enqueue(id: string): Promise<void>;
   /** Told of each movie whose download was queued again, and of a failed check. */
@@ -24,9 +24,12 @@ const endedJobStates = new Set<string>([JobState.Dead, JobState.Failed, JobState
 
 /**
  * Starts checking, every few seconds, that each movie's download is still on its way:
- * - a movie still waiting for its first attempt must have a download job: one whose engine
- *   stopped (or lost JetStream) between saving it and enqueueing its job gets it now.
- *   Enqueueing is idempotent (the job's id is the movie's), so engine processes checking at
+ * - a movie still waiting for its first attempt must have a download job on its way: one whose
+ *   engine stopped (or lost JetStream) between saving it and enqueueing its job gets it now, and
+ *   so does one whose job was never started, in case its engine stopped half-way through the
+ *   enqueue (the job's record stored, its message not: docs/jobs.md, "Idempotent enqueue").
+ *   Enqueueing is idempotent (the job's id is the movie's): a job whose message is only waiting
+ *   in the queue gets a copy at most, which the worker drops, so engine processes checking at
  *   once do no harm;
  * - a movie left `downloading` (or `queued` for a retry) without progress whose job has ended is
  *   marked `failed`: the download never got to say so because its process was killed during its
@@ -50,7 +53,8 @@ export function startStrandedDownloadsCheck(settings: StrandedDownloadsSettings)
       if (stopped) {
         return;
       }
-      if ((await settings.jobOf(id)) === undefined) {
+      const job = await settings.jobOf(id);
+      if (job === undefined || (job.state === JobState.Queued && job.attempt === 0)) {
         await settings.enqueue(id);
         settings.onRequeued(id);
       }
