@@ -98,6 +98,22 @@ test("aborting the signal while the call waits fails it with canceled at once", 
   }
 });
 
+test("aborting the signal while the call waits fails it with canceled at once through a client's interceptors too", async () => {
+  const { received, subscription } = await silentListener();
+  try {
+    const intercepted = new CalcClient(nc, { interceptors: [(next) => (request) => next(request)] });
+    const controller = new AbortController();
+    const call = rpcRejection(intercepted.average({ values: [1] }, { timeoutMs: 10_000, signal: controller.signal }));
+    await received;
+    controller.abort(new Error("user pressed stop"));
+    const error = await call;
+    expect(error.code).toBe(Code.Canceled);
+    expect(error.cause).toEqual(new Error("user pressed stop"));
+  } finally {
+    subscription.unsubscribe();
+  }
+});
+
 test("a signal aborted before the call fails it with canceled, and nothing is sent", async () => {
   const { count, subscription } = await silentListener();
   try {

@@ -58,7 +58,8 @@ export function interceptedCall(settings: InterceptedCallSettings, interceptors:
       registry,
       batchWrites: settings.batchWrites,
       headers: request.header,
-      signal: request.signal,
+      // The stand-in signal of a call without one would only cost a listener per call.
+      ...(request.signal === neverAborted ? {} : { signal: request.signal }),
       onHeader: (replyHeader) => {
         header = replyHeader;
         callSettings?.onHeader?.(replyHeader);
