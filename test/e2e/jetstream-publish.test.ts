@@ -1,11 +1,12 @@
 // publishToStream (runtime/src/transport/nats/jetstream-publish.ts), which stores a pipeline hop
 // without nc.request, on a real nats-server with JetStream: what it answers for a message stored,
-// one stored again, a subject no stream takes, a stream other than the one expected, and
-// messages held to the end of the turn.
+// one stored again, a subject no stream takes, a stream other than the one expected, messages
+// held to the end of the turn, and compare-and-set on a subject's last sequence (how a job's
+// record is written).
 import { connect } from "@nats-io/transport-node";
 import { headers, NoRespondersError, type NatsConnection } from "@nats-io/nats-core";
 import { jetstreamManager, RetentionPolicy, type JetStreamManager } from "@nats-io/jetstream";
-import { publishToStream } from "../../runtime/src/transport/nats/jetstream-publish.js";
+import { publishToStream, StreamPublishRefused, wrongLastSequence } from "../../runtime/src/transport/nats/jetstream-publish.js";
 import { startNatsProcess, type NatsProcess } from "../helpers/nats-cluster.js";
 
 let server: NatsProcess;
@@ -17,6 +18,7 @@ beforeAll(async () => {
   nc = await connect({ servers: server.url });
   jsm = await jetstreamManager(nc);
   await jsm.streams.add({ name: "HOPS", subjects: ["hops.>"], retention: RetentionPolicy.Workqueue });
+  await jsm.streams.add({ name: "KEYS", subjects: ["keys.>"], max_msgs_per_subject: 1 });
 });
 
 afterAll(async () => {
@@ -61,4 +63,19 @@ test("atTurnEnd: messages published in one turn are sent together at its end, st
     const message = await jsm.streams.getMessage("HOPS", { seq: before + index + 1 });
     expect(message?.header.get("Nats-Msg-Id")).toBe(id);
   }
+});
+
+test("expectedLastSubjectSequence: stored only over the subject's last message, refused with wrongLastSequence otherwise", async () => {
+  const created = await publishToStream(nc, "keys.a", payload, headers(), { streamName: "KEYS", expectedLastSubjectSequence: 0 });
+  const refused = await publishToStream(nc, "keys.a", payload, headers(), { streamName: "KEYS", expectedLastSubjectSequence: 0 }).catch((error: unknown) => error);
+  expect(refused).toBeInstanceOf(StreamPublishRefused);
+  expect((refused as StreamPublishRefused).errCode).toBe(wrongLastSequence);
+  const stale = await publishToStream(nc, "keys.a", payload, headers(), { streamName: "KEYS", expectedLastSubjectSequence: created.seq + 5 }).catch((error: unknown) => error);
+  expect((stale as StreamPublishRefused).errCode).toBe(wrongLastSequence);
+  const updated = await publishToStream(nc, "keys.a", payload, headers(), { streamName: "KEYS", expectedLastSubjectSequence: created.seq });
+  expect(updated.seq).toBe(created.seq + 1);
+  // Without a message id, the same message is stored each time it is published.
+  const again = await publishToStream(nc, "keys.a", payload, headers(), { streamName: "KEYS" });
+  expect(again).toEqual({ stream: "KEYS", seq: updated.seq + 1, duplicate: false });
+  expect((await jsm.streams.getMessage("KEYS", { last_by_subj: "keys.a" }))?.seq).toBe(again.seq);
 });

@@ -238,7 +238,7 @@ async function enqueueJob(
   }
   announcements.listen(id, true);
   try {
-    await store.js.publish(store.names.workSubject(endpoint.name), payload, { msgID: id, headers: toNatsHeaders(headers) });
+    await store.publishWork(endpoint.name, payload, toNatsHeaders(headers), id);
   } catch (error) {
     announcements.forget(id);
     throw error;

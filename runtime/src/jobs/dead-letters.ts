@@ -91,7 +91,7 @@ export async function retryDeadLetter(store: JobStore, id: string, attemptsOf: (
   headers.set(HeaderName.JobRun, run);
   headers.set(HeaderName.JobRevision, String(queued.revision));
   headers.set(HeaderName.JobMaxAttempts, String(queued.record.attempts));
-  await store.js.publish(store.names.workSubject(record.method), letter.data, { msgID: `${id}.${run}`, headers: toNatsHeaders(headers) });
+  await store.publishWork(record.method, letter.data, toNatsHeaders(headers), `${id}.${run}`);
   // Gone already when the retried job failed again at once: its new letter replaced this one.
   await store.jsm.streams.deleteMessage(store.names.deadStream, letter.seq, false).catch(() => undefined);
   return record.method;

@@ -14,7 +14,9 @@ import {
   type JetStreamManager,
   type KV,
 } from "../transport/nats/jetstream-client.js";
+import { publishToStream, StreamPublishRefused, wrongLastSequence, type StoredAck } from "../transport/nats/jetstream-publish.js";
 import { ensureStream, nanos } from "../transport/nats/jetstream-streams.js";
+import { createNatsHeaders, type MsgHdrs } from "../transport/nats/nats-client.js";
 import { decodeJobRecord, encodeJobRecord, type JobRecord } from "./job-record.js";
 import { checkJobId, isJobId, jobNames, type JobNames } from "./job-names.js";
 
@@ -52,6 +54,8 @@ export interface JobStore {
   create(record: JobRecord): Promise<StoredJob | undefined>;
   /** Replaces the record at `revision`; `undefined` when someone else changed it first. */
   update(record: JobRecord, revision: number): Promise<StoredJob | undefined>;
+  /** Stores a job's message in its method's work queue; the server keeps one per `msgID` within its duplicate window. */
+  publishWork(method: string, payload: Uint8Array, headers: MsgHdrs, msgID: string): Promise<StoredAck>;
   /**
    * The ids the bucket has an entry for now (a deleted record's among them: `read` says), each
    * once. From the server's list of the bucket's subjects, one snapshot: the bucket's key
@@ -103,6 +107,15 @@ async function provision(nc: NatsConnection, definition: ServiceDefinition, opti
   });
   const retentionMs = Math.max(...definition.endpoints.map((endpoint) => endpoint.job.retentionMs));
   const kv = await new Kvm(js).create(names.bucket, { history: 1, ttl: retentionMs });
+  // A record written as `kv.create` and `kv.update` write it, on the connection's reply
+  // multiplexer rather than `nc.request` (see publishToStream): every job writes two or three.
+  const writeRecord = async (record: JobRecord, expectedRevision: number) =>
+    (
+      await publishToStream(nc, `$KV.${names.bucket}.${record.id}`, encodeJobRecord(record), createNatsHeaders(), {
+        streamName: `KV_${names.bucket}`,
+        expectedLastSubjectSequence: expectedRevision,
+      })
+    ).seq;
   return {
     names,
     js,
@@ -118,18 +131,28 @@ async function provision(nc: NatsConnection, definition: ServiceDefinition, opti
       return record === undefined ? undefined : { record, revision: entry.revision };
     },
     async create(record) {
-      try {
-        return { record, revision: await kv.create(record.id, encodeJobRecord(record)) };
-      } catch (error) {
-        if ((await kv.get(record.id))?.operation === "PUT") {
-          return undefined;
+      checkJobId(record.id);
+      let expectedRevision = 0;
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          return { record, revision: await writeRecord(record, expectedRevision) };
+        } catch (error) {
+          const current = await kv.get(record.id);
+          if (current?.operation === "PUT") {
+            return undefined;
+          }
+          if (attempt === 2 || current === null || !(error instanceof StreamPublishRefused) || error.errCode !== wrongLastSequence) {
+            throw error;
+          }
+          // The marker of a purged record: written over once, as kv.create does.
+          expectedRevision = current.revision;
         }
-        throw error;
       }
     },
     async update(record, revision) {
+      checkJobId(record.id);
       try {
-        return { record, revision: await kv.update(record.id, encodeJobRecord(record), revision) };
+        return { record, revision: await writeRecord(record, revision) };
       } catch (error) {
         const current = await kv.get(record.id);
         if (current !== null && current.revision !== revision) {
@@ -137,6 +160,9 @@ async function provision(nc: NatsConnection, definition: ServiceDefinition, opti
         }
         throw error;
       }
+    },
+    publishWork(method, payload, headers, msgID) {
+      return publishToStream(nc, names.workSubject(method), payload, headers, { msgID, streamName: names.workStream });
     },
     async ids() {
       const stream = `KV_${names.bucket}`;
