@@ -254,6 +254,18 @@ describe("jobs", () => {
     await Promise.all(waiting.map((handle) => handle.cancel()));
   });
 
+  it("runs an id again once purge has removed its job", async () => {
+    const { recorder } = await startWorker();
+    const id = `again-${uniqueKey("purged")}`;
+    await (await jobs.enqueue.do({ key: `${id}-first` }, { id })).result({ timeoutMs: 10_000 });
+    expect(await jobs.purge()).toMatchObject({ records: 1 });
+    expect(await jobs.status(id)).toBeUndefined();
+    const again = await jobs.enqueue.do({ key: `${id}-second` }, { id });
+    await expect(again.result({ timeoutMs: 10_000 })).resolves.toMatchObject({ key: `${id}-second`, attempt: 1 });
+    expect(recorder.callsOf(`${id}-first`)).toHaveLength(1);
+    expect(recorder.callsOf(`${id}-second`)).toHaveLength(1);
+  });
+
   it("refuses a job id that cannot be one, and an id taken by another method's job", async () => {
     const error = await rpcRejection(jobs.enqueue.do({ key: "x" }, { id: "has.dots" }));
     expect(error).toBeInstanceOf(RpcError);

@@ -176,8 +176,9 @@ export function createJobClient<Service extends DescService>(nc: NatsConnection,
 /**
  * Enqueues one job: stores its record (unless the id has one: then it is that job), listens for
  * its end, then publishes its request to the method's work queue with the record's revision (so
- * that the worker's first write needs no read) and the id as the message id (the server drops a
- * second one within its duplicate window). Resolves with the job's handle.
+ * that the worker's first write needs no read) and `<id>.<run>` as the message id (the server
+ * drops a second message of the run within its duplicate window, and still takes the message of
+ * a new run of the id, after a purge). Resolves with the job's handle.
  *
  * A job whose record exists but which never started is published again: its first enqueue may
  * have stopped between the record and the message. A worker runs a job's run from one message
@@ -238,7 +239,7 @@ async function enqueueJob(
   }
   announcements.listen(id, true);
   try {
-    await store.publishWork(endpoint.name, payload, toNatsHeaders(headers), id);
+    await store.publishWork(endpoint.name, payload, toNatsHeaders(headers), `${id}.${stored.record.run}`);
   } catch (error) {
     announcements.forget(id);
     throw error;
